@@ -1,0 +1,146 @@
+/**
+ * The alert model shared by the state store, the outbox and every sink: the
+ * Alertmanager model, where an alert is identified by the fingerprint of its
+ * sorted label set (see {@linkcode fingerprint}).
+ *
+ * @module
+ */
+
+import type { Labels } from "../labels.ts";
+
+/** Whether an alert is active or over. */
+export type AlertStatus = "firing" | "resolved";
+
+/** One alert: a condition on one series. */
+export interface Alert {
+  /** `alertname` plus the series' labels (and rule labels such as `severity`). */
+  labels: Labels;
+  /** `summary` (one line) and `description`, plus any extra annotations. */
+  annotations: { summary: string; description?: string; [name: string]: string | undefined };
+  /** The value that made the condition true (or the last value seen when resolved). */
+  value: number;
+  /** When the condition started firing, RFC 3339. */
+  startsAt: string;
+  /** When it resolved (RFC 3339); absent while firing. */
+  endsAt?: string;
+  /** `firing` or `resolved`. */
+  status: AlertStatus;
+  /** Fingerprint of `labels` (16 hex digits). */
+  fingerprint: string;
+  /** Link to the query in Prometheus' graph UI. */
+  generatorURL?: string;
+}
+
+/** Why a notification is sent. */
+export type NotificationKind = "firing" | "repeat" | "resolved" | "delayed";
+
+/** Context shown with a notification: what was evaluated, when, against what. */
+export interface NotificationContext {
+  /** When the evaluation ran, RFC 3339. */
+  evaluatedAt: string;
+  /** The PromQL query that was evaluated. */
+  query?: string;
+  /** The threshold the rule compares with, in the value's unit. */
+  threshold?: number;
+  /** The value's unit, e.g. `%`. */
+  unit?: string;
+  /** Link to the query in Prometheus' graph UI. */
+  graphURL?: string;
+}
+
+/**
+ * One message for one receiver: the alerts of one group (one `alertname`)
+ * that changed in one evaluation. `id` is stable and unique, so a receiver or
+ * the outbox can recognise a repeat delivery.
+ */
+export interface Notification {
+  /** Unique, stable id (used for de-duplication and the outbox). */
+  id: string;
+  /** The receiver (sink name) this notification is for. */
+  receiver: string;
+  /** The group key: the `alertname`. */
+  group: string;
+  /** Why it is sent. */
+  kind: NotificationKind;
+  /** The alerts, firing ones first, each with its own status. */
+  alerts: Alert[];
+  /** When the notification was created, RFC 3339. */
+  createdAt: string;
+  /** What was evaluated. */
+  context: NotificationContext;
+}
+
+/** Options of {@linkcode Sink.send}. */
+export interface SendOptions {
+  /** Abort the delivery. */
+  signal?: AbortSignal;
+}
+
+/**
+ * A place notifications go: Slack, Alertmanager, Zammad, a dry-run printer.
+ * `send` resolves when the receiver acknowledged the notification and throws
+ * a {@linkcode DeliveryError} otherwise.
+ */
+export interface Sink {
+  /** Receiver name, used in notifications, the outbox and logs (never a secret). */
+  readonly name: string;
+  /**
+   * `true` for sinks that want every firing alert at every evaluation
+   * (Alertmanager expects firing alerts to be re-sent regularly) rather
+   * than only changes.
+   * @default {false}
+   */
+  readonly resendFiring?: boolean;
+  /** Delivers one notification. */
+  send(notification: Notification, options?: SendOptions): Promise<void>;
+}
+
+/**
+ * A notification a sink could not deliver. `retriable` says whether trying
+ * again later can help (network, timeout, 429, 5xx) or not (400, 403, 404,
+ * 410: the configuration must change). Messages never contain secrets.
+ */
+export class DeliveryError extends Error {
+  /** The sink's name. */
+  readonly sink: string;
+  /** Whether a later attempt may succeed. */
+  readonly retriable: boolean;
+  /** The receiver's own error code (e.g. Slack's `no_service`), when it gave one. */
+  readonly code?: string;
+  /** HTTP status, when there was a response. */
+  readonly status?: number;
+  /** Seconds the receiver asked to wait before retrying (`Retry-After`). */
+  readonly retryAfter?: number;
+
+  /**
+   * Creates a delivery error.
+   *
+   * @example
+   * ```ts
+   * import { DeliveryError } from "./types.ts";
+   * const e = new DeliveryError("Slack rejected the message: no_service", {
+   *   sink: "slack", retriable: false, code: "no_service", status: 404,
+   * });
+   * console.log(e.retriable); // false
+   * ```
+   */
+  constructor(
+    message: string,
+    options: {
+      sink: string;
+      retriable: boolean;
+      code?: string;
+      status?: number;
+      retryAfter?: number;
+      cause?: unknown;
+    },
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "DeliveryError";
+    this.sink = options.sink;
+    this.retriable = options.retriable;
+    this.code = options.code;
+    this.status = options.status;
+    this.retryAfter = options.retryAfter;
+  }
+}

@@ -1,0 +1,544 @@
+/**
+ * `runNotebook`: execute a notebook's code cells in order on a fresh Deno
+ * kernel and write the executed notebook (papermill for Deno, without Python).
+ *
+ * Output routing: every iopub message goes to the cell whose execute_request
+ * `msg_id` is its parent, whenever it arrives. The Deno kernel publishes some
+ * outputs (notably `execute_result`) through a queue that can drain after its
+ * `idle` status, so after each cell the runner repeats a `kernel_info_request`
+ * round trip (reply and idle) until one passes with no new message for the
+ * cell: nothing the cell produced is lost or left stale.
+ *
+ * @module
+ */
+
+import { dirname, join, resolve } from "node:path";
+import { renderHtml } from "./html.ts";
+import { Kernel, KernelDiedError, KernelTimeoutError } from "./kernel.ts";
+import {
+  type ErrorOutput,
+  newCellId,
+  type Notebook,
+  type NotebookCell,
+  NotebookInputError,
+  type NotebookOutput,
+  readNotebook,
+  writeNotebook,
+} from "./nbformat.ts";
+import { injectParameters } from "./parameters.ts";
+import type { JupyterMessage } from "./wire.ts";
+
+/** Tag of the marker cells the runner adds when a cell fails. */
+export const ERROR_MARKER_TAG = "opsbook-error";
+
+/** Progress events reported through {@linkcode RunNotebookOptions.onProgress}. */
+export type RunProgress =
+  | { type: "kernel"; pid: number; startMs: number }
+  | {
+    type: "cell-start";
+    /** 1-based position among the code cells that run. */
+    n: number;
+    /** Number of code cells that run. */
+    total: number;
+    /** Index in the output notebook. */
+    cell: number;
+    /** The cell's first non-empty source line. */
+    firstLine: string;
+    /** Milliseconds since the run started. */
+    elapsedMs: number;
+  }
+  | {
+    type: "cell-end";
+    n: number;
+    total: number;
+    cell: number;
+    status: "ok" | "error" | "timeout";
+    durationMs: number;
+    elapsedMs: number;
+  };
+
+/** Options for {@linkcode runNotebook}. */
+export interface RunNotebookOptions {
+  /**
+   * Where the executed notebook is written; may name the input.
+   * @default {"out/<input name>.ipynb" under the current directory}
+   */
+  output?: string;
+  /**
+   * Parameters injected after the cell tagged `parameters`.
+   * @default {{}}
+   */
+  parameters?: Record<string, unknown>;
+  /**
+   * Working directory of the kernel.
+   * @default {the notebook's folder}
+   */
+  cwd?: string;
+  /**
+   * Per-cell time limit in milliseconds (0: none).
+   * @default {0}
+   */
+  timeout?: number;
+  /**
+   * Milliseconds the kernel may take to start.
+   * @default {60000}
+   */
+  startTimeout?: number;
+  /**
+   * Record failing cells and carry on instead of stopping.
+   * @default {false}
+   */
+  allowErrors?: boolean;
+  /**
+   * Also write a self-contained HTML report to this path.
+   * @default {undefined}
+   */
+  html?: string;
+  /**
+   * Extra environment variables for the kernel.
+   * @default {{}}
+   */
+  env?: Record<string, string>;
+  /** Called on kernel start and before and after each cell. */
+  onProgress?: (event: RunProgress) => void;
+  /** Called for each warning (for example an unknown parameter name). */
+  onWarning?: (message: string) => void;
+  /** Aborting stops the kernel, writes the partial notebook and rejects with the reason. */
+  signal?: AbortSignal;
+}
+
+/** A cell that raised. */
+export interface CellFailure {
+  /** Index of the cell in the output notebook. */
+  cell: number;
+  /** The cell's id. */
+  cellId: string;
+  /** Error name (`CellTimeoutError` for a timeout). */
+  ename: string;
+  /** Error message. */
+  evalue: string;
+  /** Traceback lines. */
+  traceback: string[];
+}
+
+/** What {@linkcode runNotebook} resolves with. */
+export interface RunNotebookResult {
+  /** The executed notebook as written. */
+  notebook: Notebook;
+  /** Absolute path of the written notebook. */
+  output: string;
+  /** Absolute path of the HTML report, when requested. */
+  html?: string;
+  /** Failing cells (only with `allowErrors`; otherwise the run rejects). */
+  failures: CellFailure[];
+  /** Warnings such as unknown parameter names. */
+  warnings: string[];
+  /** Code cells executed. */
+  executed: number;
+  /** Process id the kernel had. */
+  kernelPid: number;
+  /** Milliseconds until the kernel answered. */
+  kernelStartMs: number;
+  /** Milliseconds for the whole run. */
+  durationMs: number;
+}
+
+/** Thrown when a cell fails (without `allowErrors`); the output notebook is written first. */
+export class NotebookExecutionError extends Error {
+  /** The failing cell. */
+  readonly failure: CellFailure;
+  /** The run so far. */
+  readonly result: RunNotebookResult;
+  /** Creates a notebook execution error. */
+  constructor(failure: CellFailure, result: RunNotebookResult) {
+    super(`Cell ${failure.cell} failed: ${failure.ename}: ${failure.evalue}`);
+    this.name = "NotebookExecutionError";
+    this.failure = failure;
+    this.result = result;
+  }
+}
+
+/** Thrown when a cell runs over the timeout; the kernel is stopped and the notebook written. */
+export class CellTimeoutError extends NotebookExecutionError {
+  /** Creates a cell timeout error. */
+  constructor(failure: CellFailure, result: RunNotebookResult) {
+    super(failure, result);
+    this.name = "CellTimeoutError";
+  }
+}
+
+// deno-lint-ignore no-control-regex
+const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07/g;
+
+function stripAnsi(text: string): string {
+  return text.replace(ANSI, "");
+}
+
+function cleanData(data: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [mime, value] of Object.entries((data ?? {}) as Record<string, unknown>)) {
+    out[mime] = mime === "text/plain" && typeof value === "string" ? stripAnsi(value) : value;
+  }
+  return out;
+}
+
+function tagsOf(cell: NotebookCell): string[] {
+  const t = cell.metadata.tags;
+  return Array.isArray(t) ? t : [];
+}
+
+function firstLine(source: string): string {
+  return source.split("\n").find((l) => l.trim() !== "")?.trim() ?? "";
+}
+
+interface CellState {
+  cell: NotebookCell;
+  clearPending: boolean;
+  seq: number;
+  error?: ErrorOutput;
+}
+
+function isDenoKernel(nb: Notebook): boolean {
+  const spec = nb.metadata.kernelspec as Record<string, unknown> | undefined;
+  if (!spec || typeof spec !== "object") return true;
+  const name = String(spec.name ?? "");
+  return name.startsWith("deno") || spec.language === "typescript";
+}
+
+function defaultOutput(path: string): string {
+  const base = path.split(/[\\/]/).pop()!.replace(/\.ipynb$/, "");
+  return join(Deno.cwd(), "out", `${base}.ipynb`);
+}
+
+/**
+ * Runs a notebook on a fresh Deno kernel and writes the executed notebook
+ * (after every cell, atomically). Rejects with `NotebookInputError` for an
+ * unusable input, `KernelStartError`/`KernelDiedError` for kernel trouble,
+ * {@linkcode NotebookExecutionError} or {@linkcode CellTimeoutError} for a
+ * failing cell; the kernel is always stopped.
+ *
+ * @example Run a notebook with a parameter
+ * ```ts ignore
+ * import { runNotebook } from "opsbook";
+ *
+ * const result = await runNotebook("notebooks/cpu.ipynb", {
+ *   output: "out/cpu.ipynb",
+ *   parameters: { threshold: 0.9 },
+ *   timeout: 60_000,
+ * });
+ * console.log(result.executed, result.output);
+ * ```
+ */
+export async function runNotebook(
+  path: string,
+  options: RunNotebookOptions = {},
+): Promise<RunNotebookResult> {
+  const t0 = performance.now();
+  const nb = await readNotebook(path);
+  if (!isDenoKernel(nb)) {
+    const spec = nb.metadata.kernelspec as Record<string, unknown>;
+    throw new NotebookInputError(
+      `Notebook kernel is not Deno's: ${String(spec.name ?? spec.display_name)}`,
+      { path },
+    );
+  }
+  const warnings: string[] = [];
+  const warn = (message: string) => {
+    warnings.push(message);
+    options.onWarning?.(message);
+  };
+
+  // Fresh state: no stale outputs, markers or timings.
+  nb.cells = nb.cells.filter((c) => !tagsOf(c).includes(ERROR_MARKER_TAG));
+  for (const cell of nb.cells) {
+    if (cell.cell_type !== "code") continue;
+    cell.outputs = [];
+    cell.execution_count = null;
+    delete cell.metadata.execution;
+  }
+  const injected = injectParameters(nb, options.parameters ?? {});
+  for (const name of injected.unknown) {
+    warn(`Unknown parameter: ${name} is not declared in the parameters cell`);
+  }
+
+  const output = resolve(options.output ?? defaultOutput(path));
+  await Deno.mkdir(dirname(output), { recursive: true });
+  const cwd = resolve(options.cwd ?? dirname(resolve(path)));
+  const result: RunNotebookResult = {
+    notebook: nb,
+    output,
+    failures: [],
+    warnings,
+    executed: 0,
+    kernelPid: 0,
+    kernelStartMs: 0,
+    durationMs: 0,
+  };
+  const signal = options.signal;
+  signal?.throwIfAborted();
+
+  const aborted = new Promise<never>((_, reject) => {
+    signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+  aborted.catch(() => {});
+  const guard = <T>(p: Promise<T>) => signal ? Promise.race([p, aborted]) : p;
+
+  let kernel: Kernel | undefined;
+  const states = new Map<string, CellState>();
+  const displays = new Map<string, Set<Record<string, unknown>>>();
+  let failure: CellFailure | undefined;
+  let thrown: unknown;
+  let saving = Promise.resolve();
+  const save = () => {
+    saving = saving.then(() => writeNotebook(output, nb));
+    return saving;
+  };
+
+  try {
+    const starting = Kernel.start({ cwd, env: options.env, startTimeout: options.startTimeout });
+    if (signal) {
+      // Stop a kernel that finishes starting after an abort.
+      starting.then((k) => signal.aborted && k.kill()).catch(() => {});
+    }
+    kernel = await guard(starting);
+    result.kernelPid = kernel.pid;
+    result.kernelStartMs = kernel.startMs;
+    options.onProgress?.({ type: "kernel", pid: kernel.pid, startMs: kernel.startMs });
+    nb.metadata.kernelspec = { display_name: "Deno", language: "typescript", name: "deno" };
+    if (kernel.info.language_info) nb.metadata.language_info = kernel.info.language_info;
+    kernel.onIopub((msg) => route(msg, states, displays));
+    await save();
+
+    const codeCells = nb.cells
+      .map((cell, index) => ({ cell, index }))
+      .filter(({ cell }) => cell.cell_type === "code" && cell.source.trim() !== "");
+    for (const [i, { cell, index }] of codeCells.entries()) {
+      signal?.throwIfAborted();
+      const started = performance.now();
+      options.onProgress?.({
+        type: "cell-start",
+        n: i + 1,
+        total: codeCells.length,
+        cell: index,
+        firstLine: firstLine(cell.source),
+        elapsedMs: started - t0,
+      });
+      const state: CellState = { cell, clearPending: false, seq: 0 };
+      const execution: Record<string, string> = {};
+      cell.metadata.execution = execution;
+      let status: "ok" | "error" | "timeout" = "ok";
+      try {
+        const { msgId, reply } = await guard(kernel.execute(cell.source, {
+          timeout: options.timeout ?? 0,
+          onSend: (id) => states.set(id, state),
+        }));
+        execution["shell.execute_reply"] = reply.header.date;
+        cell.execution_count = typeof reply.content.execution_count === "number"
+          ? reply.content.execution_count
+          : null;
+        await guard(flush(kernel, state));
+        states.get(msgId);
+        if (reply.content.status !== "ok") {
+          status = "error";
+          const err = state.error ?? {
+            output_type: "error" as const,
+            ename: String(reply.content.ename ?? "Error"),
+            evalue: String(reply.content.evalue ?? ""),
+            traceback: (reply.content.traceback as string[] | undefined ?? []).map(stripAnsi),
+          };
+          if (!state.error) cell.outputs!.push(err);
+          failure = { cell: index, cellId: cell.id, ...pick(err) };
+          result.failures.push(failure);
+        }
+      } catch (error) {
+        if (!(error instanceof KernelTimeoutError)) throw error;
+        status = "timeout";
+        const seconds = (options.timeout ?? 0) / 1000;
+        const err: ErrorOutput = {
+          output_type: "error",
+          ename: "CellTimeoutError",
+          evalue: `Cell timed out after ${seconds} s`,
+          traceback: [`CellTimeoutError: cell timed out after ${seconds} s`],
+        };
+        cell.outputs!.push(err);
+        failure = { cell: index, cellId: cell.id, ...pick(err) };
+        result.failures.push(failure);
+        await kernel.interrupt(1_000).catch(() => false);
+        await kernel.shutdown({ timeout: 1_000 });
+      }
+      result.executed++;
+      await save();
+      options.onProgress?.({
+        type: "cell-end",
+        n: i + 1,
+        total: codeCells.length,
+        cell: index,
+        status,
+        durationMs: performance.now() - started,
+        elapsedMs: performance.now() - t0,
+      });
+      if (status === "timeout" || (status === "error" && !options.allowErrors)) break;
+    }
+    if (!failure || options.allowErrors) await guard(kernel.barrier());
+  } catch (error) {
+    thrown = error;
+  } finally {
+    await kernel?.shutdown();
+  }
+
+  const stopped = failure && (!options.allowErrors || failure.ename === "CellTimeoutError");
+  if (stopped && failure) addErrorMarkers(nb, failure, result);
+  result.durationMs = performance.now() - t0;
+  await saving.catch(() => {});
+  await writeNotebook(output, nb);
+  if (options.html) {
+    result.html = resolve(options.html);
+    await Deno.mkdir(dirname(result.html), { recursive: true });
+    await Deno.writeTextFile(result.html, renderHtml(nb, { title: path.split(/[\\/]/).pop() }));
+  }
+  if (thrown) throw thrown instanceof KernelDiedError ? thrown : thrown;
+  if (stopped && failure) {
+    throw failure.ename === "CellTimeoutError"
+      ? new CellTimeoutError(failure, result)
+      : new NotebookExecutionError(failure, result);
+  }
+  return result;
+}
+
+function pick(err: ErrorOutput): { ename: string; evalue: string; traceback: string[] } {
+  return { ename: err.ename, evalue: err.evalue, traceback: err.traceback };
+}
+
+/**
+ * Repeats a flush barrier until one passes without a new message for the
+ * cell (at most 5 rounds).
+ */
+async function flush(kernel: Kernel, state: CellState): Promise<void> {
+  for (let round = 0; round < 5; round++) {
+    const before = state.seq;
+    await kernel.barrier();
+    if (state.seq === before) return;
+  }
+}
+
+function addErrorMarkers(nb: Notebook, failure: CellFailure, result: RunNotebookResult): void {
+  const count = nb.cells[failure.cell]?.execution_count;
+  const label = count ? `In [${count}]` : `cell ${failure.cell}`;
+  const anchor: NotebookCell = {
+    id: newCellId(),
+    cell_type: "markdown",
+    metadata: { tags: [ERROR_MARKER_TAG] },
+    source: `<span id="opsbook-error-cell" style="color:red; font-size:1.5em">` +
+      `Execution stopped here: ${escapeHtml(failure.ename)}: ${escapeHtml(failure.evalue)}</span>`,
+  };
+  nb.cells.splice(failure.cell, 0, anchor);
+  const top: NotebookCell = {
+    id: newCellId(),
+    cell_type: "markdown",
+    metadata: { tags: [ERROR_MARKER_TAG] },
+    source: `<span style="color:red; font-size:2em">An exception was encountered at ` +
+      `<a href="#opsbook-error-cell">${label}</a> (cell ${failure.cell}): ` +
+      `${escapeHtml(failure.ename)}: ${escapeHtml(failure.evalue)}</span>`,
+  };
+  nb.cells.unshift(top);
+  // Indices in the report refer to the notebook as written.
+  for (const f of result.failures) f.cell += f.cell >= failure.cell ? 2 : 1;
+}
+
+function escapeHtml(text: string): string {
+  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+}
+
+function route(
+  msg: JupyterMessage,
+  states: Map<string, CellState>,
+  displays: Map<string, Set<Record<string, unknown>>>,
+): void {
+  const state = states.get(msg.parent_header.msg_id ?? "");
+  if (!state) return;
+  state.seq++;
+  const { cell } = state;
+  const outputs = cell.outputs!;
+  const c = msg.content as Record<string, unknown>;
+  const execution = (cell.metadata.execution ?? {}) as Record<string, string>;
+  const push = (output: NotebookOutput) => {
+    if (state.clearPending) {
+      outputs.length = 0;
+      state.clearPending = false;
+    }
+    outputs.push(output);
+  };
+  const track = (output: Record<string, unknown>) => {
+    const id = (c.transient as Record<string, unknown> | undefined)?.display_id;
+    if (typeof id !== "string") return;
+    if (!displays.has(id)) displays.set(id, new Set());
+    displays.get(id)!.add(output);
+  };
+  switch (msg.header.msg_type) {
+    case "status":
+      if (c.execution_state === "busy") execution["iopub.status.busy"] ??= msg.header.date;
+      if (c.execution_state === "idle") execution["iopub.status.idle"] = msg.header.date;
+      break;
+    case "execute_input":
+      execution["iopub.execute_input"] = msg.header.date;
+      break;
+    case "stream": {
+      const name = c.name === "stderr" ? "stderr" : "stdout";
+      const text = stripAnsi(String(c.text ?? ""));
+      if (state.clearPending) push({ output_type: "stream", name, text });
+      else {
+        const last = outputs.at(-1);
+        if (last?.output_type === "stream" && last.name === name) last.text += text;
+        else outputs.push({ output_type: "stream", name, text });
+      }
+      break;
+    }
+    case "display_data": {
+      const output = {
+        output_type: "display_data" as const,
+        data: cleanData(c.data),
+        metadata: (c.metadata ?? {}) as Record<string, unknown>,
+      };
+      push(output);
+      track(output);
+      break;
+    }
+    case "execute_result": {
+      const output = {
+        output_type: "execute_result" as const,
+        execution_count: typeof c.execution_count === "number" ? c.execution_count : null,
+        data: cleanData(c.data),
+        metadata: (c.metadata ?? {}) as Record<string, unknown>,
+      };
+      push(output);
+      track(output);
+      break;
+    }
+    case "update_display_data": {
+      const id = (c.transient as Record<string, unknown> | undefined)?.display_id;
+      for (const output of displays.get(String(id)) ?? []) {
+        output.data = cleanData(c.data);
+        output.metadata = (c.metadata ?? {}) as Record<string, unknown>;
+      }
+      break;
+    }
+    case "error": {
+      const output: ErrorOutput = {
+        output_type: "error",
+        ename: String(c.ename ?? "Error"),
+        evalue: String(c.evalue ?? ""),
+        traceback: (Array.isArray(c.traceback) ? c.traceback : []).map((l) => stripAnsi(String(l))),
+      };
+      push(output);
+      state.error = output;
+      break;
+    }
+    case "clear_output":
+      if (c.wait) state.clearPending = true;
+      else {
+        outputs.length = 0;
+        state.clearPending = false;
+      }
+      break;
+  }
+}
