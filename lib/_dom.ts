@@ -12,25 +12,41 @@
  */
 import { parseHTML } from "linkedom";
 
-/** The subset of the DOM that chart code touches. */
-export type Doc = Document;
+/** The subset of a DOM element that opsbook touches (Deno has no DOM lib types). */
+export interface DomElement {
+  readonly tagName: string;
+  readonly outerHTML: string;
+  textContent: string | null;
+  readonly firstElementChild: DomElement | null;
+  getAttribute(name: string): string | null;
+  setAttribute(name: string, value: string): void;
+  removeAttribute(name: string): void;
+  querySelector(selector: string): DomElement | null;
+  querySelectorAll(selector: string): ArrayLike<DomElement>;
+  remove(): void;
+}
+
+/** The subset of a DOM document that opsbook touches. */
+export interface Doc {
+  createElementNS(namespace: string, name: string): DomElement;
+  readonly body: DomElement;
+}
+
+function parse(html: string): Doc {
+  return (parseHTML(html) as unknown as { document: Doc }).document;
+}
 
 /** A fresh, empty HTML document Plot can render into. */
 export function createDocument(): Doc {
-  const { document } = parseHTML(
-    "<!DOCTYPE html><html><head></head><body></body></html>",
-  );
-  return document as unknown as Doc;
+  return parse("<!DOCTYPE html><html><head></head><body></body></html>");
 }
 
 /** Parse SVG (or HTML) markup into a document; returns its first element. */
-export function parseMarkup(markup: string): Element {
-  const { document } = parseHTML(
-    `<!DOCTYPE html><html><head></head><body>${markup}</body></html>`,
-  );
+export function parseMarkup(markup: string): DomElement {
+  const document = parse(`<!DOCTYPE html><html><head></head><body>${markup}</body></html>`);
   const element = document.body.firstElementChild;
   if (element === null) throw new SyntaxError("Cannot parse markup: no element found");
-  return element as unknown as Element;
+  return element;
 }
 
 /** Escape text for XML/HTML text and attribute values. */
@@ -45,3 +61,9 @@ const XML_ESCAPES: Record<string, string> = {
   '"': "&quot;",
   "'": "&#39;",
 };
+
+/**
+ * The key the Deno Jupyter kernel calls to get a value's mime bundle, typed
+ * as a unique symbol so classes can declare `[JUPYTER_DISPLAY]()`.
+ */
+export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display") as never;

@@ -12,10 +12,27 @@
 import * as Plot from "@observablehq/plot";
 import pl from "nodejs-polars";
 import { deflateSync } from "node:zlib";
-import { createDocument, type Doc, escapeXml } from "./_dom.ts";
+import { createDocument, type Doc, type DomElement, escapeXml, JUPYTER_DISPLAY } from "./_dom.ts";
 
-/** Font stack written into every chart: Latin glyphs from DejaVu, Chinese from Noto CJK. */
+export { JUPYTER_DISPLAY };
+
+/** Font stack of every chart: DejaVu Sans for Latin text, Noto Sans CJK for Chinese. */
 export const FONT_FAMILY = "DejaVu Sans, Noto Sans CJK SC, sans-serif";
+
+/**
+ * Font stack set on each text element that contains CJK characters. resvg
+ * does not walk a family list per glyph: with DejaVu first it drew mixed text
+ * in Noto *Serif* CJK. Laying out text with the huge Noto CJK collection is
+ * also ~25 ms per element in resvg (2 s for a 500-host heatmap's labels), so
+ * it is used only where needed instead of as the chart-wide font.
+ */
+export const CJK_FONT_FAMILY = "Noto Sans CJK SC, DejaVu Sans, sans-serif";
+
+const CJK = /[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]/;
+
+function fontAttr(text: string): string {
+  return CJK.test(text) ? ` font-family="${CJK_FONT_FAMILY}"` : "";
+}
 
 /** Colour of over-threshold bars, threshold rules and highlighted points (Okabe–Ito vermillion). */
 export const ALERT_COLOR = "#D55E00";
@@ -83,7 +100,9 @@ export class Chart {
 
   /** Wraps standalone SVG markup; use the chart functions rather than calling this. */
   constructor(svg: string, info: ChartInfo) {
-    if (!svg.startsWith("<svg")) throw new TypeError("Cannot create chart: markup must start with <svg");
+    if (!svg.startsWith("<svg")) {
+      throw new TypeError("Cannot create chart: markup must start with <svg");
+    }
     this.#svg = svg;
     this.width = info.width;
     this.height = info.height;
@@ -101,7 +120,7 @@ export class Chart {
   }
 
   /** Jupyter mime bundle: `image/svg+xml` plus a `text/plain` summary. */
-  [Symbol.for("Jupyter.display")](): Record<string, string> {
+  [JUPYTER_DISPLAY](): Record<string, string> {
     return { "image/svg+xml": this.#svg, "text/plain": this.#summary() };
   }
 
@@ -166,7 +185,7 @@ function plotDocument(): Doc {
 function textWidth(text: string, fontSize: number): number {
   let width = 0;
   for (const ch of text) {
-    width += /[\u2e80-\u9fff\uac00-\ud7af\uff00-\uffef]/.test(ch) ? fontSize : fontSize * 0.6;
+    width += CJK.test(ch) ? fontSize : fontSize * 0.6;
   }
   return width;
 }
@@ -263,7 +282,7 @@ export interface ThresholdRuleOptions {
 
 /**
  * A dashed horizontal rule at `threshold`, labelled at the right edge.
- * The rule's group carries `aria-label="threshold"`.
+ * The rule's group carries `aria-description="threshold"`.
  *
  * @example Add a threshold to any Plot
  * ```ts
@@ -385,12 +404,12 @@ export function seriesLines(
     strokeOpacity,
     strokeWidth,
     curve: "linear",
-  } as Plot.LineOptions);
+  } as unknown as Plot.LineOptions);
 }
 
 /**
  * Highlight dots (e.g. samples a detector flagged) in the alert colour,
- * with `aria-label="highlight"`.
+ * with `aria-description="highlight"`.
  *
  * @example Mark one flagged sample
  * ```ts
@@ -401,7 +420,12 @@ export function seriesLines(
  * ```
  */
 export function highlightDots(
-  columns: { x: ArrayLike<number>; y: ArrayLike<number>; z: ArrayLike<string>; fy?: ArrayLike<string> },
+  columns: {
+    x: ArrayLike<number>;
+    y: ArrayLike<number>;
+    z: ArrayLike<string>;
+    fy?: ArrayLike<string>;
+  },
   options: { fill?: string; r?: number } = {},
 ): Plot.Markish {
   const { fill = ALERT_COLOR, r = 3.5 } = options;
@@ -415,7 +439,7 @@ export function highlightDots(
     stroke: "white",
     strokeWidth: 1,
     ariaDescription: "highlight",
-  } as Plot.DotOptions);
+  } as unknown as Plot.DotOptions);
 }
 
 /** A colour lookup: value → `[r, g, b]`. */
@@ -433,7 +457,9 @@ export type ColorRamp = (value: number) => [number, number, number];
  * ```
  */
 export function colorRamp(scheme: string, domain: [number, number]): ColorRamp {
-  const scale = Plot.scale({ color: { type: "linear", scheme, domain: [0, 255] } });
+  const scale = Plot.scale({
+    color: { type: "linear", scheme: scheme as Plot.ColorScheme, domain: [0, 255] },
+  });
   const table: [number, number, number][] = [];
   for (let i = 0; i < 256; i++) table.push(parseColor(String(scale.apply(i))));
   const [lo, hi] = domain;
@@ -473,7 +499,7 @@ export interface HeatCellColumns {
 
 /**
  * Heatmap cells as SVG rects (good up to a few tens of thousands of cells),
- * filled through `ramp`; group has `aria-label="cell"`.
+ * filled through `ramp`; group has `aria-description="cell"`.
  *
  * @example Two cells
  * ```ts
@@ -529,7 +555,6 @@ export interface HeatGrid {
  * ```
  */
 export function heatRaster(grid: HeatGrid, ramp: ColorRamp): Plot.RenderFunction {
-  const href = `data:image/png;base64,${encodeBase64(encodeRgbaPng(grid, ramp))}`;
   return (_index, scales, _values, dimensions, context) => {
     const x = scales.x as (v: number) => number;
     const y = scales.y as ((v: string) => number) & { domain(): string[]; bandwidth(): number };
@@ -537,17 +562,22 @@ export function heatRaster(grid: HeatGrid, ramp: ColorRamp): Plot.RenderFunction
     const top = domain.length ? y(domain[0]) : dimensions.marginTop;
     const bottom = domain.length ? y(domain[domain.length - 1]) + y.bandwidth() : top;
     const left = x(grid.x1);
+    const width = x(grid.x2) - left;
+    // Replicate cells to about one image pixel per screen pixel, so that
+    // renderers which smooth scaled images (browsers) only blur cell edges.
+    const sx = Math.max(1, Math.min(8, Math.round(width / Math.max(grid.cols, 1))));
+    const sy = Math.max(1, Math.min(8, Math.round((bottom - top) / Math.max(grid.rows, 1))));
+    const png = encodeRgbaPng(grid, ramp, sx, sy);
     const image = context.document.createElementNS("http://www.w3.org/2000/svg", "image");
     image.setAttribute("x", String(left));
     image.setAttribute("y", String(top));
-    image.setAttribute("width", String(x(grid.x2) - left));
+    image.setAttribute("width", String(width));
     image.setAttribute("height", String(bottom - top));
     image.setAttribute("preserveAspectRatio", "none");
     image.setAttribute("image-rendering", "optimizeSpeed");
-    image.setAttribute("style", "image-rendering:pixelated");
     image.setAttribute("aria-label", "raster");
-    image.setAttribute("href", href);
-    return image as unknown as SVGElement;
+    image.setAttribute("href", `data:image/png;base64,${encodeBase64(png)}`);
+    return image as never;
   };
 }
 
@@ -585,26 +615,35 @@ function pngChunk(type: string, data: Uint8Array): Uint8Array {
   return chunk;
 }
 
-function encodeRgbaPng(grid: HeatGrid, ramp: ColorRamp): Uint8Array {
+function encodeRgbaPng(grid: HeatGrid, ramp: ColorRamp, sx = 1, sy = 1): Uint8Array {
   const { rows, cols, values } = grid;
-  const stride = cols * 4 + 1;
-  const raw = new Uint8Array(rows * stride);
+  const width = cols * sx;
+  const height = rows * sy;
+  const stride = width * 4 + 1;
+  const raw = new Uint8Array(height * stride);
   for (let r = 0; r < rows; r++) {
-    let o = r * stride + 1; // filter byte 0 (none)
-    for (let c = 0; c < cols; c++, o += 4) {
+    const base = r * sy * stride;
+    let o = base + 1; // filter byte 0 (none)
+    for (let c = 0; c < cols; c++) {
       const v = values[r * cols + c];
-      if (Number.isNaN(v)) continue;
+      if (Number.isNaN(v)) {
+        o += 4 * sx;
+        continue;
+      }
       const [red, green, blue] = ramp(v);
-      raw[o] = red;
-      raw[o + 1] = green;
-      raw[o + 2] = blue;
-      raw[o + 3] = 255;
+      for (let k = 0; k < sx; k++, o += 4) {
+        raw[o] = red;
+        raw[o + 1] = green;
+        raw[o + 2] = blue;
+        raw[o + 3] = 255;
+      }
     }
+    for (let k = 1; k < sy; k++) raw.copyWithin(base + k * stride, base, base + stride);
   }
   const header = new Uint8Array(13);
   const view = new DataView(header.buffer);
-  view.setUint32(0, cols);
-  view.setUint32(4, rows);
+  view.setUint32(0, width);
+  view.setUint32(4, height);
   header.set([8, 6, 0, 0, 0], 8); // 8-bit RGBA
   const parts = [
     new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]),
@@ -656,7 +695,7 @@ export interface ChartFrameOptions {
 }
 
 interface Panel {
-  svg: Element;
+  svg: DomElement;
   label?: string;
 }
 
@@ -669,17 +708,17 @@ function composeChart(panels: Panel[], frame: ChartFrameOptions): Chart {
   if (frame.title) {
     y += 18;
     parts.push(
-      `<text x="${HEADER_PAD}" y="${y}" font-size="17" font-weight="bold" aria-label="title">${
-        escapeXml(frame.title)
-      }</text>`,
+      `<text x="${HEADER_PAD}" y="${y}" font-size="17" font-weight="bold" aria-label="title"${
+        fontAttr(frame.title)
+      }>${escapeXml(frame.title)}</text>`,
     );
   }
   if (frame.subtitle) {
     y += 20;
     parts.push(
-      `<text x="${HEADER_PAD}" y="${y}" font-size="12" fill="#555" aria-label="subtitle">${
-        escapeXml(frame.subtitle)
-      }</text>`,
+      `<text x="${HEADER_PAD}" y="${y}" font-size="12" fill="#555" aria-label="subtitle"${
+        fontAttr(frame.subtitle)
+      }>${escapeXml(frame.subtitle)}</text>`,
     );
   }
   const legend = frame.legend;
@@ -696,7 +735,9 @@ function composeChart(panels: Panel[], frame: ChartFrameOptions): Chart {
       }
       items.push(
         `<rect x="${x}" y="${rowY}" width="12" height="12" fill="${escapeXml(item.color)}"/>` +
-          `<text x="${x + 17}" y="${rowY + 10}" font-size="11">${escapeXml(item.label)}</text>`,
+          `<text x="${x + 17}" y="${rowY + 10}" font-size="11"${fontAttr(item.label)}>${
+            escapeXml(item.label)
+          }</text>`,
       );
       x += w;
     }
@@ -715,9 +756,11 @@ function composeChart(panels: Panel[], frame: ChartFrameOptions): Chart {
     const h = Number(panel.svg.getAttribute("height"));
     if (panel.label) {
       parts.push(
-        `<text x="${x + w / 2}" y="${y - 6}" font-size="12" font-weight="bold" text-anchor="middle" aria-label="facet">${
-          escapeXml(panel.label)
-        }</text>`,
+        `<text x="${x + w / 2}" y="${
+          y - 6
+        }" font-size="12" font-weight="bold" text-anchor="middle" aria-label="facet"${
+          fontAttr(panel.label)
+        }>${escapeXml(panel.label)}</text>`,
       );
     }
     panel.svg.setAttribute("x", String(x));
@@ -725,6 +768,9 @@ function composeChart(panels: Panel[], frame: ChartFrameOptions): Chart {
     for (const style of Array.from(panel.svg.querySelectorAll("style"))) style.remove();
     panel.svg.removeAttribute("class");
     panel.svg.setAttribute("font-family", FONT_FAMILY);
+    for (const text of Array.from(panel.svg.querySelectorAll("text"))) {
+      if (CJK.test(text.textContent ?? "")) text.setAttribute("font-family", CJK_FONT_FAMILY);
+    }
     parts.push(panel.svg.outerHTML);
     x += w;
     height = Math.max(height, h);
@@ -732,9 +778,9 @@ function composeChart(panels: Panel[], frame: ChartFrameOptions): Chart {
   let total = y + height;
   if (frame.caption) {
     parts.push(
-      `<text x="${HEADER_PAD}" y="${total + 4}" font-size="11" fill="#666" aria-label="caption">${
-        escapeXml(frame.caption)
-      }</text>`,
+      `<text x="${HEADER_PAD}" y="${total + 4}" font-size="11" fill="#666" aria-label="caption"${
+        fontAttr(frame.caption)
+      }>${escapeXml(frame.caption)}</text>`,
     );
     total += 14;
   }
@@ -761,7 +807,9 @@ function legendRampMarkup(ramp: LegendRamp, x: number, y: number): string {
   return `<g aria-label="legend"><defs><linearGradient id="${id}">${
     stops.join("")
   }</linearGradient></defs>` +
-    `<text x="${x}" y="${y + 10}" font-size="11">${escapeXml(ramp.label)}</text>` +
+    `<text x="${x}" y="${y + 10}" font-size="11"${fontAttr(ramp.label)}>${
+      escapeXml(ramp.label)
+    }</text>` +
     `<rect x="${barX}" y="${y}" width="200" height="12" fill="url(#${id})"/>` +
     `<text x="${barX}" y="${y + 25}" font-size="10">${formatNumber(lo)}</text>` +
     `<text x="${barX + 100}" y="${y + 25}" font-size="10" text-anchor="middle">${
@@ -798,15 +846,17 @@ export function plotChart(options: PlotChartOptions): Chart {
   return composeChart([{ svg: renderPlot(plot) }], { title, subtitle, caption, legend });
 }
 
-function renderPlot(options: Plot.PlotOptions): Element {
+function renderPlot(options: Plot.PlotOptions): DomElement {
   const color = options.color ?? {};
   const node = Plot.plot({
     ...options,
     color: typeof color === "object" ? { ...color, legend: false } : color,
-    document: plotDocument() as unknown as Document,
-  }) as unknown as Element;
+    document: plotDocument() as never,
+  }) as unknown as DomElement;
   if (node.tagName.toLowerCase() !== "svg") {
-    throw new TypeError("Cannot render chart: Plot returned a <figure>; pass title and legend to the chart function");
+    throw new TypeError(
+      "Cannot render chart: Plot returned a <figure>; pass title and legend to the chart function",
+    );
   }
   return node;
 }
@@ -1086,8 +1136,9 @@ function highlightIndex(
   highlight: NonNullable<TimeSeriesChartOptions["highlight"]>,
   length: number,
 ): boolean[] | undefined {
-  if (highlight instanceof Object && "columns" in highlight && "getColumn" in highlight) return;
-  const mask = "toArray" in highlight && typeof highlight.toArray === "function"
+  const h = highlight as { getColumn?: unknown; toArray?: unknown };
+  if (typeof h.getColumn === "function") return; // a DataFrame of flagged rows
+  const mask = typeof h.toArray === "function"
     ? (highlight as pl.Series).toArray() as boolean[]
     : Array.from(highlight as ArrayLike<boolean>);
   if (mask.length !== length) {
@@ -1244,7 +1295,9 @@ export function timeSeriesChart(frame: pl.DataFrame, options: TimeSeriesChartOpt
   if (highlight !== undefined) legend.push({ color: ALERT_COLOR, label: "flagged" });
   const notes = [
     downsampled > 0
-      ? `${downsampled} series downsampled (min/max per ${Math.round(width / buckets)} px), ${n} points drawn`
+      ? `${downsampled} series downsampled (min/max per ${
+        Math.round(width / buckets)
+      } px), ${n} points drawn`
       : "",
     options.caption ?? "",
   ].filter(Boolean);
@@ -1370,7 +1423,8 @@ export function heatmap(frame: pl.DataFrame, options: HeatmapOptions = {}): Char
   }
   const domainNames = order.map((r) => names[r]);
   const rows = names.length;
-  const rowHeight = options.rowHeight ?? Math.min(24, Math.max(2, Math.floor(900 / Math.max(rows, 1))));
+  const rowHeight = options.rowHeight ??
+    Math.min(24, Math.max(2, Math.floor(900 / Math.max(rows, 1))));
   const plotHeight = rows * rowHeight;
   const labelEvery = Math.max(1, Math.ceil(12 / rowHeight));
   const longest = domainNames.reduce((m, h) => Math.max(m, textWidth(h, 10)), 0);
@@ -1398,8 +1452,8 @@ export function heatmap(frame: pl.DataFrame, options: HeatmapOptions = {}): Char
   }
   const svg = renderPlot({
     width,
-    height: plotHeight + 30 + 44,
-    marginTop: 30,
+    height: plotHeight + 8 + 44,
+    marginTop: 8,
     marginLeft,
     marginRight: 20,
     marginBottom: 44,
@@ -1430,7 +1484,8 @@ export function heatmap(frame: pl.DataFrame, options: HeatmapOptions = {}): Char
     subtitle: options.subtitle ??
       `${rows} ${y} × ${cols} steps of ${formatNumber(step / 1000)} s` +
         (sort === "name" ? "" : `, hottest (${sort}) first`),
-    legend: options.legend ?? { scheme, domain: colorDomain, label: `${fillLabel}${unitSuffix(unit)}` },
+    legend: options.legend ??
+      { scheme, domain: colorDomain, label: `${fillLabel}${unitSuffix(unit)}` },
     caption: notes.length > 0 ? notes.join("; ") : undefined,
   });
 }

@@ -96,7 +96,7 @@ export function renderPng(chart: ChartLike, options: PngOptions = {}): RenderedP
     fitTo: scale === 1 ? { mode: "original" } : { mode: "zoom", value: scale },
     font: {
       loadSystemFonts: true,
-      defaultFontFamily: FONT_FAMILY.split(",")[0].trim(),
+      defaultFontFamily: "DejaVu Sans",
       sansSerifFamily: FONT_FAMILY.split(",")[0].trim(),
     },
     imageRendering: 1, // optimizeSpeed: nearest-neighbour for embedded heatmap rasters
@@ -136,7 +136,9 @@ export async function saveChart(
   else if (ext === "png") bytes = chartToPng(chart, options);
   else {
     throw new TypeError(
-      `Cannot save chart: unsupported extension ${ext ? `".${ext}"` : "(none)"}, expected .svg or .png`,
+      `Cannot save chart: unsupported extension ${
+        ext ? `".${ext}"` : "(none)"
+      }, expected .svg or .png`,
     );
   }
   const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;

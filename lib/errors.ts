@@ -72,10 +72,8 @@ export function redactUrl(url: string | URL): string {
  * import { redactText } from "opsbook";
  * import assert from "node:assert/strict";
  *
- * assert.equal(
- *   redactText("Authorization: Bearer abc.def sent with s3cr3t", ["s3cr3t"]),
- *   "Authorization: *** sent with ***",
- * );
+ * assert.equal(redactText("sent Bearer abc.def with s3cr3t", ["s3cr3t"]), "sent Bearer *** with ***");
+ * assert.equal(redactText("Authorization: Basic dXNlcjpwdw=="), "Authorization: ***");
  * ```
  */
 export function redactText(text: string, secrets: readonly string[] = []): string {
@@ -90,7 +88,7 @@ export function redactText(text: string, secrets: readonly string[] = []): strin
   return out
     .replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@?#]*@/gi, "$1***@")
     .replace(
-      /([?&](?:token|access_token|id_token|refresh_token|api_key|apikey|api-key|key|password|passwd|pass|secret|client_secret|auth|authorization|sig|signature|x-amz-signature|x-goog-signature)=)[^&\s#"']*/gi,
+      /([?&](?:token|access_token|id_token|refresh_token|api_key|apikey|api-key|key|password|passwd|pass|secret|client_secret|auth|authorization|sig|signature|x-amz-signature|x-goog-signature)=)(?!\*\*\*)[^&\s#"']*/gi,
       "$1***",
     )
     .replace(/(authorization["']?\s*[:=]\s*["']?)[^\r\n"',}]*/gi, "$1***")

@@ -68,6 +68,11 @@ export interface Notification {
   createdAt: string;
   /** What was evaluated. */
   context: NotificationContext;
+  /**
+   * Set on kind `delayed`: the outbox collapsed `count` notifications queued
+   * since `since` (RFC 3339) into this one ("N notifications were delayed").
+   */
+  delayed?: { count: number; since: string; ids: string[] };
 }
 
 /** Options of {@linkcode Sink.send}. */

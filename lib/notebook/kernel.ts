@@ -5,7 +5,13 @@
  * @module
  */
 
-import { createMessage, decodeJupyter, encodeJupyter, type JupyterMessage, Signer } from "./wire.ts";
+import {
+  createMessage,
+  decodeJupyter,
+  encodeJupyter,
+  type JupyterMessage,
+  Signer,
+} from "./wire.ts";
 import { ZmtpSocket } from "./zmtp.ts";
 
 /** Thrown when the kernel does not start within the start timeout or exits while starting. */
@@ -90,8 +96,10 @@ interface Pending {
 }
 
 async function freePorts(count: number): Promise<number[]> {
-  const listeners = Array.from({ length: count }, () =>
-    Deno.listen({ hostname: "127.0.0.1", port: 0 }));
+  const listeners = Array.from(
+    { length: count },
+    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
+  );
   const ports = listeners.map((l) => (l.addr as Deno.NetAddr).port);
   for (const l of listeners) l.close();
   return await Promise.resolve(ports);
@@ -390,7 +398,7 @@ export class Kernel {
 
   #race<T>(promise: Promise<T>, timeout: number, message: string): Promise<T> {
     const racers: Promise<T>[] = [promise, this.#died];
-    let timer: number | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     if (timeout > 0) {
       racers.push(
         new Promise<T>((_, reject) => {

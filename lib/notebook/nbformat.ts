@@ -185,7 +185,9 @@ export function parseNotebook(text: string, options: { path?: string } = {}): No
   }
   const nb = raw as Record<string, unknown>;
   if (!nb || typeof nb !== "object" || Array.isArray(nb) || !("nbformat" in nb)) {
-    throw new NotebookInputError(`Not a notebook (no nbformat field)${where}`, { path: options.path });
+    throw new NotebookInputError(`Not a notebook (no nbformat field)${where}`, {
+      path: options.path,
+    });
   }
   if (nb.nbformat !== 4) {
     throw new NotebookInputError(
@@ -194,11 +196,15 @@ export function parseNotebook(text: string, options: { path?: string } = {}): No
     );
   }
   if (!Array.isArray(nb.cells)) {
-    throw new NotebookInputError(`Not a notebook (cells is not a list)${where}`, { path: options.path });
+    throw new NotebookInputError(`Not a notebook (cells is not a list)${where}`, {
+      path: options.path,
+    });
   }
   const seen = new Set<string>();
   const cells = (nb.cells as Record<string, unknown>[]).map((c, i) => {
-    if (!c || typeof c !== "object" || !["code", "markdown", "raw"].includes(c.cell_type as string)) {
+    if (
+      !c || typeof c !== "object" || !["code", "markdown", "raw"].includes(c.cell_type as string)
+    ) {
       throw new NotebookInputError(`Not a notebook (cell ${i} has no valid cell_type)${where}`, {
         path: options.path,
       });
@@ -255,8 +261,13 @@ export async function readNotebook(path: string): Promise<Notebook> {
   try {
     text = await Deno.readTextFile(path);
   } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound ? "file not found" : (error as Error).message;
-    throw new NotebookInputError(`Cannot read notebook: ${path}: ${reason}`, { path, cause: error });
+    const reason = error instanceof Deno.errors.NotFound
+      ? "file not found"
+      : (error as Error).message;
+    throw new NotebookInputError(`Cannot read notebook: ${path}: ${reason}`, {
+      path,
+      cause: error,
+    });
   }
   return parseNotebook(text, { path });
 }

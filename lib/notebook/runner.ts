@@ -14,7 +14,7 @@
 
 import { dirname, join, resolve } from "node:path";
 import { renderHtml } from "./html.ts";
-import { Kernel, KernelDiedError, KernelTimeoutError } from "./kernel.ts";
+import { Kernel, KernelTimeoutError } from "./kernel.ts";
 import {
   type ErrorOutput,
   newCellId,
@@ -109,8 +109,10 @@ export interface RunNotebookOptions {
 
 /** A cell that raised. */
 export interface CellFailure {
-  /** Index of the cell in the output notebook. */
+  /** Index of the cell in the notebook as run (as in progress events; counts an injected parameters cell). */
   cell: number;
+  /** Index of the cell in the written notebook (after any error marker cells). */
+  outputCell: number;
   /** The cell's id. */
   cellId: string;
   /** Error name (`CellTimeoutError` for a timeout). */
@@ -298,7 +300,9 @@ export async function runNotebook(
     const starting = Kernel.start({ cwd, env: options.env, startTimeout: options.startTimeout });
     if (signal) {
       // Stop a kernel that finishes starting after an abort.
-      starting.then((k) => signal.aborted && k.kill()).catch(() => {});
+      starting.then((k) => {
+        if (signal.aborted) k.kill();
+      }).catch(() => {});
     }
     kernel = await guard(starting);
     result.kernelPid = kernel.pid;
@@ -328,7 +332,7 @@ export async function runNotebook(
       cell.metadata.execution = execution;
       let status: "ok" | "error" | "timeout" = "ok";
       try {
-        const { msgId, reply } = await guard(kernel.execute(cell.source, {
+        const { reply } = await guard(kernel.execute(cell.source, {
           timeout: options.timeout ?? 0,
           onSend: (id) => states.set(id, state),
         }));
@@ -337,7 +341,6 @@ export async function runNotebook(
           ? reply.content.execution_count
           : null;
         await guard(flush(kernel, state));
-        states.get(msgId);
         if (reply.content.status !== "ok") {
           status = "error";
           const err = state.error ?? {
@@ -347,7 +350,7 @@ export async function runNotebook(
             traceback: (reply.content.traceback as string[] | undefined ?? []).map(stripAnsi),
           };
           if (!state.error) cell.outputs!.push(err);
-          failure = { cell: index, cellId: cell.id, ...pick(err) };
+          failure = { cell: index, outputCell: index, cellId: cell.id, ...pick(err) };
           result.failures.push(failure);
         }
       } catch (error) {
@@ -361,7 +364,7 @@ export async function runNotebook(
           traceback: [`CellTimeoutError: cell timed out after ${seconds} s`],
         };
         cell.outputs!.push(err);
-        failure = { cell: index, cellId: cell.id, ...pick(err) };
+        failure = { cell: index, outputCell: index, cellId: cell.id, ...pick(err) };
         result.failures.push(failure);
         await kernel.interrupt(1_000).catch(() => false);
         await kernel.shutdown({ timeout: 1_000 });
@@ -396,7 +399,7 @@ export async function runNotebook(
     await Deno.mkdir(dirname(result.html), { recursive: true });
     await Deno.writeTextFile(result.html, renderHtml(nb, { title: path.split(/[\\/]/).pop() }));
   }
-  if (thrown) throw thrown instanceof KernelDiedError ? thrown : thrown;
+  if (thrown) throw thrown;
   if (stopped && failure) {
     throw failure.ename === "CellTimeoutError"
       ? new CellTimeoutError(failure, result)
@@ -437,12 +440,11 @@ function addErrorMarkers(nb: Notebook, failure: CellFailure, result: RunNotebook
     cell_type: "markdown",
     metadata: { tags: [ERROR_MARKER_TAG] },
     source: `<span style="color:red; font-size:2em">An exception was encountered at ` +
-      `<a href="#opsbook-error-cell">${label}</a> (cell ${failure.cell}): ` +
+      `<a href="#opsbook-error-cell">${label}</a>: ` +
       `${escapeHtml(failure.ename)}: ${escapeHtml(failure.evalue)}</span>`,
   };
   nb.cells.unshift(top);
-  // Indices in the report refer to the notebook as written.
-  for (const f of result.failures) f.cell += f.cell >= failure.cell ? 2 : 1;
+  for (const f of result.failures) f.outputCell = f.cell + (f.cell >= failure.cell ? 2 : 1);
 }
 
 function escapeHtml(text: string): string {

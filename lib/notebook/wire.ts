@@ -229,8 +229,12 @@ export async function decodeJupyter(
   frames: Uint8Array[],
   signer: Signer,
 ): Promise<JupyterMessage> {
-  const at = frames.findIndex((f) => f.length === DELIMITER.length && DECODER.decode(f) === DELIMITER);
-  if (at < 0 || frames.length < at + 6) throw new WireError("Malformed message: no <IDS|MSG> delimiter");
+  const at = frames.findIndex((f) =>
+    f.length === DELIMITER.length && DECODER.decode(f) === DELIMITER
+  );
+  if (at < 0 || frames.length < at + 6) {
+    throw new WireError("Malformed message: no <IDS|MSG> delimiter");
+  }
   const parts = frames.slice(at + 2, at + 6);
   if (!(await signer.verify(parts, DECODER.decode(frames[at + 1])))) {
     throw new WireError("Invalid message signature");

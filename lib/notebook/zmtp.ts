@@ -276,7 +276,11 @@ export class ZmtpSocket {
     } else {
       size = (await this.#take(1))[0];
     }
-    return { body: await this.#take(size), more: (flags & 0x01) !== 0, command: (flags & 0x04) !== 0 };
+    return {
+      body: await this.#take(size),
+      more: (flags & 0x01) !== 0,
+      command: (flags & 0x04) !== 0,
+    };
   }
 
   async #handshake(): Promise<void> {
@@ -321,9 +325,7 @@ export class ZmtpSocket {
       }
     } catch (error) {
       this.#fail(
-        error instanceof ZmtpError
-          ? error
-          : new ZmtpError("Connection failed", { cause: error }),
+        error instanceof ZmtpError ? error : new ZmtpError("Connection failed", { cause: error }),
       );
     }
   }

@@ -1,0 +1,148 @@
+/**
+ * Internal file helpers of the alert state store and the outbox: atomic JSON
+ * writes (temporary file in the same directory, fsync, rename) and a loader
+ * that never overwrites a corrupted file silently. Not exported from
+ * `lib/mod.ts`.
+ *
+ * @module
+ */
+
+import type { z } from "zod";
+import { OpsbookError } from "../errors.ts";
+
+/**
+ * A state or outbox file that cannot be read: not JSON, a wrong shape, or a
+ * version this opsbook does not know. The file is left untouched unless the
+ * caller asked to recover, in which case it is kept as `<path>.corrupt-<ts>`.
+ *
+ * @example
+ * ```ts
+ * import { StoreFileError } from "./_store.ts";
+ * const e = new StoreFileError("Alert state file is corrupted: /tmp/x.json: not JSON", {
+ *   path: "/tmp/x.json",
+ * });
+ * console.log(e.path); // /tmp/x.json
+ * ```
+ */
+export class StoreFileError extends OpsbookError {
+  /** The file that could not be read. */
+  readonly path: string;
+
+  /** Creates the error. */
+  constructor(message: string, options: { path: string; cause?: unknown }) {
+    super(message, options.cause === undefined ? {} : { cause: options.cause });
+    this.name = "StoreFileError";
+    this.path = options.path;
+  }
+}
+
+function dirname(path: string): string {
+  const i = path.lastIndexOf("/");
+  if (i < 0) return ".";
+  return i === 0 ? "/" : path.slice(0, i);
+}
+
+/** Writes `text` to `path` atomically: temp file in the same directory, fsync, rename. */
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
+  const dir = dirname(path);
+  await Deno.mkdir(dir, { recursive: true });
+  const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const file = await Deno.open(tmp, { write: true, create: true, truncate: true, mode: 0o600 });
+  try {
+    const bytes = new TextEncoder().encode(text);
+    let written = 0;
+    while (written < bytes.length) written += await file.write(bytes.subarray(written));
+    await file.sync();
+  } catch (error) {
+    file.close();
+    await Deno.remove(tmp).catch(() => {});
+    throw error;
+  }
+  file.close();
+  try {
+    await Deno.rename(tmp, path);
+  } catch (error) {
+    await Deno.remove(tmp).catch(() => {});
+    throw error;
+  }
+  // Persist the rename itself; not every platform lets a directory be synced.
+  try {
+    const d = await Deno.open(dir, { read: true });
+    try {
+      await d.sync();
+    } finally {
+      d.close();
+    }
+  } catch {
+    // best effort
+  }
+}
+
+/** Options of {@linkcode loadJsonFile}. */
+export interface LoadOptions {
+  /** Keep an unreadable file as `<path>.corrupt-<ts>` and start fresh instead of throwing. */
+  recover?: boolean;
+  /** Time used in the `.corrupt-<ts>` suffix, epoch ms. */
+  nowMs?: number;
+}
+
+/** What {@linkcode loadJsonFile} found. */
+export interface Loaded<T> {
+  /** The parsed content, or `undefined` when the file did not exist or was set aside. */
+  value: T | undefined;
+  /** Where a corrupted file was moved, when `recover` was used. */
+  recoveredTo?: string;
+}
+
+/**
+ * Reads and validates a versioned JSON file. A missing file gives
+ * `undefined`; an unreadable one throws a {@linkcode StoreFileError} naming
+ * the file and the problem, or is renamed aside when `recover` is set.
+ */
+export async function loadJsonFile<T>(
+  path: string,
+  schema: z.ZodType<T>,
+  what: string,
+  version: number,
+  options: LoadOptions = {},
+): Promise<Loaded<T>> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return { value: undefined };
+    throw error;
+  }
+  let problem: string;
+  let cause: unknown;
+  try {
+    const raw = JSON.parse(text) as unknown;
+    const found = raw !== null && typeof raw === "object" && "version" in raw
+      ? (raw as { version: unknown }).version
+      : undefined;
+    if (found !== version) {
+      problem = found === undefined
+        ? "no version field"
+        : `unsupported version ${JSON.stringify(found)}, expected ${version}`;
+    } else {
+      const parsed = schema.safeParse(raw);
+      if (parsed.success) return { value: parsed.data };
+      const issue = parsed.error.issues[0];
+      problem = `invalid content at ${issue.path.join(".") || "(root)"}: ${issue.message}`;
+      cause = parsed.error;
+    }
+  } catch (error) {
+    problem = `not valid JSON: ${(error as Error).message}`;
+    cause = error;
+  }
+  const stamp = new Date(options.nowMs ?? Date.now()).toISOString().replace(/[:.]/g, "-");
+  const aside = `${path}.corrupt-${stamp}`;
+  if (!options.recover) {
+    throw new StoreFileError(
+      `${what} file is unreadable: ${path}: ${problem}; it was left untouched (recover to keep it as ${path}.corrupt-<time> and start fresh)`,
+      { path, cause },
+    );
+  }
+  await Deno.rename(path, aside);
+  return { value: undefined, recoveredTo: aside };
+}

@@ -1,0 +1,355 @@
+/**
+ * The alerting flow of one evaluation: the alerts whose condition holds now
+ * go through the persistent {@linkcode AlertState} (pending → firing →
+ * resolved, repeat interval), the resulting changes become one grouped
+ * notification per receiver and `alertname`, are written to the durable
+ * {@linkcode Outbox}, and the outbox is delivered to the sinks.
+ *
+ * @module
+ */
+
+import { acquireLock } from "../lock.ts";
+import type { Labels } from "../labels.ts";
+import { fastFingerprint } from "./_fingerprint.ts";
+import { type DurationInput, parseDuration, type TimeInput, toMillis } from "../time.ts";
+import type { FrameCheck } from "./model.ts";
+import { type DeadLetter, type FailedDelivery, orderAlerts, Outbox } from "./outbox.ts";
+import { type AlertRecord, AlertState, type Transition } from "./state.ts";
+import type { Alert, Notification, NotificationContext, NotificationKind, Sink } from "./types.ts";
+
+/** Options of the {@linkcode Alerter} constructor. */
+export interface AlerterOptions {
+  /** The state file, e.g. `state/alerts.json`. */
+  statePath: string;
+  /**
+   * The outbox file.
+   * @default {the state path with `.outbox.json` instead of `.json`}
+   */
+  outboxPath?: string;
+  /** Where notifications go. Names must be unique. */
+  sinks: readonly Sink[];
+  /**
+   * How long a firing alert stays quiet before a repeat notification.
+   * @default {"4h"}
+   */
+  repeatInterval?: DurationInput;
+  /** A different repeat interval per group (`alertname`), e.g. `{ HostCpuTrend: "24h" }`. */
+  groupRepeatInterval?: Record<string, DurationInput>;
+  /**
+   * How long a condition must hold before it fires (Prometheus' `for:`).
+   * @default {0}
+   */
+  pendingFor?: DurationInput;
+  /**
+   * Queued notifications older than this are collapsed into one `delayed`
+   * notification per receiver.
+   * @default {"1h"}
+   */
+  staleAfter?: DurationInput;
+  /**
+   * Set a corrupted state or outbox file aside (`*.corrupt-<time>`) and start
+   * fresh instead of throwing.
+   * @default {false}
+   */
+  recover?: boolean;
+  /**
+   * The lock file held during an evaluation (one writer at a time), or
+   * `false` when the caller already holds its own lock for the state.
+   * @default {the state path + `.alerter.lock`}
+   */
+  lock?: string | false;
+}
+
+/** Options of {@linkcode Alerter.evaluate}. */
+export interface EvaluateOptions {
+  /**
+   * The evaluation time.
+   * @default {new Date()}
+   */
+  now?: TimeInput;
+  /** Context shown with every notification (query, threshold, unit, graph link). */
+  context?: Partial<NotificationContext>;
+  /** Context per group (`alertname`), merged over `context`. */
+  contexts?: Record<string, Partial<NotificationContext>>;
+  /** The data check of the evaluated frame, copied into the report. */
+  check?: Pick<FrameCheck, "noData" | "missing">;
+  /** Abort the deliveries. */
+  signal?: AbortSignal;
+}
+
+/** What one evaluation did. */
+export interface EvaluationReport {
+  /** The evaluation time, RFC 3339. */
+  evaluatedAt: string;
+  /** Every alert firing after this evaluation. */
+  firing: Alert[];
+  /** Alerts waiting for `pendingFor`. */
+  pending: Alert[];
+  /** Alerts resolved in this evaluation. */
+  resolved: Alert[];
+  /** The state changes of this evaluation. */
+  transitions: Transition[];
+  /** Notifications queued by this evaluation. */
+  notifications: Notification[];
+  /** Notifications acknowledged by their sink in this evaluation (older ones included). */
+  sent: Notification[];
+  /** Deliveries that failed in this evaluation. */
+  failed: FailedDelivery[];
+  /** `delayed` notifications made by collapsing stale ones. */
+  collapsed: Notification[];
+  /** Notifications still in the outbox. */
+  queued: number;
+  /** Every dead letter kept in the outbox (refused for good; fix and requeue). */
+  deadLetters: DeadLetter[];
+  /** The evaluated frame had no rows: "no data", not "all clear". */
+  noData: boolean;
+  /** Series with missing data (NaN or null): never alerted on. */
+  missing: Labels[];
+}
+
+function defaultOutboxPath(statePath: string): string {
+  return statePath.endsWith(".json")
+    ? `${statePath.slice(0, -5)}.outbox.json`
+    : `${statePath}.outbox.json`;
+}
+
+function seconds(name: string, d: DurationInput): number {
+  try {
+    return parseDuration(d);
+  } catch (error) {
+    throw new RangeError(`Invalid ${name}: ${(error as Error).message}`);
+  }
+}
+
+interface GroupChanges {
+  started: Alert[];
+  repeated: Alert[];
+  resolved: Alert[];
+}
+
+/**
+ * Combines the state store, the outbox and the sinks. Each
+ * {@linkcode evaluate} loads both files from disk, so a restart or a new
+ * `Alerter` over the same files (the next headless notebook run) continues
+ * where the last one stopped: it neither re-sends nor forgets.
+ *
+ * One writer at a time: an evaluation holds a lock file, and a second
+ * process evaluating over the same state gets a `LockError`.
+ *
+ * Per evaluation, each receiver gets at most one notification per group
+ * (`alertname`), listing the alerts of that group that started firing,
+ * repeat, or resolved. Sinks with `resendFiring` (Alertmanager) get every
+ * firing alert of the group at every evaluation, plus the resolved ones.
+ *
+ * @example Evaluate twice: one notification, then none
+ * ```ts
+ * import { Alerter, DryRunSink, fingerprint } from "opsbook";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const sink = new DryRunSink({ write: () => {} });
+ * const alerter = new Alerter({ statePath: `${dir}/alerts.json`, sinks: [sink] });
+ * const labels = { alertname: "HostHighCpu", instance: "db-01:9100" };
+ * const alert = {
+ *   labels, annotations: { summary: "CPU 95 % on db-01:9100" }, value: 95,
+ *   startsAt: "2026-11-01T10:05:00Z", status: "firing" as const, fingerprint: fingerprint(labels),
+ * };
+ * const first = await alerter.evaluate([alert], { now: "2026-11-01T10:05:00Z" });
+ * const second = await alerter.evaluate([alert], { now: "2026-11-01T10:10:00Z" });
+ * console.log(first.sent.length, second.sent.length); // 1 0
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class Alerter {
+  #statePath: string;
+  #outboxPath: string;
+  #sinks: readonly Sink[];
+  #repeatMs: number;
+  #groupRepeatMs: Map<string, number>;
+  #pendingFor: number;
+  #staleAfter: number;
+  #recover: boolean;
+  #lock: string | false;
+
+  /** Creates an alerter; options are validated here, files are read at each evaluation. */
+  constructor(options: AlerterOptions) {
+    if (typeof options?.statePath !== "string" || options.statePath === "") {
+      throw new TypeError("Invalid statePath: expected a file path");
+    }
+    const names = new Set<string>();
+    for (const sink of options.sinks ?? []) {
+      if (typeof sink?.name !== "string" || sink.name === "") {
+        throw new TypeError("Invalid sink: every sink needs a non-empty name");
+      }
+      if (names.has(sink.name)) throw new TypeError(`Invalid sinks: duplicate name: ${sink.name}`);
+      names.add(sink.name);
+    }
+    this.#statePath = options.statePath;
+    this.#outboxPath = options.outboxPath ?? defaultOutboxPath(options.statePath);
+    this.#sinks = [...(options.sinks ?? [])];
+    this.#repeatMs = seconds("repeatInterval", options.repeatInterval ?? "4h") * 1000;
+    this.#groupRepeatMs = new Map(
+      Object.entries(options.groupRepeatInterval ?? {}).map((
+        [g, d],
+      ) => [g, seconds(`repeatInterval of ${g}`, d) * 1000]),
+    );
+    this.#pendingFor = seconds("pendingFor", options.pendingFor ?? 0);
+    this.#staleAfter = seconds("staleAfter", options.staleAfter ?? "1h");
+    this.#recover = options.recover ?? false;
+    this.#lock = options.lock === undefined ? `${options.statePath}.alerter.lock` : options.lock;
+  }
+
+  /** The state file. */
+  get statePath(): string {
+    return this.#statePath;
+  }
+
+  /** The outbox file. */
+  get outboxPath(): string {
+    return this.#outboxPath;
+  }
+
+  /** Loads the state from disk (e.g. to show a table of alert states). */
+  state(): Promise<AlertState> {
+    return AlertState.load(this.#statePath, { recover: this.#recover });
+  }
+
+  /** Fingerprints of the alerts firing now, from disk (for hysteresis rules). */
+  async firing(): Promise<ReadonlySet<string>> {
+    return (await this.state()).firing;
+  }
+
+  /** Every alert record, from disk. */
+  async records(): Promise<AlertRecord[]> {
+    return (await this.state()).records();
+  }
+
+  /** Loads the outbox from disk. */
+  outbox(): Promise<Outbox> {
+    return Outbox.load(this.#outboxPath, { recover: this.#recover });
+  }
+
+  /**
+   * Runs one evaluation: `alerts` are the conditions that hold now (every
+   * firing alert not among them resolves). Queues the notifications, saves
+   * the state, delivers the outbox, and reports what happened. Delivery
+   * failures are reported, not thrown; a corrupted file or a held lock throws.
+   */
+  async evaluate(
+    alerts: readonly Alert[],
+    options: EvaluateOptions = {},
+  ): Promise<EvaluationReport> {
+    const nowMs = options.now === undefined ? Date.now() : toMillis(options.now);
+    const evaluatedAt = new Date(nowMs).toISOString();
+    const lock = this.#lock === false ? undefined : acquireLock(this.#lock);
+    try {
+      const state = await this.state();
+      const outbox = await this.outbox();
+      const update = state.update(alerts, {
+        now: evaluatedAt,
+        pendingFor: this.#pendingFor,
+        repeatInterval: (a) =>
+          (this.#groupRepeatMs.get(a.labels.alertname) ?? this.#repeatMs) / 1000,
+      });
+      const notifications = this.#notifications(update.transitions, update.firing, {
+        evaluatedAt,
+        context: options.context,
+        contexts: options.contexts,
+      });
+      // Outbox first: a crash before the state is saved re-runs this evaluation's
+      // transitions with the same ids, which the outbox de-duplicates.
+      const plain = notifications.filter((n) => !this.#resends(n.receiver));
+      const snapshots = notifications.filter((n) => this.#resends(n.receiver));
+      await outbox.enqueue(plain);
+      await outbox.enqueue(snapshots, { supersede: true });
+      await state.save();
+      const delivery = await outbox.deliver(this.#sinks, {
+        now: evaluatedAt,
+        staleAfter: this.#staleAfter,
+        signal: options.signal,
+      });
+      return {
+        evaluatedAt,
+        firing: update.firing,
+        pending: update.pending,
+        resolved: update.resolved,
+        transitions: update.transitions,
+        notifications,
+        sent: delivery.sent,
+        failed: delivery.failed,
+        collapsed: delivery.collapsed,
+        queued: delivery.queued,
+        deadLetters: outbox.deadLetters(),
+        noData: options.check?.noData ?? false,
+        missing: options.check?.missing ?? [],
+      };
+    } finally {
+      lock?.release();
+    }
+  }
+
+  #resends(receiver: string): boolean {
+    return this.#sinks.find((s) => s.name === receiver)?.resendFiring === true;
+  }
+
+  #notifications(
+    transitions: Transition[],
+    firing: Alert[],
+    opts: {
+      evaluatedAt: string;
+      context?: Partial<NotificationContext>;
+      contexts?: Record<string, Partial<NotificationContext>>;
+    },
+  ): Notification[] {
+    const groups = new Map<string, GroupChanges>();
+    const group = (name: string) => {
+      let g = groups.get(name);
+      if (g === undefined) groups.set(name, g = { started: [], repeated: [], resolved: [] });
+      return g;
+    };
+    for (const t of transitions) {
+      const g = group(t.alert.labels.alertname);
+      if (t.kind === "firing") g.started.push(t.alert);
+      else if (t.kind === "repeat") g.repeated.push(t.alert);
+      else g.resolved.push(t.alert);
+    }
+    const firingByGroup = new Map<string, Alert[]>();
+    for (const a of firing) {
+      const name = a.labels.alertname;
+      const list = firingByGroup.get(name) ?? [];
+      list.push(a);
+      firingByGroup.set(name, list);
+    }
+    const names = [...new Set([...groups.keys(), ...firingByGroup.keys()])].sort();
+    const out: Notification[] = [];
+    for (const sink of this.#sinks) {
+      for (const name of names) {
+        const g = groups.get(name) ?? { started: [], repeated: [], resolved: [] };
+        let alerts: Alert[];
+        let kind: NotificationKind;
+        if (sink.resendFiring) {
+          alerts = [...(firingByGroup.get(name) ?? []), ...g.resolved];
+          kind = g.started.length > 0 ? "firing" : g.resolved.length > 0 ? "resolved" : "repeat";
+        } else {
+          alerts = [...g.started, ...g.repeated, ...g.resolved];
+          kind = g.started.length > 0 ? "firing" : g.repeated.length > 0 ? "repeat" : "resolved";
+        }
+        if (alerts.length === 0) continue;
+        const context: NotificationContext = {
+          ...opts.context,
+          ...opts.contexts?.[name],
+          evaluatedAt: opts.evaluatedAt,
+        };
+        out.push({
+          id: fastFingerprint({ receiver: sink.name, group: name, kind, at: opts.evaluatedAt }),
+          receiver: sink.name,
+          group: name,
+          kind,
+          alerts: orderAlerts(alerts),
+          createdAt: opts.evaluatedAt,
+          context,
+        });
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,272 @@
+/**
+ * Sustained conditions: over a threshold at every evaluation step for a
+ * duration, Prometheus' `for:` clause, on range frames.
+ *
+ * @module
+ */
+
+import type pl from "nodejs-polars";
+import {
+  checkFrame,
+  checkTimestamp,
+  checkValueColumn,
+  type DetectorDuration,
+  type DetectorTime,
+  durationMs,
+  emptyResult,
+  finite,
+  fmtDuration,
+  fmtThreshold,
+  fmtTime,
+  fmtValue,
+  inferStep,
+  resultFrame,
+  type SeriesView,
+  seriesView,
+  timeMs,
+} from "./_common.ts";
+
+/** Options of {@linkcode sustainedEpisodes}. */
+export interface SustainedEpisodesOptions {
+  /** A sample counts as over when its value is strictly greater. Must be a finite number. */
+  threshold: number;
+  /**
+   * How long the condition must hold, like Prometheus' `for:`: a duration
+   * string (`"5m"`) or milliseconds.
+   */
+  for: DetectorDuration;
+  /**
+   * The numeric column to compare.
+   * @default {"value"}
+   */
+  column?: string;
+  /**
+   * The evaluation step: consecutive samples further apart than this break a
+   * run (a missing evaluation resets a Prometheus alert). A duration string or
+   * milliseconds.
+   * @default {the smallest gap between consecutive samples of a series in the frame}
+   */
+  step?: DetectorDuration;
+  /**
+   * Unit shown in `reason`, e.g. `"%"`.
+   * @default {""}
+   */
+  unit?: string;
+}
+
+/** Options of {@linkcode sustained}. */
+export interface SustainedOptions extends SustainedEpisodesOptions {
+  /**
+   * The evaluation time: a `Date`, epoch ms or an RFC 3339 string.
+   * @default {the frame's last timestamp}
+   */
+  at?: DetectorTime;
+}
+
+interface Prepared {
+  view: SeriesView;
+  threshold: number;
+  forMs: number;
+  step: number;
+  unit: string;
+}
+
+function prepare(
+  frame: pl.DataFrame,
+  options: SustainedEpisodesOptions,
+  fn: string,
+): Prepared | undefined {
+  checkFrame(frame, fn);
+  const threshold = finite("threshold", options?.threshold);
+  if (options.for === undefined) {
+    throw new TypeError(
+      `Missing option "for": pass the duration the condition must hold, e.g. "5m"`,
+    );
+  }
+  const forMs = durationMs("for", options.for);
+  const column = options.column ?? "value";
+  const explicitStep = options.step === undefined ? undefined : durationMs("step", options.step);
+  if (explicitStep === 0) throw new RangeError(`Invalid step: expected a positive duration, got 0`);
+  if (frame.height === 0) return undefined;
+  checkValueColumn(frame, column);
+  checkTimestamp(frame, fn);
+  const view = seriesView(frame, column);
+  return {
+    view,
+    threshold,
+    forMs,
+    step: explicitStep ?? inferStep(view),
+    unit: options.unit ?? "",
+  };
+}
+
+function isOver(value: number, threshold: number): boolean {
+  return value > threshold; // false for NaN
+}
+
+/**
+ * The series whose condition `value > threshold` has held at every sample for
+ * at least `for` at the evaluation time `at`, with Prometheus' `for:`
+ * semantics: a series is sustained when it has a sample at the current step
+ * (in `(at - step, at]`), that sample is over the threshold, and the run of
+ * consecutive over-threshold samples ending there (no sample at or below the
+ * threshold, no NaN or null, no gap longer than `step`) started at `since`
+ * with `at - since >= for`. A short spike therefore never fires, and a NaN
+ * (missing data) resets the run as a missing evaluation would.
+ *
+ * Returns one row per sustained series: its labels, `timestamp` and `value`
+ * of the current sample, `reason` (`"95.0 % > 80 % for 1h0m0s since …"`),
+ * `since` (Datetime, start of the run) and `peak` (the run's maximum).
+ * The per-series run scan is a typed-array loop: polars 0.25.2's Node API has
+ * no stateful scan.
+ *
+ * @throws {RangeError} when `threshold` is not finite or a duration is malformed.
+ * @throws {TypeError} when the frame lacks `timestamp` or the value column.
+ *
+ * @example Over 80 % for 5 minutes
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { sustained } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const t0 = Date.UTC(2026, 10, 1);
+ * const minutes = [0, 1, 2, 3, 4, 5, 6];
+ * const frame = pl.DataFrame({
+ *   instance: minutes.map(() => "db:9100"),
+ *   timestamp: pl.Series(minutes.map((m) => t0 + m * 60_000)).cast(pl.Datetime("ms")),
+ *   value: [50, 90, 91, 92, 93, 94, 95],
+ * });
+ * const hot = sustained(frame, { threshold: 80, for: "5m", unit: "%" });
+ * assert.deepEqual(hot.getColumn("instance").toArray(), ["db:9100"]);
+ * assert.deepEqual(hot.getColumn("since").cast(pl.Float64).toArray(), [t0 + 60_000]);
+ * assert.equal(sustained(frame, { threshold: 80, for: "10m" }).height, 0);
+ * ```
+ */
+export function sustained(frame: pl.DataFrame, options: SustainedOptions): pl.DataFrame {
+  const p = prepare(frame, options, "sustained");
+  const extras = [
+    { name: "since", dtype: "datetime" as const },
+    { name: "peak", dtype: "float" as const },
+  ];
+  if (p === undefined) return emptyResult(frame, extras);
+  const { view, threshold, forMs, step, unit } = p;
+  const { ts, values, starts } = view;
+  let at = options.at === undefined ? -Infinity : timeMs("at", options.at);
+  if (options.at === undefined) { for (let i = 0; i < ts.length; i++) if (ts[i] > at) at = ts[i]; }
+  const rows: number[] = [], since: number[] = [], peaks: number[] = [], reasons: string[] = [];
+  const limit = fmtThreshold(threshold, unit);
+  for (let s = 0; s + 1 < starts.length; s++) {
+    const first = starts[s];
+    let i = starts[s + 1] - 1;
+    while (i >= first && ts[i] > at) i--;
+    if (i < first) continue;
+    const current = Number.isFinite(step) ? at - ts[i] < step : at === ts[i];
+    if (!current || !isOver(values[i], threshold)) continue;
+    let j = i, peak = values[i];
+    while (j > first && isOver(values[j - 1], threshold) && ts[j] - ts[j - 1] <= step) {
+      j--;
+      if (values[j] > peak) peak = values[j];
+    }
+    if (at - ts[j] < forMs) continue;
+    rows.push(i);
+    since.push(ts[j]);
+    peaks.push(peak);
+    reasons.push(
+      `${fmtValue(values[i], unit)} > ${limit} for ${fmtDuration(at - ts[j])} since ${
+        fmtTime(ts[j])
+      }`,
+    );
+  }
+  return resultFrame(view, rows, {}, reasons, [
+    { name: "since", dtype: "datetime", values: since },
+    { name: "peak", dtype: "float", values: peaks },
+  ]);
+}
+
+/**
+ * Every episode in a range frame during which a series stayed over
+ * `threshold` long enough to fire with `for:`: runs of consecutive
+ * over-threshold samples (same run rules as {@linkcode sustained}) with
+ * `end - start >= for`. For analysis over a long range ("how often did this
+ * page?").
+ *
+ * One row per episode, in label then time order: labels, `timestamp` (when the
+ * alert would start firing: the first sample at least `for` after `start`),
+ * `value` (the value then), `reason`, `start` and `end` (first and last
+ * over-threshold sample of the run, Datetime) and `peak`.
+ *
+ * @throws {RangeError} when `threshold` is not finite or a duration is malformed.
+ * @throws {TypeError} when the frame lacks `timestamp` or the value column.
+ *
+ * @example Two episodes, one short spike ignored
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { sustainedEpisodes } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const t0 = Date.UTC(2026, 10, 1);
+ * const values = [90, 90, 90, 10, 95, 10, 85, 85, 85, 85];
+ * const frame = pl.DataFrame({
+ *   instance: values.map(() => "db:9100"),
+ *   timestamp: pl.Series(values.map((_, i) => t0 + i * 60_000)).cast(pl.Datetime("ms")),
+ *   value: values,
+ * });
+ * const episodes = sustainedEpisodes(frame, { threshold: 80, for: "2m" });
+ * assert.deepEqual(
+ *   episodes.getColumn("start").cast(pl.Float64).toArray().map((t) => (t - t0) / 60_000),
+ *   [0, 6],
+ * );
+ * ```
+ */
+export function sustainedEpisodes(
+  frame: pl.DataFrame,
+  options: SustainedEpisodesOptions,
+): pl.DataFrame {
+  const p = prepare(frame, options, "sustainedEpisodes");
+  const extras = [
+    { name: "start", dtype: "datetime" as const },
+    { name: "end", dtype: "datetime" as const },
+    { name: "peak", dtype: "float" as const },
+  ];
+  if (p === undefined) return emptyResult(frame, extras);
+  const { view, threshold, forMs, step, unit } = p;
+  const { ts, values, starts } = view;
+  const rows: number[] = [], startTs: number[] = [], endTs: number[] = [], peaks: number[] = [];
+  const reasons: string[] = [];
+  const limit = fmtThreshold(threshold, unit);
+  for (let s = 0; s + 1 < starts.length; s++) {
+    const last = starts[s + 1];
+    let i = starts[s];
+    while (i < last) {
+      if (!isOver(values[i], threshold)) {
+        i++;
+        continue;
+      }
+      const begin = i;
+      let peak = values[i];
+      while (i + 1 < last && isOver(values[i + 1], threshold) && ts[i + 1] - ts[i] <= step) {
+        i++;
+        if (values[i] > peak) peak = values[i];
+      }
+      if (ts[i] - ts[begin] >= forMs) {
+        let fire = begin;
+        while (ts[fire] - ts[begin] < forMs) fire++;
+        rows.push(fire);
+        startTs.push(ts[begin]);
+        endTs.push(ts[i]);
+        peaks.push(peak);
+        reasons.push(
+          `> ${limit} from ${fmtTime(ts[begin])} to ${fmtTime(ts[i])} (${
+            fmtDuration(ts[i] - ts[begin])
+          }), peak ${fmtValue(peak, unit)}`,
+        );
+      }
+      i++;
+    }
+  }
+  return resultFrame(view, rows, {}, reasons, [
+    { name: "start", dtype: "datetime", values: startTs },
+    { name: "end", dtype: "datetime", values: endTs },
+    { name: "peak", dtype: "float", values: peaks },
+  ]);
+}

@@ -1,0 +1,258 @@
+/**
+ * `deno task demo`: the one-command tour. Installs what is missing (Debian
+ * packages when root, otherwise prints the command), starts Prometheus on a
+ * free loopback port with the synthetic dataset plus this machine's live
+ * node_exporter, runs the four notebooks headless into `out/` (executed
+ * notebooks, an HTML report each, charts as SVG and PNG under `out/charts/`),
+ * sends alerts to Slack when `SLACK_WEBHOOK_URL` is set (otherwise writes them
+ * to `out/alerts/` and prints them), prints a summary and stops every process
+ * it started, also on Ctrl-C.
+ *
+ * Usage: `deno task demo [--keep] [--out DIR]`
+ *
+ * - `--keep`: leave Prometheus running after the notebooks (until Ctrl-C) and
+ *   print how to open Jupyter against it.
+ * - `--out DIR`: where the results go (default `out/` under the repository).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { AlertState, formatNotification, type Notification, PrometheusClient } from "../lib/mod.ts";
+import { runNotebook, type RunProgress } from "../lib/notebook/runner.ts";
+import { DATASET_START_MS } from "./dataset.ts";
+import { installPackages } from "./setup.ts";
+import { type PrometheusService, REPO_ROOT, startPrometheus, which } from "./stack.ts";
+
+/** The notebooks the demo runs, in order (names under `notebooks/`, without `.ipynb`). */
+export const NOTEBOOKS: readonly string[] = Object.freeze([
+  "01_query",
+  "02_chart",
+  "03_alert",
+  "04_anomaly",
+]);
+
+/** Where the demo (and the notebook tests) point each notebook. */
+export interface NotebookTargets {
+  /** The Prometheus base URL. */
+  prometheusUrl: string;
+  /** The results folder (charts go to `<outDir>/charts`, alerts to `<outDir>/alerts`). */
+  outDir: string;
+}
+
+/**
+ * The parameters each notebook runs with against the synthetic dataset: the
+ * dataset's interesting times (sustained 10:00–12:00, spike 14:00–14:02,
+ * stop at 16:00, trend from 12:00) and the output folders.
+ *
+ * @example Parameters of the alert notebook
+ * ```ts
+ * import { notebookParameters } from "./demo.ts";
+ * const p = notebookParameters("03_alert", { prometheusUrl: "http://127.0.0.1:9090", outDir: "/tmp/out" });
+ * console.log(p.eval_time, p.catch_up); // 2026-11-01T14:30:00Z true
+ * ```
+ */
+export function notebookParameters(
+  name: string,
+  targets: NotebookTargets,
+): Record<string, unknown> {
+  const at = (hours: number) =>
+    new Date(DATASET_START_MS + hours * 3_600_000).toISOString().replace(".000Z", "Z");
+  const common = { prometheus_url: targets.prometheusUrl };
+  const charts = `${targets.outDir}/charts`;
+  switch (name) {
+    case "01_query":
+      return { ...common, eval_time: at(16.5), range: "6h" };
+    case "02_chart":
+      return { ...common, eval_time: at(12), range: "12h", out_dir: charts };
+    case "03_alert":
+      return {
+        ...common,
+        eval_time: at(14.5),
+        range: "9h",
+        catch_up: true,
+        state_path: `${targets.outDir}/alerts/state.json`,
+        alerts_dir: `${targets.outDir}/alerts`,
+      };
+    case "04_anomaly":
+      return { ...common, eval_time: at(20), range: "20h", out_dir: charts };
+    default:
+      throw new RangeError(`Unknown notebook: ${name}`);
+  }
+}
+
+function elapsed(t0: number): string {
+  return `${((performance.now() - t0) / 1000).toFixed(1).padStart(5)}s`;
+}
+
+async function listFiles(dir: string, suffix: string): Promise<string[]> {
+  const out: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isFile && e.name.endsWith(suffix)) out.push(`${dir}/${e.name}`);
+    }
+  } catch { /* no folder */ }
+  return out.sort();
+}
+
+function relative(path: string): string {
+  const cwd = Deno.cwd();
+  return path.startsWith(`${cwd}/`) ? path.slice(cwd.length + 1) : path;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      keep: { type: "boolean", default: false },
+      out: { type: "string", default: `${REPO_ROOT}/out` },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    console.log("Usage: deno task demo [--keep] [--out DIR]");
+    return 0;
+  }
+  const t0 = performance.now();
+  const log = (msg: string) => console.log(`[${elapsed(t0)}] ${msg}`);
+  const outDir = values.out.startsWith("/") ? values.out : `${Deno.cwd()}/${values.out}`;
+
+  log("checking dependencies");
+  const missing = await installPackages((msg) => log(msg));
+  const needed = ["prometheus", "promtool"].filter((b) => which(b) === null);
+  if (needed.length > 0) {
+    console.error(`Cannot run the demo: ${needed.join(", ")} missing (see the command above)`);
+    return 1;
+  }
+  if (missing.length > 0) log(`continuing without: ${missing.join(", ")}`);
+
+  let prom: PrometheusService | undefined;
+  const abort = new AbortController();
+  let interrupted = 0;
+  const onSignal = (code: number) => () => {
+    if (interrupted) return;
+    interrupted = code;
+    console.log("\nstopping (interrupted)");
+    abort.abort(new Error("Interrupted"));
+  };
+  const handlers: [Deno.Signal, () => void][] = [
+    ["SIGINT", onSignal(130)],
+    ["SIGTERM", onSignal(143)],
+  ];
+  for (const [sig, fn] of handlers) Deno.addSignalListener(sig, fn);
+
+  try {
+    const live = which("prometheus-node-exporter") !== null;
+    log(
+      `starting Prometheus with the synthetic dataset${
+        live ? " and this machine's node_exporter" : ""
+      }`,
+    );
+    prom = await startPrometheus({ dataset: true, nodeExporter: live, onProgress: (m) => log(m) });
+    log(`Prometheus ready at ${prom.url}`);
+    if (abort.signal.aborted) return interrupted;
+
+    // Each run replays the dataset: start from a clean alert state.
+    await Deno.remove(`${outDir}/alerts`, { recursive: true }).catch(() => {});
+    await Deno.mkdir(`${outDir}/charts`, { recursive: true });
+    const slack = Deno.env.get("SLACK_WEBHOOK_URL") !== undefined;
+    log(
+      slack ? "alerts go to Slack (SLACK_WEBHOOK_URL is set)" : "dry run: alerts go to out/alerts/",
+    );
+
+    for (const name of NOTEBOOKS) {
+      const started = performance.now();
+      const onProgress = (e: RunProgress) => {
+        if (e.type === "cell-start") {
+          Deno.stdout.writeSync(
+            new TextEncoder().encode(`\r[${elapsed(t0)}] ${name}: cell ${e.n}/${e.total}   `),
+          );
+        }
+      };
+      const result = await runNotebook(`${REPO_ROOT}/notebooks/${name}.ipynb`, {
+        output: `${outDir}/${name}.ipynb`,
+        html: `${outDir}/${name}.html`,
+        parameters: notebookParameters(name, { prometheusUrl: prom.url, outDir }),
+        env: { PROMETHEUS_URL: prom.url },
+        timeout: 120_000,
+        signal: abort.signal,
+        onProgress,
+      });
+      Deno.stdout.writeSync(new TextEncoder().encode("\r"));
+      log(
+        `${name}: ${result.executed} cells in ${
+          ((performance.now() - started) / 1000).toFixed(1)
+        } s → ${relative(result.output)}, ${relative(result.html!)}`,
+      );
+    }
+
+    // Summary.
+    const client = new PrometheusClient({ url: prom.url });
+    const up = await client.queryFrame('up{job="node"}', {
+      time: new Date(DATASET_START_MS + 12 * 3_600_000),
+    });
+    const hosts = up.getColumn("instance").toArray() as string[];
+    const clouds = [...new Set(up.getColumn("cloud").toArray() as string[])].sort();
+    const liveHosts = live ? (await client.queryFrame('up{job="node",cloud="local"}')).height : 0;
+    const state = await AlertState.load(`${outDir}/alerts/state.json`);
+    const records = state.records();
+    console.log("\nSummary");
+    console.log(
+      `  hosts:   ${hosts.length} in the dataset (${clouds.join(", ")})` +
+        (live ? ` + ${liveHosts} live (this machine's node_exporter)` : ""),
+    );
+    console.log(
+      `  alerts:  ${records.length} fired: ${
+        records.map((r) => `${r.labels.alertname} ${r.labels.instance} (${r.status})`).join(", ") ||
+        "none"
+      }`,
+    );
+    if (!slack) {
+      const files = await listFiles(`${outDir}/alerts`, ".json");
+      const notes = files.filter((f) => !/state(\.outbox)?\.json$/.test(f));
+      console.log(`  dry run: ${notes.length} notification(s) in ${relative(`${outDir}/alerts`)}/`);
+      for (const f of notes) {
+        const n = JSON.parse(await Deno.readTextFile(f)) as Notification;
+        console.log(formatNotification(n).replace(/^/gm, "    "));
+      }
+    }
+    const charts = await listFiles(`${outDir}/charts`, "");
+    console.log(
+      `  charts:  ${charts.length} files in ${relative(`${outDir}/charts`)}/ (SVG and PNG)`,
+    );
+    console.log(
+      `  reports: ${NOTEBOOKS.map((n) => relative(`${outDir}/${n}.html`)).join(", ")}`,
+    );
+    console.log(`  done in ${elapsed(t0).trim()}`);
+
+    if (values.keep) {
+      console.log(
+        `\nPrometheus keeps running at ${prom.url} (the dataset covers 2026-11-01).\n` +
+          `Open the notebooks against it from the repository root, in another terminal:\n` +
+          `  deno jupyter --install          # once: installs the Deno kernel\n` +
+          `  PROMETHEUS_URL=${prom.url} jupyter notebook   # or: jupyter lab\n` +
+          `Set eval_time in a notebook's parameters cell to a dataset time, e.g. "2026-11-01T12:00:00Z".\n` +
+          `Press Ctrl-C here to stop Prometheus.`,
+      );
+      await new Promise<void>((resolve) => {
+        if (abort.signal.aborted) resolve();
+        abort.signal.addEventListener("abort", () => resolve(), { once: true });
+      });
+    }
+    return interrupted;
+  } catch (error) {
+    if (abort.signal.aborted) return interrupted || 130;
+    console.error(`\nDemo failed: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    if (prom) {
+      log("stopping Prometheus");
+      await prom.stop();
+    }
+    for (const [sig, fn] of handlers) Deno.removeSignalListener(sig, fn);
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main());
+}

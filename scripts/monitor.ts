@@ -1,0 +1,294 @@
+/**
+ * `deno task monitor`: the monitor daemon. Every interval it queries
+ * Prometheus, detects hot hosts, updates the alert state and delivers the
+ * changes to Slack, Alertmanager, Zammad or a dry-run printer.
+ *
+ * ```sh
+ * deno task monitor [--once] [--interval 5m] [--threshold 80] [--state PATH]
+ *   [--log-file PATH] [--metrics-port N] [--config FILE] [--print-config]
+ *   [--replay-start RFC3339 --replay-step 5m [--replay-end RFC3339]]
+ *   [--<setting> VALUE ...]
+ * ```
+ *
+ * Exit codes: 0 (stopped by SIGTERM/SIGINT, `--once` succeeded, replay done),
+ * 1 (`--once` evaluation failed), 2 (bad configuration, another monitor holds
+ * the lock, unreadable state file).
+ *
+ * @module
+ */
+
+import * as opsbook from "../lib/mod.ts";
+import {
+  acquireLock,
+  type Config,
+  ConfigError,
+  configSecrets,
+  createMonitorMetrics,
+  DryRunSink,
+  type FileLock,
+  loadConfig,
+  LockError,
+  Logger,
+  Monitor,
+  PrometheusClient,
+  redactConfig,
+  serveMetrics,
+  SETTINGS,
+  type SettingName,
+  type Sink,
+} from "../lib/mod.ts";
+
+const USAGE = `Usage: deno task monitor [options]
+
+  --once                 run one evaluation, exit 0 (1 when it failed)
+  --config FILE          JSON config file (keys are setting names)
+  --print-config         print the effective configuration (secrets redacted) and exit
+  --interval 5m          time between evaluations          (MONITOR_INTERVAL)
+  --threshold 80         CPU threshold in %                 (CPU_THRESHOLD)
+  --state PATH           alert state file                   (OPSBOOK_STATE)
+  --log-file PATH        also log to this file, rotated     (OPSBOOK_LOG_FILE)
+  --metrics-port N       serve /metrics on this port        (OPSBOOK_METRICS_PORT)
+  --replay-start TIME    evaluate historic data from TIME (RFC 3339) instead of now
+  --replay-step 5m       replay time advance per successful evaluation
+  --replay-end TIME      stop after evaluating TIME
+Every setting also has a flag: ${
+  Object.values(SETTINGS).map((s) => `--${s.flag}`).join(" ")
+}`;
+
+class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+interface Args {
+  once: boolean;
+  printConfig: boolean;
+  help: boolean;
+  config?: string;
+  flags: Partial<Record<SettingName, string | boolean>>;
+}
+
+function parseArgs(argv: string[]): Args {
+  const byFlag = new Map(
+    (Object.entries(SETTINGS) as [SettingName, { flag: string }][]).map(([k, v]) => [v.flag, k]),
+  );
+  const out: Args = { once: false, printConfig: false, help: false, flags: {} };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith("--")) throw new UsageError(`Unexpected argument: ${arg}`);
+    const eq = arg.indexOf("=");
+    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+    const inline = eq === -1 ? undefined : arg.slice(eq + 1);
+    if (name === "once") out.once = true;
+    else if (name === "print-config") out.printConfig = true;
+    else if (name === "help") out.help = true;
+    else if (name === "dry-run" && inline === undefined) out.flags.dryRun = true;
+    else {
+      const key = name === "config" ? "config" : byFlag.get(name);
+      if (key === undefined) throw new UsageError(`Unknown flag: --${name}`);
+      const value = inline ?? argv[++i];
+      if (value === undefined) throw new UsageError(`Missing value: --${name} needs a value`);
+      if (key === "config") out.config = value;
+      else out.flags[key] = value;
+    }
+  }
+  return out;
+}
+
+type SinkClass = new (options: Record<string, unknown>) => Sink;
+
+/** A sink class exported by lib/mod.ts, if that sink is available. */
+function sinkClass(name: string): SinkClass | undefined {
+  return (opsbook as unknown as Record<string, SinkClass | undefined>)[name];
+}
+
+function buildSinks(config: Config, log: Logger): Sink[] {
+  const sinks: Sink[] = [];
+  const timeoutMs = config.sendTimeout * 1000;
+  const missing = (what: string) =>
+    log.error("sink_unavailable", { sink: what, error: `this build has no ${what} sink` });
+  if (config.slackWebhookUrl !== undefined) {
+    const Slack = sinkClass("SlackSink");
+    if (Slack === undefined) missing("Slack");
+    else {
+      sinks.push(
+        new Slack({
+          webhookUrl: config.slackWebhookUrl,
+          baseUrl: config.slackBaseUrl,
+          botToken: config.slackBotToken,
+          channel: config.slackChannel,
+          apiUrl: config.slackApiUrl,
+          timeoutMs,
+          onUploadError: (e: Error) => log.warn("slack_upload_failed", { error: e.message }),
+        }),
+      );
+    }
+  }
+  if (config.alertmanagerUrl !== undefined) {
+    const Am = sinkClass("AlertmanagerSink");
+    if (Am === undefined) missing("Alertmanager");
+    else {
+      sinks.push(new Am({ urls: config.alertmanagerUrl.split(",").map((u) => u.trim()), timeoutMs }));
+    }
+  }
+  if (config.zammadUrl !== undefined) {
+    const Zammad = sinkClass("ZammadSink");
+    if (Zammad === undefined) missing("Zammad");
+    else {
+      sinks.push(
+        new Zammad({
+          url: config.zammadUrl,
+          token: config.zammadToken,
+          group: config.zammadGroup,
+          customer: config.zammadCustomer,
+          timeoutMs,
+        }),
+      );
+    }
+  }
+  if (config.dryRun || sinks.length === 0) {
+    sinks.push(
+      new DryRunSink({
+        write: (text) => log.info("dry_run_notification", { text: text.split("\n")[0] }),
+      }),
+    );
+  }
+  return sinks;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let args: Args;
+  let config: Config;
+  try {
+    args = parseArgs(argv);
+    if (args.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    config = loadConfig({ flags: args.flags, file: args.config });
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof UsageError) {
+      console.error(`opsbook monitor: ${error.message}`);
+      if (error instanceof UsageError) console.error("Run with --help for the options");
+      return 2;
+    }
+    throw error;
+  }
+  if (args.printConfig) {
+    console.log(JSON.stringify(redactConfig(config), null, 2));
+    return 0;
+  }
+
+  const log = new Logger({
+    format: config.logFormat,
+    level: config.logLevel,
+    file: config.logFile,
+    maxBytes: config.logMaxBytes,
+    maxFiles: config.logMaxFiles,
+    secrets: configSecrets(config),
+  });
+  log.info("start", {
+    pid: Deno.pid,
+    mode: args.once ? "once" : config.replayStart !== undefined ? "replay" : "loop",
+    config: JSON.stringify(redactConfig(config)),
+  });
+
+  let lock: FileLock;
+  try {
+    lock = acquireLock(`${config.state}.lock`);
+  } catch (error) {
+    if (error instanceof LockError) {
+      const msg = `Another monitor is running with this state file (pid ${error.pid}); ` +
+        `stop it or use another --state: ${error.path}`;
+      log.error("lock_held", { pid: error.pid, lock: error.path, error: msg });
+      console.error(`opsbook monitor: ${msg}`);
+      return 2;
+    }
+    throw error;
+  }
+
+  const controller = new AbortController();
+  const onSignal = (name: string) => () => {
+    if (controller.signal.aborted) return;
+    log.info("signal", { signal: name, action: "finishing the current step and stopping" });
+    controller.abort();
+    // The state files are written atomically: a stop that takes too long is cut short.
+    setTimeout(() => {
+      log.warn("stop_timeout", { error: "stopping took over 8 s: exiting now" });
+      lock.release();
+      Deno.exit(0);
+    }, 8000).unref?.();
+  };
+  const listeners = (["SIGTERM", "SIGINT"] as const).map((s) => {
+    const fn = onSignal(s);
+    Deno.addSignalListener(s, fn);
+    return [s, fn] as const;
+  });
+
+  let server: { port: number; shutdown(): Promise<void> } | undefined;
+  let code = 0;
+  try {
+    const metrics = createMonitorMetrics();
+    const headers: Record<string, string> = {};
+    if (config.prometheusOrgId !== undefined) headers["X-Scope-OrgID"] = config.prometheusOrgId;
+    const prometheus = new PrometheusClient({
+      url: config.prometheusUrl,
+      bearerToken: config.prometheusToken,
+      headers,
+      timeoutMs: config.queryTimeout * 1000,
+      retry: { limit: 2, delayMs: Math.min(300, config.queryTimeout * 100), maxRetryAfterMs: 5000 },
+      onWarning: (message, kind) => log.warn("prometheus_warning", { kind, message }),
+    });
+    let monitor: Monitor;
+    try {
+      monitor = await Monitor.open(config, {
+        prometheus,
+        sinks: buildSinks(config, log),
+        logger: log,
+        metrics,
+      });
+    } catch (error) {
+      log.error("state_unreadable", { error: (error as Error).message });
+      console.error(`opsbook monitor: ${(error as Error).message}`);
+      return 2;
+    }
+    if (config.metricsPort !== undefined) {
+      server = serveMetrics(metrics.registry, {
+        port: config.metricsPort,
+        hostname: config.metricsHost,
+      });
+      log.info("metrics_listening", {
+        url: `http://${config.metricsHost}:${server.port}/metrics`,
+        port: server.port,
+      });
+    }
+    if (args.once) {
+      try {
+        const result = await monitor.runEvaluation({ signal: controller.signal });
+        code = result.ok ? 0 : 1;
+      } catch (error) {
+        if (!controller.signal.aborted) {
+          log.error("evaluation_crashed", { error: (error as Error).message });
+          code = 1;
+        }
+      }
+    } else {
+      await monitor.run({ signal: controller.signal });
+      if (monitor.replayDone) log.info("replay_done", { evaluations: monitor.evaluations });
+    }
+    log.info("stopped", { evaluations: monitor.evaluations, exit_code: code });
+    return code;
+  } finally {
+    for (const [s, fn] of listeners) Deno.removeSignalListener(s, fn);
+    await server?.shutdown().catch(() => {});
+    lock.release();
+    log.close();
+  }
+}
+
+if (import.meta.main) {
+  const code = await main(Deno.args);
+  Deno.exit(code);
+}
