@@ -37,7 +37,7 @@ function value(host: number, step: number): number {
   return base + noise * 4;
 }
 
-function frame(hosts: number, steps: number): pl.DataFrame {
+function frame(hosts: number, steps: number, offset = 0): pl.DataFrame {
   const n = hosts * steps;
   const instance = new Array<string>(n), ts = new Float64Array(n), vs = new Float64Array(n);
   let i = 0;
@@ -46,7 +46,7 @@ function frame(hosts: number, steps: number): pl.DataFrame {
     for (let s = 0; s < steps; s++, i++) {
       instance[i] = name;
       ts[i] = START + s * STEP;
-      vs[i] = value(h, s);
+      vs[i] = value(h, s + offset);
     }
   }
   return pl.DataFrame([
@@ -78,7 +78,7 @@ function rows(out: unknown): number {
   return (out as pl.DataFrame).height;
 }
 
-const instant = frame(10_000, 1);
+const instant = frame(10_000, 1, 250);
 const range = frame(1_000, 288);
 const instantValues = instant.getColumn("value").toArray() as number[];
 const rangeValues = range.getColumn("value").toArray() as number[];
@@ -99,6 +99,15 @@ function add(name: string, size: string, ref: number, fn: () => unknown) {
 
 add("overThreshold", "10,000 × 1", refInstant.ms, () => overThreshold(instant, { threshold: 80 }));
 add("hysteresis", "10,000 × 1", refInstant.ms, () => hysteresis(instant, { high: 85, low: 75 }));
+// With a stored state of 1,000 fingerprints: every series is fingerprinted.
+const state = hysteresis(frame(1_000, 1, 250), { high: 0, low: 0 }).getColumn("fingerprint")
+  .toArray() as string[];
+add(
+  "hysteresis+state",
+  "10,000 × 1",
+  refInstant.ms,
+  () => hysteresis(instant, { high: 85, low: 75, firing: state }),
+);
 add(
   "sustained",
   "1,000 × 288",

@@ -14,3 +14,4 @@ export * from "./detect/hysteresis.ts";
 export * from "./detect/outliers.ts";
 export * from "./detect/baseline.ts";
 export * from "./detect/trend.ts";
+export type { DetectorDuration, DetectorTime } from "./detect/_common.ts";

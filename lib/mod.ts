@@ -43,6 +43,7 @@ export * from "./alert/state.ts";
 export * from "./alert/outbox.ts";
 export * from "./alert/alerter.ts";
 export * from "./alert/dry_run.ts";
+export * from "./alert/rules.ts";
 
 // section: notebook runner
 export * from "./notebook/runner.ts";

@@ -512,7 +512,7 @@ export class Monitor {
     let report;
     try {
       report = await this.#alerter.evaluate(alerts, {
-        now: atMs,
+        now: at,
         context: this.#context(at),
         signal: options.signal,
       });

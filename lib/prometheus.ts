@@ -476,11 +476,11 @@ export class PrometheusClient {
     return redactText(text, this.#secrets);
   }
 
-  async #readText(response: Response, endpoint: string): Promise<string> {
+  async #readText(response: Response, endpoint: string, abort: AbortController): Promise<string> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        response.body?.cancel().catch(() => {});
+        abort.abort();
         reject(new TimeoutError(endpoint, this.#timeoutMs));
       }, this.#timeoutMs);
     });
@@ -488,10 +488,7 @@ export class PrometheusClient {
       return await Promise.race([response.text(), timeout]);
     } catch (error) {
       if (error instanceof TimeoutError) throw error;
-      throw new NetworkError(endpoint, {
-        cause: error,
-        detail: "connection lost reading the body",
-      });
+      throw new NetworkError(endpoint, { detail: "connection lost while reading the body" });
     } finally {
       clearTimeout(timer);
     }
@@ -535,12 +532,16 @@ export class PrometheusClient {
     const post = (options.post ?? false) && this.#usePost;
     const url = post ? this.#endpoint(path) : this.#endpoint(path, body);
     const endpoint = redactUrl(this.#endpoint(path));
+    const abort = new AbortController();
+    const signal = options.signal === undefined
+      ? abort.signal
+      : AbortSignal.any([abort.signal, options.signal]);
     let response: Response;
     try {
       response = await this.#ky(url, {
         method: post ? "post" : "get",
+        signal,
         ...(post ? { body } : {}),
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
       });
     } catch (error) {
       if (error instanceof KyHTTPError) {
@@ -557,11 +558,11 @@ export class PrometheusClient {
         const detail = cause instanceof Error
           ? this.#redact(cause.message).replace(/\(https?:\/\/[^)]*\)/, "").replace(/\s+/g, " ")
           : "network error";
-        throw new NetworkError(endpoint, { detail: detail.trim(), cause: error });
+        throw new NetworkError(endpoint, { detail: detail.trim() });
       }
       throw error;
     }
-    const text = await this.#readText(response, endpoint);
+    const text = await this.#readText(response, endpoint, abort);
     let json: unknown;
     try {
       json = JSON.parse(text);

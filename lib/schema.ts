@@ -131,9 +131,9 @@ export const ApiRulesSchema = z.object({
   ),
 }).loose();
 
-/** `/api/v1/status/buildinfo` (VictoriaMetrics sends only `version`). */
+/** `/api/v1/status/buildinfo` (VictoriaMetrics 1.79 sends an empty object). */
 export const BuildInfoSchema = z.object({
-  version: z.string(),
+  version: z.string().optional(),
   revision: z.string().optional(),
   branch: z.string().optional(),
   buildUser: z.string().optional(),

@@ -160,13 +160,15 @@ async function main(): Promise<number> {
       slack ? "alerts go to Slack (SLACK_WEBHOOK_URL is set)" : "dry run: alerts go to out/alerts/",
     );
 
+    const tty = Deno.stdout.isTerminal();
+    const status = (text: string) =>
+      Deno.stdout.writeSync(new TextEncoder().encode(`\r\x1b[2K${text}`));
+    const startedAt = Date.now();
     for (const name of NOTEBOOKS) {
       const started = performance.now();
       const onProgress = (e: RunProgress) => {
-        if (e.type === "cell-start") {
-          Deno.stdout.writeSync(
-            new TextEncoder().encode(`\r[${elapsed(t0)}] ${name}: cell ${e.n}/${e.total}   `),
-          );
+        if (e.type === "cell-start" && tty) {
+          status(`[${elapsed(t0)}] ${name}: cell ${e.n}/${e.total} ${e.firstLine.slice(0, 50)}`);
         }
       };
       const result = await runNotebook(`${REPO_ROOT}/notebooks/${name}.ipynb`, {
@@ -178,7 +180,7 @@ async function main(): Promise<number> {
         signal: abort.signal,
         onProgress,
       });
-      Deno.stdout.writeSync(new TextEncoder().encode("\r"));
+      if (tty) status("");
       log(
         `${name}: ${result.executed} cells in ${
           ((performance.now() - started) / 1000).toFixed(1)
@@ -216,9 +218,12 @@ async function main(): Promise<number> {
         console.log(formatNotification(n).replace(/^/gm, "    "));
       }
     }
-    const charts = await listFiles(`${outDir}/charts`, "");
+    const charts = [];
+    for (const f of await listFiles(`${outDir}/charts`, "")) {
+      if (((await Deno.stat(f)).mtime?.getTime() ?? 0) >= startedAt - 1000) charts.push(f);
+    }
     console.log(
-      `  charts:  ${charts.length} files in ${relative(`${outDir}/charts`)}/ (SVG and PNG)`,
+      `  charts:  ${charts.length} written to ${relative(`${outDir}/charts`)}/ (SVG and PNG)`,
     );
     console.log(
       `  reports: ${NOTEBOOKS.map((n) => relative(`${outDir}/${n}.html`)).join(", ")}`,

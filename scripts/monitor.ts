@@ -33,8 +33,8 @@ import {
   PrometheusClient,
   redactConfig,
   serveMetrics,
-  SETTINGS,
   type SettingName,
+  SETTINGS,
   type Sink,
 } from "../lib/mod.ts";
 
@@ -51,9 +51,7 @@ const USAGE = `Usage: deno task monitor [options]
   --replay-start TIME    evaluate historic data from TIME (RFC 3339) instead of now
   --replay-step 5m       replay time advance per successful evaluation
   --replay-end TIME      stop after evaluating TIME
-Every setting also has a flag: ${
-  Object.values(SETTINGS).map((s) => `--${s.flag}`).join(" ")
-}`;
+Every setting also has a flag: ${Object.values(SETTINGS).map((s) => `--${s.flag}`).join(" ")}`;
 
 class UsageError extends Error {
   constructor(message: string) {
@@ -130,7 +128,9 @@ function buildSinks(config: Config, log: Logger): Sink[] {
     const Am = sinkClass("AlertmanagerSink");
     if (Am === undefined) missing("Alertmanager");
     else {
-      sinks.push(new Am({ urls: config.alertmanagerUrl.split(",").map((u) => u.trim()), timeoutMs }));
+      sinks.push(
+        new Am({ urls: config.alertmanagerUrl.split(",").map((u) => u.trim()), timeoutMs }),
+      );
     }
   }
   if (config.zammadUrl !== undefined) {

@@ -18,11 +18,7 @@ import { parseArgs } from "node:util";
 import { KernelDiedError, KernelStartError } from "../lib/notebook/kernel.ts";
 import { NotebookInputError } from "../lib/notebook/nbformat.ts";
 import { parseParameter } from "../lib/notebook/parameters.ts";
-import {
-  NotebookExecutionError,
-  type RunProgress,
-  runNotebook,
-} from "../lib/notebook/runner.ts";
+import { NotebookExecutionError, runNotebook, type RunProgress } from "../lib/notebook/runner.ts";
 
 const HELP = `Usage: deno task run-notebook <input.ipynb> [options]
 
@@ -48,7 +44,9 @@ class UsageError extends Error {}
 function seconds(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`Invalid --${name}: expected seconds, got ${value}`);
+  if (!Number.isFinite(n) || n < 0) {
+    throw new UsageError(`Invalid --${name}: expected seconds, got ${value}`);
+  }
   return n * 1000;
 }
 
@@ -163,7 +161,9 @@ export async function main(args: string[]): Promise<number> {
       console.error(`Cell ${f.cell} failed (allowed): ${f.ename}: ${f.evalue}`);
     }
     console.error(
-      `Executed ${result.executed} cells in ${(result.durationMs / 1000).toFixed(2)} s: ${result.output}`,
+      `Executed ${result.executed} cells in ${
+        (result.durationMs / 1000).toFixed(2)
+      } s: ${result.output}`,
     );
     if (result.html) console.error(`HTML report: ${result.html}`);
     return 0;

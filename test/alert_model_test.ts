@@ -109,15 +109,23 @@ Deno.test("alertsFromFrame: empty frame gives no alert, bad input gives clear er
 
 Deno.test("describeFrame reports no data and missing series", () => {
   const empty = pl.DataFrame({ instance: [] as string[], value: [] as number[] });
-  assert.deepEqual(describeFrame(empty), { rows: 0, series: 0, noData: true, missing: [] });
+  assert.deepEqual(describeFrame(empty), { rows: 0, noData: true, missing: [] });
   const check = describeFrame(detectorFrame());
   assert.equal(check.rows, 4);
-  assert.equal(check.series, 3);
   assert.equal(check.noData, false);
   assert.deepEqual(check.missing, [
     { cloud: "tencent", instance: "api-01:9100", region: "ap-guangzhou" },
   ]);
   assert.throws(() => describeFrame(pl.DataFrame({ a: ["x"] })), /no "value" column/);
+  const clean = pl.DataFrame({ instance: ["a", "b"], value: [1, 2] });
+  assert.deepEqual(describeFrame(clean), { rows: 2, noData: false, missing: [] });
+  // Only the latest value counts: a series that recovered is not missing.
+  const recovered = pl.DataFrame([
+    pl.Series("instance", ["a", "a"], pl.Utf8),
+    pl.Series("timestamp", [T0 + 1000, T0], pl.Float64).cast(pl.Int64).cast(pl.Datetime("ms")),
+    pl.Series("value", [5, NaN], pl.Float64),
+  ]);
+  assert.deepEqual(describeFrame(recovered).missing, []);
 });
 
 Deno.test("templates and value formatting", () => {

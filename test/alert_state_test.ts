@@ -168,3 +168,17 @@ Deno.test("state: bad input gives clear errors", async () => {
   const bad = { ...alert("a"), labels: { instance: "a" } };
   assert.throws(() => state.update([bad], { now: at(0) }), /labels must include alertname/);
 });
+
+Deno.test("state: a quiet evaluation is not dirty, a change is", async () => {
+  await using tmp = await tempPath();
+  const state = await AlertState.load(tmp.path);
+  assert.equal(state.dirty, false);
+  state.update([alert("a:9100")], { now: at(0) });
+  assert.equal(state.dirty, true);
+  await state.save();
+  assert.equal(state.dirty, false);
+  state.update([alert("a:9100", 97)], { now: at(5) });
+  assert.equal(state.dirty, false); // only the value changed
+  state.update([], { now: at(10) });
+  assert.equal(state.dirty, true);
+});

@@ -172,7 +172,12 @@ Deno.test({
         waitUntil: "domcontentloaded",
       });
       // The kernel is started by the page; wait until it reports idle.
-      await page.waitForSelector("#kernel_indicator_icon.kernel_idle_icon");
+      await page.waitForFunction(() => {
+        // deno-lint-ignore no-explicit-any
+        const kernel = (globalThis as any).Jupyter?.notebook?.kernel;
+        return kernel?.is_connected?.() === true &&
+          document.querySelector("#kernel_indicator_icon.kernel_idle_icon") !== null;
+      }, { polling: 100 });
       await page.evaluate(() => {
         // deno-lint-ignore no-explicit-any
         const jupyter = (globalThis as any).Jupyter;

@@ -22,7 +22,7 @@ Deno.test("parseNotebook upgrades 4.4 to 4.5 with unique ids and joins multiline
   const nb = parseNotebook(JSON.stringify({
     nbformat: 4,
     nbformat_minor: 4,
-    metadata: { kernelspec: { name: "deno" } },
+    metadata: { kernelspec: { name: "deno", display_name: "Deno" } },
     cells: [
       {
         cell_type: "code",

@@ -169,8 +169,9 @@ Deno.test("a PING command gets a PONG with the same context", async () => {
 });
 
 Deno.test("a closed peer rejects pending receives with ZmtpError", async () => {
-  await withPeer(async (peer) => {
+  await withPeer((peer) => {
     peer.conn.close();
+    return Promise.resolve();
   }, async (port) => {
     const s = await ZmtpSocket.connect(port, "DEALER");
     await assert.rejects(

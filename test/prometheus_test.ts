@@ -235,30 +235,19 @@ Deno.test("an unreachable server gives a NetworkError naming the endpoint withou
 });
 
 Deno.test("no response within timeoutMs gives a TimeoutError, also for a stalled body", async () => {
-  const timers = new Set<ReturnType<typeof setTimeout>>();
-  await using server = fake((req, hit) => {
+  const release = Promise.withResolvers<void>();
+  await using server = fake(async (_req, hit) => {
     if (hit.params.get("query") === "stall-body") {
-      let timer: ReturnType<typeof setTimeout> | undefined;
       const stream = new ReadableStream({
         start(controller) {
           controller.enqueue(new TextEncoder().encode('{"status":"success",'));
-          timer = setTimeout(() => controller.close(), 3000);
-          timers.add(timer);
-        },
-        cancel() {
-          clearTimeout(timer);
+          release.promise.then(() => controller.close(), () => {});
         },
       });
       return new Response(stream, { headers: { "content-type": "application/json" } });
     }
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(success(VECTOR)), 3000);
-      timers.add(timer);
-      req.signal.addEventListener("abort", () => {
-        clearTimeout(timer);
-        resolve(new Response("gone"));
-      });
-    });
+    await release.promise;
+    return success(VECTOR);
   });
   const prom = new PrometheusClient({
     url: server.url,
@@ -274,7 +263,7 @@ Deno.test("no response within timeoutMs gives a TimeoutError, also for a stalled
     const stalled = await prom.query("stall-body").catch((e) => e);
     assert.ok(stalled instanceof TimeoutError, String(stalled));
   } finally {
-    for (const t of timers) clearTimeout(t);
+    release.resolve();
   }
 });
 
@@ -364,8 +353,8 @@ function rangeServer(options: { overlap?: boolean; delayMs?: number } = {}) {
       return success({
         resultType: "matrix",
         result: [
-          ...(odd.length > 0 ? [{ metric: { __name__: "m", z: "1" }, values: odd }] : []),
           { metric: { __name__: "m", a: "x" }, values },
+          ...(odd.length > 0 ? [{ metric: { __name__: "m", z: "1" }, values: odd }] : []),
         ],
       }, start === 0 ? { warnings: ["first chunk is partial"] } : {});
     } finally {

@@ -9,8 +9,7 @@
  */
 
 import { acquireLock } from "../lock.ts";
-import type { Labels } from "../labels.ts";
-import { fastFingerprint } from "./_fingerprint.ts";
+import { fingerprint, type Labels } from "../labels.ts";
 import { type DurationInput, parseDuration, type TimeInput, toMillis } from "../time.ts";
 import type { FrameCheck } from "./model.ts";
 import { type DeadLetter, type FailedDelivery, orderAlerts, Outbox } from "./outbox.ts";
@@ -261,7 +260,7 @@ export class Alerter {
       const snapshots = notifications.filter((n) => this.#resends(n.receiver));
       await outbox.enqueue(plain);
       await outbox.enqueue(snapshots, { supersede: true });
-      await state.save();
+      if (state.dirty) await state.save();
       const delivery = await outbox.deliver(this.#sinks, {
         now: evaluatedAt,
         staleAfter: this.#staleAfter,
@@ -340,7 +339,7 @@ export class Alerter {
           evaluatedAt: opts.evaluatedAt,
         };
         out.push({
-          id: fastFingerprint({ receiver: sink.name, group: name, kind, at: opts.evaluatedAt }),
+          id: fingerprint({ receiver: sink.name, group: name, kind, at: opts.evaluatedAt }),
           receiver: sink.name,
           group: name,
           kind,

@@ -6,9 +6,8 @@
  * @module
  */
 
-import type pl from "nodejs-polars";
-import type { Labels } from "../labels.ts";
-import { fastFingerprint } from "./_fingerprint.ts";
+import pl from "nodejs-polars";
+import { fingerprint, type Labels } from "../labels.ts";
 import { type TimeInput, toMillis } from "../time.ts";
 import type { Alert } from "./types.ts";
 
@@ -57,8 +56,6 @@ export interface AlertsFromFrameOptions {
 export interface FrameCheck {
   /** Number of rows. */
   rows: number;
-  /** Number of distinct series (label sets). */
-  series: number;
   /** `true` when the frame has no rows: "no data", never "all clear". */
   noData: boolean;
   /** Series whose latest value is NaN or null: missing data, never an alert. */
@@ -200,15 +197,32 @@ export function describeFrame(
   options: { valueColumn?: string; exclude?: readonly string[] } = {},
 ): FrameCheck {
   const valueColumn = options.valueColumn ?? "value";
-  if (frame.height === 0) return { rows: 0, series: 0, noData: true, missing: [] };
+  if (frame.height === 0) return { rows: 0, noData: true, missing: [] };
   checkValueColumn(frame, valueColumn);
-  const rows = latestRows(frame, alertLabelColumns(frame, options.exclude));
-  const values = frame.getColumn(valueColumn).toArray() as (number | null)[];
-  const missing = rows.filter((r) => {
-    const v = values[r.index];
-    return v === null || v === undefined || Number.isNaN(v);
-  }).map((r) => r.labels);
-  return { rows: frame.height, series: rows.length, noData: false, missing };
+  const labels = alertLabelColumns(frame, options.exclude);
+  const v = pl.col(valueColumn).cast(pl.Float64);
+  // Fast path: no NaN or null anywhere means no missing series.
+  const holes = frame.select(v.isNull().or(v.isNan()).sum().alias("n")).getColumn("n").toArray();
+  if (Number(holes[0] ?? 0) === 0) return { rows: frame.height, noData: false, missing: [] };
+  // Vectorised: the latest value of each series, by timestamp when there is one.
+  const last = (frame.columns.includes("timestamp") ? v.sortBy("timestamp") : v).last()
+    .alias("__last");
+  const latest = labels.length > 0
+    ? frame.lazy().groupBy(labels).agg(last).collectSync()
+    : frame.select(last);
+  const bad = latest.filter(pl.col("__last").isNull().or(pl.col("__last").isNan()));
+  const sorted = labels.length > 0 && bad.height > 1 ? bad.sort(labels) : bad;
+  const cols = labels.map((l) => sorted.getColumn(l).toArray() as (string | null)[]);
+  const missing: Labels[] = [];
+  for (let i = 0; i < sorted.height; i++) {
+    const l: Labels = {};
+    labels.forEach((name, c) => {
+      const value = cols[c][i];
+      if (value !== null && value !== undefined && value !== "") l[name] = value;
+    });
+    missing.push(l);
+  }
+  return { rows: frame.height, noData: false, missing };
 }
 
 /**
@@ -285,7 +299,7 @@ export function alertsFromFrame(frame: pl.DataFrame, options: AlertsFromFrameOpt
       value,
       startsAt: since === undefined ? fallback : new Date(since).toISOString(),
       status: "firing",
-      fingerprint: fastFingerprint(labels),
+      fingerprint: fingerprint(labels),
     };
     if (options.generatorURL !== undefined) alert.generatorURL = options.generatorURL;
     alerts.push(alert);

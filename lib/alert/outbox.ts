@@ -20,9 +20,9 @@
  * @module
  */
 
+import { fingerprint } from "../labels.ts";
 import { z } from "zod";
 import { redactText } from "../errors.ts";
-import { fastFingerprint } from "./_fingerprint.ts";
 import { type DurationInput, parseDuration, type TimeInput, toMillis } from "../time.ts";
 import { type Alert, DeliveryError, type Notification, type Sink } from "./types.ts";
 import { loadJsonFile, writeFileAtomic } from "./_store.ts";
@@ -253,7 +253,7 @@ export function collapseNotifications(
   const first = notifications[0];
   const since = notifications.map((n) => n.delayed?.since ?? n.createdAt).sort()[0];
   return {
-    id: `delayed-${fastFingerprint({ ids: ids.join(",") })}`,
+    id: `delayed-${fingerprint({ ids: ids.join(",") })}`,
     receiver: first.receiver,
     group: groups.join(","),
     kind: "delayed",

@@ -17,9 +17,14 @@
 
 import pl from "nodejs-polars";
 import { hysteresis, sustained, trend } from "../detect.ts";
-import type { Labels } from "../labels.ts";
-import { type DurationInput, parseDuration, type TimeInput, toMillis } from "../time.ts";
-import { fastFingerprint } from "./_fingerprint.ts";
+import { fingerprint, type Labels } from "../labels.ts";
+import {
+  type DurationInput,
+  formatDuration,
+  parseDuration,
+  type TimeInput,
+  toMillis,
+} from "../time.ts";
 import { alertLabelColumns, alertsFromFrame, describeFrame, type FrameCheck } from "./model.ts";
 import type { Alert, NotificationContext } from "./types.ts";
 
@@ -188,8 +193,9 @@ export function highCpuRule(options: HighCpuRuleOptions = {}): AlertRule {
       `Invalid thresholds: low (${low}) is above threshold (${high}); pass low <= threshold, e.g. 75 and 80`,
     );
   }
-  const forSeconds = durationOption("for", options.for ?? "5m");
-  const forText = typeof options.for === "string" ? options.for : `${forSeconds}s`;
+  const forInput = options.for ?? "5m";
+  const forSeconds = durationOption("for", forInput);
+  const forText = typeof forInput === "string" ? forInput : formatDuration(forSeconds);
   const name = options.name ?? "HostHighCpu";
   const extra = options.labels ?? { severity: "critical" };
   return {
@@ -213,31 +219,31 @@ export function highCpuRule(options: HighCpuRuleOptions = {}): AlertRule {
       const parts = [hot];
       const firing = new Set(context.firing ?? []);
       if (firing.size > 0) {
-        // Which series of the frame are firing alerts of this rule?
+        // Which series of the frame are firing alerts of this rule? Only the
+        // distinct label sets are fingerprinted, then a semi join picks rows.
         const labels = alertLabelColumns(frame);
-        const key = labels.length > 0
-          ? pl.concatString(labels.map((l) => pl.col(l).fillNull(pl.lit(""))), "\u0000")
-          : pl.lit("");
-        const series = frame.select(...labels.map((l) => pl.col(l)), key.alias("__key")).unique({
-          subset: ["__key"],
-        });
-        const cols = labels.map((l) => series.getColumn(l).toArray() as (string | null)[]);
-        const keys = series.getColumn("__key").toArray() as string[];
-        const firingKeys: string[] = [];
+        const filled = labels.map((l) => pl.col(l).fillNull(pl.lit("")));
+        const series = frame.select(...filled).unique();
+        const cols = labels.map((l) => series.getColumn(l).toArray() as string[]);
+        const keep: boolean[] = new Array(series.height).fill(false);
         const seriesFps: string[] = [];
         for (let i = 0; i < series.height; i++) {
           const l: Labels = {};
-          for (let c = 0; c < labels.length; c++) {
-            const v = cols[c][i];
-            if (v !== null && v !== "") l[labels[c]] = v;
-          }
-          if (firing.has(fastFingerprint({ ...l, ...extra, alertname: name }))) {
-            firingKeys.push(keys[i]);
-            seriesFps.push(fastFingerprint(l));
+          for (let c = 0; c < labels.length; c++) if (cols[c][i] !== "") l[labels[c]] = cols[c][i];
+          if (firing.has(fingerprint({ ...l, ...extra, alertname: name }))) {
+            keep[i] = true;
+            seriesFps.push(fingerprint(l));
           }
         }
-        if (firingKeys.length > 0) {
-          const subset = frame.filter(key.isIn(firingKeys));
+        if (seriesFps.length > 0) {
+          const wanted = series.filter(pl.Series("__keep", keep, pl.Bool));
+          const subset = labels.length === 0 ? frame : frame
+            .withColumns(...labels.map((l) => pl.col(l).fillNull(pl.lit("")).alias(`__k_${l}`)))
+            .join(wanted.rename(Object.fromEntries(labels.map((l) => [l, `__k_${l}`]))), {
+              on: labels.map((l) => `__k_${l}`),
+              how: "semi",
+            })
+            .drop(labels.map((l) => `__k_${l}`));
           const still = hysteresis(subset, { high, low, firing: seriesFps, unit: "%" });
           // Kept only when never below `low` in the frame (since null: firing from before).
           parts.push(still.filter(pl.col("since").isNull()));
@@ -390,13 +396,14 @@ export function evaluateRules(
   const firing = [...(context.firing ?? [])];
   const result: RulesResult = { alerts: [], noData: true, missing: [], checks: {}, contexts: {} };
   const seen = new Set<string>();
+  const single = typeof (frames as pl.DataFrame).getColumns === "function";
+  const frameOf = (rule: AlertRule) =>
+    single ? frames as pl.DataFrame : (frames as Record<string, pl.DataFrame>)[rule.name];
   for (const rule of rules) {
-    const frame = typeof (frames as pl.DataFrame).getColumns === "function"
-      ? frames as pl.DataFrame
-      : (frames as Record<string, pl.DataFrame>)[rule.name];
-    if (frame === undefined) {
-      throw new TypeError(`Missing frame for rule: ${rule.name}`);
-    }
+    if (frameOf(rule) === undefined) throw new TypeError(`Missing frame for rule: ${rule.name}`);
+  }
+  for (const rule of rules) {
+    const frame = frameOf(rule);
     const check = describeFrame(frame);
     result.checks[rule.name] = check;
     result.contexts[rule.name] = rule.context;

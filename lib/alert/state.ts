@@ -17,8 +17,7 @@
 
 import { z } from "zod";
 import { type DurationInput, parseDuration, type TimeInput, toMillis } from "../time.ts";
-import type { Labels } from "../labels.ts";
-import { fastFingerprint } from "./_fingerprint.ts";
+import { fingerprint, type Labels } from "../labels.ts";
 import type { Alert } from "./types.ts";
 import { loadJsonFile, type LoadOptions, writeFileAtomic } from "./_store.ts";
 
@@ -183,7 +182,7 @@ function cleanAnnotations(a: Alert["annotations"]): Record<string, string> {
  * @example Fire once, stay quiet, resolve once
  * ```ts
  * import { AlertState } from "./state.ts";
- * import { fastFingerprint } from "./_fingerprint.ts";
+ * import { fingerprint } from "../labels.ts";
  *
  * const labels = { alertname: "HostHighCpu", instance: "db-01:9100" };
  * const alert = {
@@ -205,12 +204,14 @@ export class AlertState {
   #records: Map<string, AlertRecord>;
   #updatedAt: string;
   #recoveredFrom: string | undefined;
+  #dirty: boolean;
 
   private constructor(path: string, file: StateFile | undefined, recoveredFrom?: string) {
     this.#path = path;
     this.#records = new Map((file?.alerts ?? []).map((r) => [r.fingerprint, r as AlertRecord]));
     this.#updatedAt = file?.updatedAt ?? new Date(0).toISOString();
     this.#recoveredFrom = recoveredFrom;
+    this.#dirty = recoveredFrom !== undefined;
   }
 
   /**
@@ -246,7 +247,16 @@ export class AlertState {
     return this.#recoveredFrom;
   }
 
-  /** When the state was last updated, RFC 3339. */
+  /**
+   * Whether an update changed something that must survive a restart: a new,
+   * fired, repeated, resolved or dropped alert. Values and `lastSeenAt` alone
+   * do not make the state dirty, so a quiet evaluation writes nothing.
+   */
+  get dirty(): boolean {
+    return this.#dirty;
+  }
+
+  /** When the state was last written, RFC 3339. */
   get updatedAt(): string {
     return this.#updatedAt;
   }
@@ -301,7 +311,7 @@ export class AlertState {
           `Invalid alert: labels must include alertname, got ${JSON.stringify(alert.labels)}`,
         );
       }
-      const fp = alert.fingerprint || fastFingerprint(alert.labels);
+      const fp = alert.fingerprint || fingerprint(alert.labels);
       if (seen.has(fp)) continue;
       seen.add(fp);
       const value = Number.isFinite(alert.value) ? alert.value : null;
@@ -318,6 +328,7 @@ export class AlertState {
         };
         if (alert.generatorURL !== undefined) r.generatorURL = alert.generatorURL;
         this.#records.set(fp, r);
+        this.#dirty = true;
       } else {
         r.annotations = cleanAnnotations(alert.annotations) as Alert["annotations"];
         r.value = value;
@@ -329,12 +340,14 @@ export class AlertState {
         const given = Date.parse(alert.startsAt);
         r.startsAt = Number.isFinite(given) && given <= now ? iso(given) : at;
         r.lastNotifiedAt = at;
+        this.#dirty = true;
         transitions.push({ kind: "firing", alert: recordToAlert(r) });
       } else if (r.status === "firing") {
         const last = Date.parse(r.lastNotifiedAt ?? r.startsAt ?? r.activeAt);
         const current = recordToAlert(r);
         if (now - last >= repeatMs(current)) {
           r.lastNotifiedAt = at;
+          this.#dirty = true;
           transitions.push({ kind: "repeat", alert: current });
         }
       }
@@ -344,18 +357,21 @@ export class AlertState {
       if (seen.has(fp)) continue;
       if (r.status === "pending") {
         this.#records.delete(fp);
+        this.#dirty = true;
       } else if (r.status === "firing") {
         r.status = "resolved";
         r.endsAt = at;
+        this.#dirty = true;
         const alert = recordToAlert(r);
         resolvedNow.push(alert);
         transitions.push({ kind: "resolved", alert });
       } else if (now - Date.parse(r.endsAt ?? r.lastSeenAt) > keepResolvedMs) {
         this.#records.delete(fp);
+        this.#dirty = true;
       }
     }
 
-    this.#updatedAt = at;
+    if (this.#dirty) this.#updatedAt = at;
     const order = { firing: 0, repeat: 1, resolved: 2 } as const;
     transitions.sort((a, b) => order[a.kind] - order[b.kind]);
     const firing: Alert[] = [];
@@ -375,5 +391,6 @@ export class AlertState {
       alerts: this.records() as StateFile["alerts"],
     };
     await writeFileAtomic(this.#path, JSON.stringify(file, null, 1) + "\n");
+    this.#dirty = false;
   }
 }

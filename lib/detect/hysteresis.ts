@@ -29,7 +29,7 @@ export interface HysteresisOptions {
   /** A firing series clears only at a value strictly below `low`. Finite, at most `high`. */
   low: number;
   /**
-   * Fingerprints (see {@linkcode fingerprint}, of the series' label set) of
+   * Fingerprints (see `fingerprint()` in `lib/labels.ts`, of the series' label set) of
    * the series already firing before the frame starts: the state a periodic
    * monitor stored from its previous evaluation.
    * @default {[]}
@@ -56,19 +56,27 @@ interface Episode {
 }
 
 /** Runs the state machine of every series; NaN and null (missing data) never change the state. */
-function scan(view: SeriesView, options: HysteresisOptions): { fps: string[]; eps: Episode[][] } {
+function scan(
+  view: SeriesView,
+  options: HysteresisOptions,
+): { fp: (s: number) => string; eps: Episode[][] } {
   const { ts, values, starts, labels, sorted } = view;
   const high = options.high, low = options.low;
   const firing = new Set(options.firing ?? []);
-  const labelValues = labels.map((l) => sorted.getColumn(l).toArray() as (string | null)[]);
+  // Fingerprints are computed only when needed: for the firing state passed
+  // in, and for the result rows.
+  let labelValues: (string | null)[][] | undefined;
   const fps: string[] = [];
+  const fp = (s: number): string => {
+    if (fps[s] !== undefined) return fps[s];
+    labelValues ??= labels.map((l) => sorted.getColumn(l).toArray() as (string | null)[]);
+    return fps[s] = fingerprint(rowLabels(labelValues, labels, starts[s]));
+  };
   const eps: Episode[][] = [];
   for (let s = 0; s + 1 < starts.length; s++) {
     const first = starts[s], last = starts[s + 1];
-    const fp = fingerprint(rowLabels(labelValues, labels, first));
-    fps.push(fp);
     const list: Episode[] = [];
-    let open: Episode | undefined = firing.has(fp)
+    let open: Episode | undefined = firing.size > 0 && firing.has(fp(s))
       ? { row: first, start: null, end: ts[first], cleared: null, peak: -Infinity }
       : undefined;
     for (let i = first; i < last; i++) {
@@ -93,7 +101,7 @@ function scan(view: SeriesView, options: HysteresisOptions): { fps: string[]; ep
     }
     eps.push(list);
   }
-  return { fps, eps };
+  return { fp, eps };
 }
 
 function prepare(
@@ -159,7 +167,7 @@ export function hysteresis(frame: pl.DataFrame, options: HysteresisOptions): pl.
   ];
   if (view === undefined) return emptyResult(frame, extras);
   const unit = options.unit ?? "";
-  const { fps, eps } = scan(view, options);
+  const { fp, eps } = scan(view, options);
   const rows: number[] = [], since: (number | null)[] = [], fpOut: string[] = [];
   const reasons: string[] = [];
   const band = `above ${fmtThreshold(options.high, unit)}, clears below ${
@@ -173,7 +181,7 @@ export function hysteresis(frame: pl.DataFrame, options: HysteresisOptions): pl.
     while (row > view.starts[s] && view.values[row] !== view.values[row]) row--;
     rows.push(row);
     since.push(open.start);
-    fpOut.push(fps[s]);
+    fpOut.push(fp(s));
     const when = open.start === null ? "before the frame" : fmtTime(open.start);
     reasons.push(`${fmtValue(view.values[row], unit)}: firing since ${when} (${band})`);
   }
@@ -226,7 +234,7 @@ export function hysteresisEpisodes(frame: pl.DataFrame, options: HysteresisOptio
   ];
   if (view === undefined) return emptyResult(frame, extras);
   const unit = options.unit ?? "";
-  const { fps, eps } = scan(view, options);
+  const { fp, eps } = scan(view, options);
   const rows: number[] = [], start: (number | null)[] = [], end: number[] = [];
   const cleared: (number | null)[] = [], peak: (number | null)[] = [], fpOut: string[] = [];
   const reasons: string[] = [];
@@ -237,7 +245,7 @@ export function hysteresisEpisodes(frame: pl.DataFrame, options: HysteresisOptio
       end.push(ep.end);
       cleared.push(ep.cleared);
       peak.push(Number.isFinite(ep.peak) ? ep.peak : null);
-      fpOut.push(fps[s]);
+      fpOut.push(fp(s));
       const from = ep.start === null ? "before the frame" : fmtTime(ep.start);
       const to = ep.cleared === null ? "still firing" : `cleared ${fmtTime(ep.cleared)}`;
       const top = Number.isFinite(ep.peak) ? `, peak ${fmtValue(ep.peak, unit)}` : "";

@@ -23,9 +23,9 @@ export interface RenderHtmlOptions {
  * @example Escape a tag
  * ```ts
  * import { escapeHtml } from "./html.ts";
- * import { assertEquals } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  *
- * assertEquals(escapeHtml("<b>&"), "&lt;b&gt;&amp;");
+ * assert.deepEqual(escapeHtml("<b>&"), "&lt;b&gt;&amp;");
  * ```
  */
 export function escapeHtml(text: string): string {
@@ -37,7 +37,7 @@ function inline(text: string): string {
   const codes: string[] = [];
   let out = text.replace(/`([^`]+)`/g, (_, code: string) => {
     codes.push(`<code>${escapeHtml(code)}</code>`);
-    return `\u0000${codes.length - 1}\u0000`;
+    return `\uE000${codes.length - 1}\uE001`;
   });
   out = escapeHtml(out)
     .replace(
@@ -54,7 +54,7 @@ function inline(text: string): string {
     .replace(/__([^_]+)__/g, "<strong>$1</strong>")
     .replace(/\*([^*]+)\*/g, "<em>$1</em>")
     .replace(/(^|\W)_([^_]+)_(?=\W|$)/g, "$1<em>$2</em>");
-  return out.replace(/\u0000(\d+)\u0000/g, (_, i) => codes[Number(i)]);
+  return out.replace(/\uE000(\d+)\uE001/g, (_, i) => codes[Number(i)]);
 }
 
 /**
@@ -65,9 +65,9 @@ function inline(text: string): string {
  * @example Heading and list
  * ```ts
  * import { renderMarkdown } from "./html.ts";
- * import { assertEquals } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  *
- * assertEquals(renderMarkdown("# CPU\n- a\n- **b**"), "<h1>CPU</h1>\n<ul><li>a</li><li><strong>b</strong></li></ul>");
+ * assert.deepEqual(renderMarkdown("# CPU\n- a\n- **b**"), "<h1>CPU</h1>\n<ul><li>a</li><li><strong>b</strong></li></ul>");
  * ```
  */
 export function renderMarkdown(markdown: string): string {
@@ -177,7 +177,7 @@ img,.svg svg{max-width:100%}`;
  * @example A markdown cell and an output
  * ```ts
  * import { renderHtml } from "./html.ts";
- * import { assertMatch } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  *
  * const html = renderHtml({
  *   nbformat: 4,
@@ -195,8 +195,8 @@ img,.svg svg{max-width:100%}`;
  *     },
  *   ],
  * });
- * assertMatch(html, /<h1>Report<\/h1>/);
- * assertMatch(html, /<pre>2<\/pre>/);
+ * assert.match(html, /<h1>Report<\/h1>/);
+ * assert.match(html, /<pre>2<\/pre>/);
  * ```
  */
 export function renderHtml(nb: Notebook, options: RenderHtmlOptions = {}): string {

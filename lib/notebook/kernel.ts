@@ -133,7 +133,6 @@ export class Kernel {
   #listeners = new Set<(msg: JupyterMessage) => void>();
   #exit: Promise<Deno.CommandStatus>;
   #died: Promise<never>;
-  #stopping = false;
   #stopped: Promise<void> | null = null;
   #stderr = "";
   #info: Record<string, unknown> = {};
@@ -357,7 +356,6 @@ export class Kernel {
   }
 
   async #shutdown(timeout: number): Promise<void> {
-    this.#stopping = true;
     const exited = this.#exit.then(() => true);
     if (timeout > 0 && this.#control && !this.#control.closed) {
       const msg = createMessage("shutdown_request", { restart: false }, { session: this.#session });
@@ -423,7 +421,7 @@ export class Kernel {
               `Kernel did not start within the start timeout: ${(error as Error).message}`,
             );
           }
-          await this.#race(delay(50), 0, "");
+          await this.#race(delay(20), 0, "");
         }
       }
     };

@@ -115,10 +115,10 @@ function isSplitMime(mime: string): boolean {
  * @example Lines keep their newline
  * ```ts
  * import { splitLines } from "./nbformat.ts";
- * import { assertEquals } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  *
- * assertEquals(splitLines("a\nb\n"), ["a\n", "b\n"]);
- * assertEquals(splitLines("a\nb"), ["a\n", "b"]);
+ * assert.deepEqual(splitLines("a\nb\n"), ["a\n", "b\n"]);
+ * assert.deepEqual(splitLines("a\nb"), ["a\n", "b"]);
  * ```
  */
 export function splitLines(text: string): string[] {
@@ -131,9 +131,9 @@ export function splitLines(text: string): string[] {
  * @example Matches the nbformat 4.5 id pattern
  * ```ts
  * import { newCellId } from "./nbformat.ts";
- * import { assertMatch } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  *
- * assertMatch(newCellId(), /^[0-9a-f]{8}$/);
+ * assert.match(newCellId(), /^[0-9a-f]{8}$/);
  * ```
  */
 export function newCellId(): string {
@@ -161,7 +161,7 @@ function normalizeOutput(raw: Record<string, unknown>): NotebookOutput {
  * @example Parse a minimal notebook
  * ```ts
  * import { parseNotebook } from "./nbformat.ts";
- * import { assertEquals } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  *
  * const nb = parseNotebook(JSON.stringify({
  *   nbformat: 4,
@@ -169,7 +169,7 @@ function normalizeOutput(raw: Record<string, unknown>): NotebookOutput {
  *   metadata: {},
  *   cells: [{ cell_type: "code", source: ["1 +\n", "1"], metadata: {}, outputs: [] }],
  * }));
- * assertEquals([nb.nbformat_minor, nb.cells[0].source], [5, "1 +\n1"]);
+ * assert.deepEqual([nb.nbformat_minor, nb.cells[0].source], [5, "1 +\n1"]);
  * ```
  */
 export function parseNotebook(text: string, options: { path?: string } = {}): Notebook {
@@ -315,7 +315,7 @@ function toDisk(nb: Notebook): unknown {
  * @example Sources are split into lines
  * ```ts
  * import { serializeNotebook } from "./nbformat.ts";
- * import { assertEquals } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  *
  * const text = serializeNotebook({
  *   nbformat: 4,
@@ -323,7 +323,7 @@ function toDisk(nb: Notebook): unknown {
  *   metadata: {},
  *   cells: [{ id: "a", cell_type: "markdown", source: "# T\nx", metadata: {} }],
  * });
- * assertEquals(JSON.parse(text).cells[0].source, ["# T\n", "x"]);
+ * assert.deepEqual(JSON.parse(text).cells[0].source, ["# T\n", "x"]);
  * ```
  */
 export function serializeNotebook(nb: Notebook): string {

@@ -21,12 +21,12 @@ export const INJECTED_TAG = "injected-parameters";
  * @example Values
  * ```ts
  * import { parseParameter } from "./parameters.ts";
- * import { assertEquals } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  *
- * assertEquals(parseParameter("limit=0.9"), ["limit", 0.9]);
- * assertEquals(parseParameter("host=web-1"), ["host", "web-1"]);
- * assertEquals(parseParameter("ids=[1,2]"), ["ids", [1, 2]]);
- * assertEquals(parseParameter("n=42", { raw: true }), ["n", "42"]);
+ * assert.deepEqual(parseParameter("limit=0.9"), ["limit", 0.9]);
+ * assert.deepEqual(parseParameter("host=web-1"), ["host", "web-1"]);
+ * assert.deepEqual(parseParameter("ids=[1,2]"), ["ids", [1, 2]]);
+ * assert.deepEqual(parseParameter("n=42", { raw: true }), ["n", "42"]);
  * ```
  */
 export function parseParameter(text: string, options: { raw?: boolean } = {}): [string, unknown] {
@@ -57,9 +57,9 @@ function tags(cell: NotebookCell): string[] {
  * @example Declarations
  * ```ts
  * import { declaredNames } from "./parameters.ts";
- * import { assertEquals } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  *
- * assertEquals(declaredNames("const a = 1;\nlet b = 'x';"), new Map([["a", "const"], ["b", "let"]]));
+ * assert.deepEqual(declaredNames("const a = 1;\nlet b = 'x';"), new Map([["a", "const"], ["b", "let"]]));
  * ```
  */
 export function declaredNames(source: string): Map<string, string> {
@@ -86,7 +86,7 @@ export interface InjectResult {
  * @example Override a default
  * ```ts
  * import { injectParameters } from "./parameters.ts";
- * import { assertEquals } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  *
  * const nb = {
  *   nbformat: 4 as const,
@@ -101,8 +101,8 @@ export interface InjectResult {
  *   }],
  * };
  * const result = injectParameters(nb, { limit: 0.9, extra: "x" });
- * assertEquals(nb.cells[1].source, '// Parameters\nconst limit = 0.9;\nconst extra = "x";\n');
- * assertEquals(result.unknown, ["extra"]);
+ * assert.deepEqual(nb.cells[1].source, '// Parameters\nconst limit = 0.9;\nconst extra = "x";\n');
+ * assert.deepEqual(result.unknown, ["extra"]);
  * ```
  */
 export function injectParameters(nb: Notebook, parameters: Record<string, unknown>): InjectResult {

@@ -66,13 +66,13 @@ function hex(bytes: ArrayBuffer): string {
  * @example Sign four parts
  * ```ts
  * import { Signer } from "./wire.ts";
- * import { assertEquals } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  *
  * const signer = await Signer.create("secret");
  * const parts = ["{}", "{}", "{}", "{}"].map((s) => new TextEncoder().encode(s));
  * const signature = await signer.sign(parts);
- * assertEquals(signature.length, 64);
- * assertEquals(await signer.verify(parts, signature), true);
+ * assert.deepEqual(signature.length, 64);
+ * assert.deepEqual(await signer.verify(parts, signature), true);
  * ```
  */
 export class Signer {
@@ -148,10 +148,10 @@ export interface CreateMessageOptions {
  * @example A kernel_info_request
  * ```ts
  * import { createMessage } from "./wire.ts";
- * import { assertEquals } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  *
  * const msg = createMessage("kernel_info_request", {}, { session: "s1" });
- * assertEquals([msg.header.msg_type, msg.header.session, msg.header.version], [
+ * assert.deepEqual([msg.header.msg_type, msg.header.session, msg.header.version], [
  *   "kernel_info_request",
  *   "s1",
  *   "5.3",
@@ -186,11 +186,11 @@ export function createMessage<C extends Record<string, unknown>>(
  * @example Frames around the delimiter
  * ```ts
  * import { createMessage, encodeJupyter, Signer } from "./wire.ts";
- * import { assertEquals } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  *
  * const frames = await encodeJupyter(createMessage("x", {}), await Signer.create(""));
- * assertEquals(new TextDecoder().decode(frames[0]), "<IDS|MSG>");
- * assertEquals(frames.length, 6);
+ * assert.deepEqual(new TextDecoder().decode(frames[0]), "<IDS|MSG>");
+ * assert.deepEqual(frames.length, 6);
  * ```
  */
 export async function encodeJupyter(
@@ -217,12 +217,12 @@ export async function encodeJupyter(
  * @example Round trip
  * ```ts
  * import { createMessage, decodeJupyter, encodeJupyter, Signer } from "./wire.ts";
- * import { assertEquals } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  *
  * const signer = await Signer.create("k");
  * const sent = createMessage("status", { execution_state: "idle" });
  * const got = await decodeJupyter(await encodeJupyter(sent, signer), signer);
- * assertEquals(got.content, { execution_state: "idle" });
+ * assert.deepEqual(got.content, { execution_state: "idle" });
  * ```
  */
 export async function decodeJupyter(

@@ -49,9 +49,9 @@ export interface ZmtpConnectOptions {
  * @example Encode a short final frame
  * ```ts
  * import { encodeFrame } from "./zmtp.ts";
- * import { assertEquals } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  *
- * assertEquals([...encodeFrame(new Uint8Array([7]), false)], [0, 1, 7]);
+ * assert.deepEqual([...encodeFrame(new Uint8Array([7]), false)], [0, 1, 7]);
  * ```
  */
 export function encodeFrame(body: Uint8Array, more: boolean, command = false): Uint8Array {
@@ -72,10 +72,10 @@ export function encodeFrame(body: Uint8Array, more: boolean, command = false): U
  * @example Two frames
  * ```ts
  * import { encodeMessage } from "./zmtp.ts";
- * import { assertEquals } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  *
  * const bytes = encodeMessage([new Uint8Array([1]), new Uint8Array([2])]);
- * assertEquals([...bytes], [1, 1, 1, 0, 1, 2]);
+ * assert.deepEqual([...bytes], [1, 1, 1, 0, 1, 2]);
  * ```
  */
 export function encodeMessage(frames: Uint8Array[]): Uint8Array {
@@ -95,10 +95,10 @@ export function encodeMessage(frames: Uint8Array[]): Uint8Array {
  * @example Signature and version
  * ```ts
  * import { greeting } from "./zmtp.ts";
- * import { assertEquals } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  *
  * const g = greeting();
- * assertEquals([g.length, g[0], g[9], g[10], g[11]], [64, 0xff, 0x7f, 3, 0]);
+ * assert.deepEqual([g.length, g[0], g[9], g[10], g[11]], [64, 0xff, 0x7f, 3, 0]);
  * ```
  */
 export function greeting(): Uint8Array {
@@ -117,10 +117,10 @@ export function greeting(): Uint8Array {
  * @example The Socket-Type property
  * ```ts
  * import { readyCommand } from "./zmtp.ts";
- * import { assertEquals } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  *
  * const body = readyCommand({ "Socket-Type": "SUB" });
- * assertEquals(new TextDecoder().decode(body.subarray(1, 6)), "READY");
+ * assert.deepEqual(new TextDecoder().decode(body.subarray(1, 6)), "READY");
  * ```
  */
 export function readyCommand(properties: Record<string, string>): Uint8Array {
