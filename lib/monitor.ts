@@ -262,6 +262,8 @@ export interface MonitorOptions {
   metrics?: MonitorMetrics;
   /** Clock for non-replay evaluations (ms). @default {Date.now} */
   now?: () => number;
+  /** Called after each evaluation of {@linkcode Monitor.prototype.run} (e.g. a garbage collection). */
+  afterEvaluation?: () => void;
 }
 
 /** Options of {@linkcode Monitor.prototype.runEvaluation}. */
@@ -298,6 +300,7 @@ export class Monitor {
   #log: Logger;
   #metrics: MonitorMetrics;
   #now: () => number;
+  #after: () => void;
   #paths: MonitorPaths;
   #alerter: Alerter;
   #meta: MetaFile;
@@ -310,6 +313,7 @@ export class Monitor {
     this.#log = options.logger ?? new Logger();
     this.#metrics = options.metrics ?? createMonitorMetrics();
     this.#now = options.now ?? Date.now;
+    this.#after = options.afterEvaluation ?? (() => {});
     this.#paths = monitorPaths(config.state);
     this.#alerter = new Alerter({
       statePath: this.#paths.state,
@@ -624,6 +628,7 @@ export class Monitor {
           error: (error as Error)?.message ?? String(error),
         });
       }
+      this.#after();
       const wait = Math.max(0, intervalMs - (performance.now() - started));
       await sleep(wait, signal);
     }

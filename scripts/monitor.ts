@@ -17,6 +17,8 @@
  * @module
  */
 
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import * as opsbook from "../lib/mod.ts";
 import {
   acquireLock,
@@ -158,6 +160,14 @@ function buildSinks(config: Config, log: Logger): Sink[] {
   return sinks;
 }
 
+/**
+ * Called after each evaluation: a full garbage collection. Native memory
+ * behind polars frames and HTTP bodies is otherwise released only when V8
+ * gets round to it, and resident memory creeps up (about 15 % over 200
+ * evaluations without it, flat with it).
+ */
+let afterEvaluation: () => void = () => {};
+
 async function main(argv: string[]): Promise<number> {
   let args: Args;
   let config: Config;
@@ -248,6 +258,11 @@ async function main(argv: string[]): Promise<number> {
         sinks: buildSinks(config, log),
         logger: log,
         metrics,
+        // A full collection costs tens of milliseconds: after every evaluation at a
+        // production interval, every tenth one at the short intervals of a replay.
+        afterEvaluation: () => {
+          if (config.interval >= 1 || monitor.evaluations % 10 === 0) afterEvaluation();
+        },
       });
     } catch (error) {
       log.error("state_unreadable", { error: (error as Error).message });
@@ -288,7 +303,21 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** V8's `gc()`, exposed at run time (or from `--v8-flags=--expose-gc`). */
+function exposeGc(): (() => void) | undefined {
+  const existing = (globalThis as { gc?: () => void }).gc;
+  if (existing !== undefined) return existing;
+  try {
+    setFlagsFromString("--expose-gc");
+    return runInNewContext("gc") as () => void;
+  } catch {
+    return undefined;
+  }
+}
+
 if (import.meta.main) {
+  const gc = exposeGc();
+  if (gc !== undefined) afterEvaluation = gc;
   const code = await main(Deno.args);
   Deno.exit(code);
 }

@@ -358,11 +358,13 @@ export class Kernel {
   async #shutdown(timeout: number): Promise<void> {
     const exited = this.#exit.then(() => true);
     if (timeout > 0 && this.#control && !this.#control.closed) {
-      const msg = createMessage("shutdown_request", { restart: false }, { session: this.#session });
       try {
-        await this.#control.send(await encodeJupyter(msg, this.#signer));
+        await this.request("shutdown_request", { restart: false }, { channel: "control", timeout });
+        // Acknowledged: the Deno kernel would exit after a 100 ms grace period
+        // that only serves to flush the reply we already have.
+        this.#child.kill("SIGTERM");
       } catch {
-        // the kernel is gone already
+        // the kernel is gone already or did not answer: killed below
       }
     }
     const done = await Promise.race([exited, delay(timeout).then(() => false)]);
