@@ -241,6 +241,15 @@ function vectorFrame(result: VectorSample[]): pl.DataFrame {
     if (v === undefined) throw badValue(["data", "result", i, "value", 1], s.value[1]);
     values[i] = v;
   }
+  return buildVectorFrame(metrics, ts, values);
+}
+
+function buildVectorFrame(
+  metrics: LabelSet[],
+  ts: Float64Array,
+  values: Float64Array,
+): pl.DataFrame {
+  if (metrics.length === 0) return emptyFrame();
   return pl.DataFrame([
     ...labelColumns(labelNames(metrics), metrics),
     timestampSeries(ts),
@@ -260,15 +269,16 @@ function matrixFrame(result: MatrixSeries[]): pl.DataFrame {
   }
   if (total === 0) return emptyFrame();
   const metrics = new Array<LabelSet>(n);
+  const counts = new Int32Array(n);
   const ts = new Float64Array(total);
   const values = new Float64Array(total);
-  const index = new Int32Array(total);
   let row = 0;
   for (let i = 0; i < n; i++) {
     const s = result[i];
     metrics[i] = s.metric;
     const pairs = s.values;
     if (pairs === undefined) continue;
+    counts[i] = pairs.length;
     for (let j = 0; j < pairs.length; j++) {
       const pair = pairs[j];
       const text = pair[1];
@@ -281,17 +291,49 @@ function matrixFrame(result: MatrixSeries[]): pl.DataFrame {
       }
       ts[row] = Math.round(pair[0] * 1000);
       values[row] = v;
-      index[row] = i;
       row++;
     }
   }
+  return buildMatrixFrame(metrics, counts, ts, values);
+}
+
+/**
+ * The long frame of a matrix: `counts[i]` samples of series `i` are
+ * consecutive in `ts` (epoch ms) and `values`. Label columns are built per
+ * series (one row each) and expanded natively, so no per-sample JS string is
+ * ever created.
+ */
+function buildMatrixFrame(
+  metrics: LabelSet[],
+  counts: Int32Array,
+  ts: Float64Array,
+  values: Float64Array,
+): pl.DataFrame {
+  if (ts.length === 0) return emptyFrame();
   const names = labelNames(metrics);
-  let labels: pl.Series[] = [];
-  if (names.length > 0) {
-    const perSeries = pl.DataFrame(labelColumns(names, metrics));
-    labels = perSeries.select(pl.all().gather(pl.Series("index", index))).getColumns();
+  return pl.DataFrame([
+    ...expandLabels(names, metrics, counts, ts.length),
+    timestampSeries(ts),
+    pl.Series("value", values),
+  ]);
+}
+
+function expandLabels(
+  names: string[],
+  metrics: LabelSet[],
+  counts: Int32Array,
+  total: number,
+): pl.Series[] {
+  if (names.length === 0) return [];
+  const index = new Uint32Array(total);
+  let row = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const end = row + counts[i];
+    index.fill(i, row, end);
+    row = end;
   }
-  return pl.DataFrame([...labels, timestampSeries(ts), pl.Series("value", values)]);
+  const perSeries = pl.DataFrame(labelColumns(names, metrics));
+  return perSeries.select(pl.all().gather(pl.Series("index", index))).getColumns();
 }
 
 /**
@@ -341,6 +383,420 @@ export function queryDataToFrame(data: QueryData): pl.DataFrame {
   }
 }
 
+// ---------------------------------------------------------------------------
+// The body scanner: the `vector` and `matrix` shapes straight from the text.
+//
+// It walks the response text once, fills typed arrays with timestamps (ms) and
+// values, and `JSON.parse`s only the small per-series `metric` objects and
+// the envelope's other members. It is strict: anything it does not fully
+// understand (escapes in sample strings, unknown keys inside `data`,
+// histograms, duplicate keys, an error envelope, a value `parseSampleValue`
+// rejects...) makes it give up, and the caller runs the validated path
+// (`JSON.parse`, zod, `queryDataToFrame`), which gives the exact error or
+// result. So it never accepts a body the validated path would reject, and
+// both give the same frame.
+
+/** Exact powers of ten: `m / POW10[k]` is correctly rounded for `m < 2 ** 53`, `k <= 22`. */
+const POW10 = [
+  1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+  1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/** What the scanner collects from a `vector` or `matrix` body. */
+interface Scan {
+  resultType: string | undefined;
+  metrics: LabelSet[];
+  /** Samples per series (matrix: `values.length`; vector: 1). */
+  counts: number[];
+  /** Series that had a `value` member (vector shape). */
+  withValue: number;
+  /** Series that had a `values` member (matrix shape). */
+  withValues: number;
+  /** Epoch milliseconds, `rows` used. */
+  ts: Float64Array;
+  values: Float64Array;
+  rows: number;
+}
+
+function skipWs(s: string, i: number): number {
+  let c = s.charCodeAt(i);
+  while (c === 32 || c === 10 || c === 13 || c === 9) c = s.charCodeAt(++i);
+  return i;
+}
+
+/** End (exclusive) of the JSON value starting at `i`, found by bracket matching; -1 if none. */
+function skipValue(s: string, i: number): number {
+  const n = s.length;
+  let c = s.charCodeAt(i);
+  if (c === 34) return skipString(s, i);
+  if (c === 123 || c === 91) {
+    let depth = 0;
+    for (let j = i; j < n; j++) {
+      c = s.charCodeAt(j);
+      if (c === 34) {
+        j = skipString(s, j) - 1;
+        if (j < 0) return -1;
+      } else if (c === 123 || c === 91) depth++;
+      else if (c === 125 || c === 93) {
+        if (--depth === 0) return j + 1;
+      }
+    }
+    return -1;
+  }
+  let j = i;
+  while (j < n) {
+    c = s.charCodeAt(j);
+    if (c === 44 || c === 125 || c === 93 || c === 32 || c === 10 || c === 13 || c === 9) break;
+    j++;
+  }
+  return j === i ? -1 : j;
+}
+
+/** End (exclusive) of the JSON string starting at `i` (a quote); -1 if unterminated. */
+function skipString(s: string, i: number): number {
+  const n = s.length;
+  for (let j = i + 1; j < n; j++) {
+    const c = s.charCodeAt(j);
+    if (c === 34) return j + 1;
+    if (c === 92) j++;
+  }
+  return -1;
+}
+
+/** Parse the JSON value at `i..end` on its own; `undefined` on a syntax error. */
+function parseSlice(s: string, i: number, end: number): { value: unknown } | undefined {
+  try {
+    return { value: JSON.parse(s.slice(i, end)) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Read a key without escapes at `i` (a quote); sets `keyEnd`. */
+let keyEnd = 0;
+function readKey(s: string, i: number): string | undefined {
+  if (s.charCodeAt(i) !== 34) return undefined;
+  const n = s.length;
+  for (let j = i + 1; j < n; j++) {
+    const c = s.charCodeAt(j);
+    if (c === 34) {
+      keyEnd = j + 1;
+      return s.slice(i + 1, j);
+    }
+    if (c === 92 || c < 32) return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Scan a `[[t, "v"], ...]` array (`pairs`) or a single `[t, "v"]` (`!pairs`)
+ * at `i` into `scan`; returns the index after it, or -1.
+ */
+function scanPairs(s: string, i: number, scan: Scan, pairs: boolean): number {
+  const ts = scan.ts;
+  const vs = scan.values;
+  const cap = ts.length;
+  let row = scan.rows;
+  let c = s.charCodeAt(i);
+  if (pairs) {
+    if (c !== 91) return -1;
+    c = s.charCodeAt(++i);
+    if (c <= 32) c = s.charCodeAt(i = skipWs(s, i));
+    if (c === 93) return i + 1;
+  }
+  for (;;) {
+    if (c !== 91 || row >= cap) return -1;
+    c = s.charCodeAt(++i);
+    if (c <= 32) c = s.charCodeAt(i = skipWs(s, i));
+    // The timestamp: a JSON number.
+    let start = i;
+    let negative = false;
+    if (c === 45) {
+      negative = true;
+      c = s.charCodeAt(++i);
+    }
+    if (!(c >= 48 && c <= 57)) return -1;
+    let m = c - 48;
+    let digits = 1;
+    let fraction = 0;
+    c = s.charCodeAt(++i);
+    if (m === 0) {
+      if (c >= 48 && c <= 57) return -1; // leading zero
+    } else {
+      while (c >= 48 && c <= 57) {
+        m = m * 10 + (c - 48);
+        digits++;
+        c = s.charCodeAt(++i);
+      }
+    }
+    if (c === 46) {
+      c = s.charCodeAt(++i);
+      if (!(c >= 48 && c <= 57)) return -1;
+      do {
+        m = m * 10 + (c - 48);
+        digits++;
+        fraction++;
+        c = s.charCodeAt(++i);
+      } while (c >= 48 && c <= 57);
+    }
+    let t: number;
+    if (c === 101 || c === 69) {
+      c = s.charCodeAt(++i);
+      if (c === 43 || c === 45) c = s.charCodeAt(++i);
+      if (!(c >= 48 && c <= 57)) return -1;
+      do c = s.charCodeAt(++i); while (c >= 48 && c <= 57);
+      t = +s.slice(start, i);
+    } else if (digits > 15) {
+      t = +s.slice(start, i);
+    } else {
+      t = negative ? -(m / POW10[fraction]) : m / POW10[fraction];
+    }
+    if (c <= 32) c = s.charCodeAt(i = skipWs(s, i));
+    if (c !== 44) return -1;
+    c = s.charCodeAt(++i);
+    if (c <= 32) c = s.charCodeAt(i = skipWs(s, i));
+    if (c !== 34) return -1;
+    // The value: a string such as "1.5"; plain decimals are converted here,
+    // anything else ("1e-07", "NaN", "+Inf", long mantissas) by parseSampleValue.
+    start = ++i;
+    c = s.charCodeAt(i);
+    let v = NaN;
+    let fast = false;
+    negative = c === 45;
+    if (negative) c = s.charCodeAt(++i);
+    if (c >= 48 && c <= 57) {
+      m = 0;
+      digits = 0;
+      fraction = 0;
+      do {
+        m = m * 10 + (c - 48);
+        digits++;
+        c = s.charCodeAt(++i);
+      } while (c >= 48 && c <= 57);
+      if (c === 46) {
+        c = s.charCodeAt(++i);
+        while (c >= 48 && c <= 57) {
+          m = m * 10 + (c - 48);
+          digits++;
+          fraction++;
+          c = s.charCodeAt(++i);
+        }
+      }
+      if (c === 34 && digits <= 15 && s.charCodeAt(i - 1) !== 46) {
+        v = negative ? -(m / POW10[fraction]) : m / POW10[fraction];
+        fast = true;
+      }
+    }
+    if (!fast) {
+      const end = s.indexOf('"', start);
+      if (end < 0) return -1;
+      const text = s.slice(start, end);
+      if (text.indexOf("\\") >= 0) return -1;
+      for (let k = 0; k < text.length; k++) if (text.charCodeAt(k) < 32) return -1;
+      const parsed = parseSampleValue(text);
+      if (parsed === undefined) return -1;
+      v = parsed;
+      i = end;
+    }
+    c = s.charCodeAt(++i);
+    if (c <= 32) c = s.charCodeAt(i = skipWs(s, i));
+    if (c !== 93) return -1;
+    ts[row] = Math.round(t * 1000);
+    vs[row] = v;
+    row++;
+    if (!pairs) {
+      scan.rows = row;
+      return i + 1;
+    }
+    c = s.charCodeAt(++i);
+    if (c <= 32) c = s.charCodeAt(i = skipWs(s, i));
+    if (c === 44) {
+      c = s.charCodeAt(++i);
+      if (c <= 32) c = s.charCodeAt(i = skipWs(s, i));
+      continue;
+    }
+    scan.rows = row;
+    return c === 93 ? i + 1 : -1;
+  }
+}
+
+/** Scan one element of `result` (`{"metric": {...}, "values": [...]}`) at `i`. */
+function scanSeries(s: string, i: number, scan: Scan): number {
+  if (s.charCodeAt(i) !== 123) return -1;
+  i = skipWs(s, i + 1);
+  let metric: LabelSet | undefined;
+  let hasValue = false;
+  let hasValues = false;
+  const before = scan.rows;
+  if (s.charCodeAt(i) === 125) return -1; // no metric
+  for (;;) {
+    const key = readKey(s, i);
+    if (key === undefined) return -1;
+    i = skipWs(s, keyEnd);
+    if (s.charCodeAt(i) !== 58) return -1;
+    i = skipWs(s, i + 1);
+    if (key === "metric" && metric === undefined) {
+      if (s.charCodeAt(i) !== 123) return -1;
+      const end = skipValue(s, i);
+      if (end < 0) return -1;
+      const parsed = parseSlice(s, i, end);
+      if (parsed === undefined || !isLabelSet(parsed.value)) return -1;
+      metric = parsed.value as LabelSet;
+      i = end;
+    } else if (key === "values" && !hasValues && !hasValue) {
+      hasValues = true;
+      i = scanPairs(s, i, scan, true);
+    } else if (key === "value" && !hasValue && !hasValues) {
+      hasValue = true;
+      i = scanPairs(s, i, scan, false);
+    } else {
+      return -1;
+    }
+    if (i < 0) return -1;
+    i = skipWs(s, i);
+    const c = s.charCodeAt(i);
+    if (c === 44) {
+      i = skipWs(s, i + 1);
+      continue;
+    }
+    if (c !== 125 || metric === undefined) return -1;
+    scan.metrics.push(metric);
+    scan.counts.push(scan.rows - before);
+    if (hasValue) scan.withValue++;
+    if (hasValues) scan.withValues++;
+    return i + 1;
+  }
+}
+
+/** Scan `data` (`{"resultType": ..., "result": [...]}`) at `i`. */
+function scanData(s: string, i: number, scan: Scan): number {
+  if (s.charCodeAt(i) !== 123) return -1;
+  i = skipWs(s, i + 1);
+  let sawResult = false;
+  for (;;) {
+    const key = readKey(s, i);
+    if (key === undefined) return -1;
+    i = skipWs(s, keyEnd);
+    if (s.charCodeAt(i) !== 58) return -1;
+    i = skipWs(s, i + 1);
+    if (key === "resultType" && scan.resultType === undefined) {
+      const end = s.charCodeAt(i) === 34 ? skipString(s, i) : -1;
+      if (end < 0) return -1;
+      const parsed = parseSlice(s, i, end);
+      if (parsed === undefined) return -1;
+      scan.resultType = parsed.value as string;
+      i = end;
+    } else if (key === "result" && !sawResult) {
+      sawResult = true;
+      if (s.charCodeAt(i) !== 91) return -1;
+      i = skipWs(s, i + 1);
+      if (s.charCodeAt(i) === 93) i++;
+      else {
+        for (;;) {
+          i = scanSeries(s, i, scan);
+          if (i < 0) return -1;
+          i = skipWs(s, i);
+          const c = s.charCodeAt(i);
+          if (c === 93) {
+            i++;
+            break;
+          }
+          if (c !== 44) return -1;
+          i = skipWs(s, i + 1);
+        }
+      }
+    } else {
+      return -1;
+    }
+    i = skipWs(s, i);
+    const c = s.charCodeAt(i);
+    if (c === 44) {
+      i = skipWs(s, i + 1);
+      continue;
+    }
+    if (c !== 125 || !sawResult) return -1;
+    return i + 1;
+  }
+}
+
+/** A success body scanned into columns, or `undefined` when the validated path must decide. */
+function scanBody(
+  s: string,
+): { scan: Scan; warnings: string[]; infos: string[] } | undefined {
+  // At least 7 characters per sample (`[1,"1"]`): an upper bound for the
+  // columns; the pages past the rows actually used are never touched.
+  const cap = Math.floor(s.length / 7) + 1;
+  const scan: Scan = {
+    resultType: undefined,
+    metrics: [],
+    counts: [],
+    withValue: 0,
+    withValues: 0,
+    ts: new Float64Array(cap),
+    values: new Float64Array(cap),
+    rows: 0,
+  };
+  let warnings: unknown;
+  let infos: unknown;
+  let status: unknown;
+  let sawData = false;
+  const seen = new Set<string>();
+  let i = skipWs(s, 0);
+  if (s.charCodeAt(i) !== 123) return undefined;
+  i = skipWs(s, i + 1);
+  for (;;) {
+    const key = readKey(s, i);
+    if (key === undefined || seen.has(key)) return undefined;
+    seen.add(key);
+    i = skipWs(s, keyEnd);
+    if (s.charCodeAt(i) !== 58) return undefined;
+    i = skipWs(s, i + 1);
+    if (key === "data") {
+      sawData = true;
+      i = scanData(s, i, scan);
+      if (i < 0) return undefined;
+    } else {
+      const end = skipValue(s, i);
+      if (end < 0) return undefined;
+      const parsed = parseSlice(s, i, end);
+      if (parsed === undefined) return undefined;
+      if (key === "status") status = parsed.value;
+      else if (key === "warnings") warnings = parsed.value;
+      else if (key === "infos") infos = parsed.value;
+      i = end;
+    }
+    i = skipWs(s, i);
+    const c = s.charCodeAt(i);
+    if (c === 44) {
+      i = skipWs(s, i + 1);
+      continue;
+    }
+    if (c !== 125) return undefined;
+    break;
+  }
+  if (skipWs(s, i + 1) !== s.length || status !== "success" || !sawData) return undefined;
+  const n = scan.metrics.length;
+  if (scan.resultType === "matrix") {
+    if (scan.withValue > 0) return undefined;
+  } else if (scan.resultType === "vector") {
+    if (scan.withValue !== n) return undefined;
+  } else {
+    return undefined;
+  }
+  return {
+    scan,
+    warnings: Array.isArray(warnings) ? warnings.map(String) : [],
+    infos: Array.isArray(infos) ? infos.map(String) : [],
+  };
+}
+
+function scannedFrame(scan: Scan): pl.DataFrame {
+  const ts = scan.ts.subarray(0, scan.rows);
+  const values = scan.values.subarray(0, scan.rows);
+  if (scan.resultType === "vector") return buildVectorFrame(scan.metrics, ts, values);
+  return buildMatrixFrame(scan.metrics, Int32Array.from(scan.counts), ts, values);
+}
+
 /**
  * Parse a whole query response body (`/api/v1/query` or `/api/v1/query_range`)
  * straight to a DataFrame, with the same checks as the client. The API's
@@ -361,6 +817,44 @@ export function queryDataToFrame(data: QueryData): pl.DataFrame {
  * ```
  */
 export function parseQueryBody(
+  body: string,
+): { frame: pl.DataFrame; data: QueryData; warnings: string[]; infos: string[] } {
+  const scanned = scanBody(body);
+  if (scanned === undefined) return validatedBody(body);
+  const frame = scannedFrame(scanned.scan);
+  let data: QueryData | undefined;
+  return {
+    frame,
+    get data(): QueryData {
+      return data ??= validatedData(body);
+    },
+    warnings: scanned.warnings,
+    infos: scanned.infos,
+  };
+}
+
+function validatedData(body: string): QueryData {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (cause) {
+    throw new SchemaError([{ path: [], message: `Invalid JSON: ${(cause as Error).message}` }]);
+  }
+  if (isObject(json) && json.status === "error") {
+    throw new PrometheusError({
+      errorType: String(json.errorType),
+      error: String(json.error),
+      status: 200,
+    });
+  }
+  if (!isObject(json) || json.status !== "success") {
+    throw new SchemaError([{ path: ["status"], message: 'Expected "success"' }]);
+  }
+  return checkQueryData(json.data);
+}
+
+/** The validated path: `JSON.parse`, the shape check (zod on a problem), then the frame. */
+function validatedBody(
   body: string,
 ): { frame: pl.DataFrame; data: QueryData; warnings: string[]; infos: string[] } {
   let json: unknown;

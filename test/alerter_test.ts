@@ -241,3 +241,57 @@ Deno.test("dry run: prints exactly what would be sent and writes JSON files", as
   const written = JSON.parse(await Deno.readTextFile(`${tmp.dir}/out/alerts/${files[0]}`));
   assert.equal(written.alerts[0].labels.instance, "db:9100");
 });
+
+Deno.test("alerter: creates the missing folders of the state, the outbox and the lock", async () => {
+  await using tmp = await tempDir();
+  const statePath = `${tmp.dir}/fresh/state/alerts.json`;
+  const outboxPath = `${tmp.dir}/other/queue/outbox.json`;
+  const slack = new RecordingSink("slack");
+  const alerter = new Alerter({ statePath, outboxPath, sinks: [slack] });
+  const report = await alerter.evaluate([alert("a:9100")], { now: at(0) });
+  assert.deepEqual(report.sent.map(summary), ["slack HostHighCpu firing a:9100:firing"]);
+  assert.ok((await Deno.stat(statePath)).isFile);
+  assert.ok((await Deno.stat(outboxPath)).isFile);
+  // The lock is released; the folder may also vanish between runs (a cleaned results folder).
+  await assert.rejects(() => Deno.stat(`${statePath}.alerter.lock`), Deno.errors.NotFound);
+  await Deno.remove(`${tmp.dir}/fresh`, { recursive: true });
+  const again = new Alerter({ statePath, sinks: [slack], lock: `${tmp.dir}/locks/a/alerter.lock` });
+  assert.equal((await again.evaluate([alert("a:9100")], { now: at(5) })).firing.length, 1);
+  assert.ok((await Deno.stat(`${tmp.dir}/fresh/state/alerts.outbox.json`)).isFile);
+});
+
+Deno.test("alerter: a resolve notice's text is the same whatever changed meanwhile", async () => {
+  // The description changes at every evaluation (like a detector's "for 14m");
+  // quiet evaluations do not write the state, so the latest text on disk depends
+  // on when another alert last changed. The resolve notice must not.
+  const hot = (m: number) => ({
+    ...alert("db:9100", "HostHighCpu", 90 + m / 5),
+    startsAt: at(0).toISOString(),
+    annotations: { summary: "CPU high on db:9100", description: `above 80 % for ${m}m` },
+  });
+  const run = async (others: (m: number) => Alert[]) => {
+    await using tmp = await tempDir();
+    const slack = new RecordingSink("slack");
+    for (let m = 5; m <= 60; m += 5) {
+      const alerts = m < 60 ? [hot(m), ...others(m)] : others(m);
+      await new Alerter({ statePath: `${tmp.dir}/alerts.json`, sinks: [slack] })
+        .evaluate(alerts, { now: at(m) });
+    }
+    const resolved = slack.received.flatMap((n) => n.alerts)
+      .filter((a) => a.status === "resolved" && a.labels.instance === "db:9100");
+    assert.equal(resolved.length, 1);
+    return resolved[0];
+  };
+  const alone = await run(() => []);
+  // Another host fires at 20 and resolves at 50: two state writes in between.
+  const busy = await run((m) => (m >= 20 && m < 50 ? [alert("web:9100")] : []));
+  assert.deepEqual(busy, alone);
+  assert.deepEqual(alone.annotations, {
+    summary: "CPU high on db:9100",
+    description: "Resolved at 2026-11-01 11:00:00 UTC after 1h firing (since 10:00:00). " +
+      "When it fired: above 80 % for 5m",
+  });
+  assert.equal(alone.value, 91); // the value it fired with, not whichever was saved last
+  assert.equal(alone.startsAt, at(0).toISOString());
+  assert.equal(alone.endsAt, at(60).toISOString());
+});

@@ -112,6 +112,11 @@ function defaultOutboxPath(statePath: string): string {
     : `${statePath}.outbox.json`;
 }
 
+function parentDir(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i < 0 ? "." : i === 0 ? "/" : path.slice(0, i);
+}
+
 function seconds(name: string, d: DurationInput): number {
   try {
     return parseDuration(d);
@@ -229,7 +234,8 @@ export class Alerter {
 
   /**
    * Runs one evaluation: `alerts` are the conditions that hold now (every
-   * firing alert not among them resolves). Queues the notifications, saves
+   * firing alert not among them resolves). Creates the folders of the state
+   * and outbox files when missing. Queues the notifications, saves
    * the state, delivers the outbox, and reports what happened. Delivery
    * failures are reported, not thrown; a corrupted file or a held lock throws.
    */
@@ -239,6 +245,14 @@ export class Alerter {
   ): Promise<EvaluationReport> {
     const nowMs = options.now === undefined ? Date.now() : toMillis(options.now);
     const evaluatedAt = new Date(nowMs).toISOString();
+    // A first run (or a removed results folder): create the folders of the
+    // state, the outbox and the lock instead of failing on the lock file.
+    const files = [
+      this.#statePath,
+      this.#outboxPath,
+      ...(this.#lock === false ? [] : [this.#lock]),
+    ];
+    for (const dir of new Set(files.map(parentDir))) await Deno.mkdir(dir, { recursive: true });
     const lock = this.#lock === false ? undefined : acquireLock(this.#lock);
     try {
       const state = await this.state();

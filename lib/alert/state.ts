@@ -16,7 +16,13 @@
  */
 
 import { z } from "zod";
-import { type DurationInput, parseDuration, type TimeInput, toMillis } from "../time.ts";
+import {
+  type DurationInput,
+  formatDuration,
+  parseDuration,
+  type TimeInput,
+  toMillis,
+} from "../time.ts";
 import { fingerprint, type Labels } from "../labels.ts";
 import type { Alert } from "./types.ts";
 import { loadJsonFile, type LoadOptions, writeFileAtomic } from "./_store.ts";
@@ -32,10 +38,19 @@ export interface AlertRecord {
   fingerprint: string;
   /** The alert's labels. */
   labels: Labels;
-  /** The latest annotations. */
+  /**
+   * The annotations: the latest ones while pending or firing, the resolve
+   * notice's once resolved (see {@linkcode resolvedAnnotations}).
+   */
   annotations: Alert["annotations"];
   /** The latest value (`null` when it was not a finite number). */
   value: number | null;
+  /**
+   * The annotations and value when it started firing. Kept because the latest
+   * ones are only written with a state change, so they depend on which other
+   * alerts changed meanwhile; the resolve notice is built from these.
+   */
+  fired?: { annotations: Record<string, string>; value: number | null };
   /** The phase. */
   status: AlertPhase;
   /** When the condition was first seen true in this episode, RFC 3339. */
@@ -114,6 +129,10 @@ const RecordSchema = z.object({
   lastSeenAt: z.string(),
   lastNotifiedAt: z.string().optional(),
   generatorURL: z.string().optional(),
+  fired: z.object({
+    annotations: z.record(z.string(), z.string()),
+    value: z.number().nullable(),
+  }).optional(),
 });
 
 const STATE_VERSION = 1;
@@ -165,6 +184,54 @@ function recordToAlert(r: AlertRecord): Alert {
   if (r.status === "resolved" && r.endsAt !== undefined) alert.endsAt = r.endsAt;
   if (r.generatorURL !== undefined) alert.generatorURL = r.generatorURL;
   return alert;
+}
+
+function clockTime(ms: number, sameDayAs: number): string {
+  const iso = new Date(ms).toISOString();
+  const time = iso.slice(11, 19);
+  return iso.slice(0, 10) === new Date(sameDayAs).toISOString().slice(0, 10)
+    ? time
+    : `${iso.slice(0, 10)} ${time}`;
+}
+
+/**
+ * The annotations of a resolve notice, from the record's state only (never
+ * from the last detector row, whose text depends on the frame it came from):
+ * the summary it fired with, and a description saying when it resolved and
+ * since when it was firing, followed by the description it fired with. (When
+ * it was last seen true is not used: quiet evaluations do not write the file.)
+ *
+ * @example
+ * ```ts
+ * import { resolvedAnnotations } from "./state.ts";
+ * const a = resolvedAnnotations({
+ *   annotations: { summary: "CPU 95 % on db-01:9100", description: "95.0 % > 80 % for 9m45s" },
+ *   startsAt: "2026-11-01T10:00:15Z",
+ *   endsAt: "2026-11-01T12:05:00Z",
+ * });
+ * console.log(a.description);
+ * // Resolved at 2026-11-01 12:05:00 UTC after 2h4m45s firing (since 10:00:15). When it fired: 95.0 % > 80 % for 9m45s
+ * ```
+ */
+export function resolvedAnnotations(
+  record: {
+    annotations: Record<string, string | undefined>;
+    startsAt: string;
+    endsAt: string;
+  },
+): Alert["annotations"] {
+  const start = toMillis(record.startsAt);
+  const end = toMillis(record.endsAt);
+  const firedDescription = record.annotations.description;
+  const endIso = new Date(end).toISOString();
+  const description =
+    `Resolved at ${endIso.slice(0, 10)} ${endIso.slice(11, 19)} UTC after ${
+      formatDuration(Math.max(0, Math.round((end - start) / 1000)))
+    } firing (since ${clockTime(start, end)})` +
+    (firedDescription ? `. When it fired: ${firedDescription}` : "");
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(record.annotations)) if (typeof v === "string") out[k] = v;
+  return { ...out, summary: out.summary ?? "", description };
 }
 
 function cleanAnnotations(a: Alert["annotations"]): Record<string, string> {
@@ -340,6 +407,7 @@ export class AlertState {
         const given = Date.parse(alert.startsAt);
         r.startsAt = Number.isFinite(given) && given <= now ? iso(given) : at;
         r.lastNotifiedAt = at;
+        r.fired = { annotations: { ...r.annotations } as Record<string, string>, value };
         this.#dirty = true;
         transitions.push({ kind: "firing", alert: recordToAlert(r) });
       } else if (r.status === "firing") {
@@ -361,6 +429,15 @@ export class AlertState {
       } else if (r.status === "firing") {
         r.status = "resolved";
         r.endsAt = at;
+        // The notice is built from what was saved when it fired: the latest
+        // annotations and value are saved only with some state change, so
+        // they would depend on which other alerts changed meanwhile.
+        if (r.fired !== undefined) r.value = r.fired.value;
+        r.annotations = resolvedAnnotations({
+          annotations: r.fired?.annotations ?? r.annotations,
+          startsAt: r.startsAt ?? r.activeAt,
+          endsAt: at,
+        });
         this.#dirty = true;
         const alert = recordToAlert(r);
         resolvedNow.push(alert);
