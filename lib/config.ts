@@ -111,7 +111,28 @@ const INFO = {
     "CPU_FOR",
     "for",
     'a duration such as "5m"',
-    "How long usage must stay above threshold before firing",
+    "How long usage must stay above threshold at every sample before HostHighCpu fires",
+  ),
+  trend: setting(
+    "boolean",
+    "CPU_TREND",
+    "trend",
+    '"true" or "false"',
+    "Evaluate the HostCpuTrend early warning",
+  ),
+  trendWithin: setting(
+    "duration",
+    "CPU_TREND_WITHIN",
+    "trend-within",
+    'a positive duration such as "12h"',
+    "HostCpuTrend fires when the fitted line reaches 100 % within this long",
+  ),
+  trendLookback: setting(
+    "duration",
+    "CPU_TREND_LOOKBACK",
+    "trend-lookback",
+    'a positive duration such as "6h"',
+    "History the HostCpuTrend line is fitted over",
   ),
   interval: setting(
     "duration",
@@ -187,7 +208,7 @@ const INFO = {
     "secretUrl",
     "SLACK_WEBHOOK_URL",
     "slack-webhook-url",
-    "an http(s) URL",
+    "a Slack incoming webhook URL such as https://hooks.slack.com/services/T…/B…/…",
     "Slack incoming webhook",
   ),
   slackBotToken: setting(
@@ -363,7 +384,10 @@ export const ConfigSchema = z.object({
   hostLabel: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/).default("instance"),
   threshold: percent.default(80),
   low: percent.optional(),
-  for: duration.default(0),
+  for: duration.default(300),
+  trend: z.boolean().default(true),
+  trendWithin: positiveDuration.default(12 * 3600),
+  trendLookback: positiveDuration.default(6 * 3600),
   interval: positiveDuration.default(300),
   state: z.string().min(1).default("opsbook-state.json"),
   blindAfter: z.number().int().min(1).default(3),
@@ -410,6 +434,14 @@ export const ConfigSchema = z.object({
     ctx.addIssue({
       code: "custom",
       path: ["zammadToken"],
+      message: "required with zammadUrl",
+      input: undefined,
+    });
+  }
+  if (c.zammadUrl !== undefined && c.zammadCustomer === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["zammadCustomer"],
       message: "required with zammadUrl",
       input: undefined,
     });
@@ -587,7 +619,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     sources[name] = "flag";
   }
   const result = ConfigSchema.safeParse(merged);
-  if (result.success) return result.data;
+  if (result.success) {
+    ORIGINS.set(result.data, { sources, file });
+    return result.data;
+  }
   const issue = result.error.issues[0];
   const name = String(issue.path[0] ?? "config") as SettingName;
   if (!(name in INFO)) {
@@ -608,6 +643,59 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     `Invalid ${name} from ${describeSource(source, name, file)}: expected ${info.expected}, ` +
       `got ${got}${extra}`,
     { setting: name, source, expected: info.expected },
+  );
+}
+
+/** Where each setting of a config returned by {@linkcode loadConfig} came from. */
+const ORIGINS = new WeakMap<
+  Config,
+  { sources: Partial<Record<SettingName, ConfigSource>>; file?: string }
+>();
+
+/**
+ * Where a setting of a config made by {@linkcode loadConfig} came from
+ * (`"default"` for a config made otherwise).
+ *
+ * @example
+ * ```ts
+ * import { loadConfig, settingSource } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const config = loadConfig({ env: { CPU_THRESHOLD: "90" } });
+ * assert.equal(settingSource(config, "threshold"), "env");
+ * assert.equal(settingSource(config, "interval"), "default");
+ * ```
+ */
+export function settingSource(config: Config, name: SettingName): ConfigSource {
+  return ORIGINS.get(config)?.sources[name] ?? "default";
+}
+
+/**
+ * A {@linkcode ConfigError} for a setting whose value passed the schema but
+ * was refused later (e.g. by a sink's constructor): it names the setting and
+ * where its value came from; `detail` must not contain the value when the
+ * setting is a secret.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig, settingError } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const config = loadConfig({ env: { SLACK_WEBHOOK_URL: "https://example.com/hook" } });
+ * const error = settingError(config, "slackWebhookUrl", "expected https://hooks.slack.com/services/…");
+ * assert.equal(
+ *   error.message,
+ *   "Invalid slackWebhookUrl from environment variable SLACK_WEBHOOK_URL: " +
+ *     "expected https://hooks.slack.com/services/…",
+ * );
+ * ```
+ */
+export function settingError(config: Config, name: SettingName, detail: string): ConfigError {
+  const origin = ORIGINS.get(config);
+  const source = origin?.sources[name] ?? "default";
+  return new ConfigError(
+    `Invalid ${name} from ${describeSource(source, name, origin?.file)}: ${detail}`,
+    { setting: name, source, expected: INFO[name].expected },
   );
 }
 
@@ -645,7 +733,9 @@ export function redactConfig(config: Config): Record<string, unknown> {
  * import { configSecrets, loadConfig } from "opsbook";
  * import assert from "node:assert/strict";
  *
- * const config = loadConfig({ env: { ZAMMAD_URL: "https://z.example", ZAMMAD_TOKEN: "tok123" } });
+ * const config = loadConfig({
+ *   env: { ZAMMAD_URL: "https://z.example", ZAMMAD_TOKEN: "tok123", ZAMMAD_CUSTOMER: "ops@example.com" },
+ * });
  * assert.deepEqual(configSecrets(config), ["tok123"]);
  * ```
  */

@@ -7,7 +7,11 @@
  *
  * The conversion never runs zod per sample: a tight loop checks the shape and
  * fills typed arrays; only when that loop finds a problem is zod run again to
- * name the exact path in a {@linkcode SchemaError}.
+ * name the exact path in a {@linkcode SchemaError}. {@linkcode parseQueryBody}
+ * goes further and scans a response body's text straight into typed columns
+ * without building the per-sample arrays and strings at all. Label columns
+ * are expanded natively (a gather on the series index, or a broadcast literal
+ * for a label equal in every series), never through per-sample JS strings.
  *
  * @module
  */
@@ -207,10 +211,6 @@ function labelNames(metrics: LabelSet[]): string[] {
   return sorted;
 }
 
-function timestampSeries(ms: Float64Array): pl.Series {
-  return pl.Series("timestamp", ms).cast(pl.Int64).cast(pl.Datetime("ms"));
-}
-
 function emptyFrame(): pl.DataFrame {
   return pl.DataFrame([
     pl.Series("timestamp", [], pl.Datetime("ms")),
@@ -226,34 +226,113 @@ function labelColumns(names: string[], metrics: LabelSet[]): pl.Series[] {
   });
 }
 
+// ---------------------------------------------------------------------------
+// Columns. Timestamps are written as int64 epoch milliseconds (two int32
+// halves, so no BigInt is created) and become `Datetime("ms")` without a
+// conversion pass; values are float64. polars copies both when it builds its
+// Series, so the arrays are scratch space reused between calls: fresh memory
+// costs page faults, which for a large body cost as much as the parsing.
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** Index of the low and high int32 half of an int64 in an Int32Array. */
+const LO = LITTLE_ENDIAN ? 0 : 1;
+const HI = 1 - LO;
+const TWO_32 = 4294967296;
+/** Scratch arrays up to this many samples are kept for the next call (at most 160 MB virtual). */
+const POOL_LIMIT = 8 * 1024 * 1024;
+
+/** Samples of one body or result, in the order of their series. */
+interface Columns {
+  /** Epoch milliseconds as int64 halves (`2 * capacity` entries). */
+  ts: Int32Array;
+  /** Float64 values (`capacity` entries). */
+  values: Float64Array;
+  /** Samples written so far. */
+  rows: number;
+}
+
+let pool: Columns | undefined;
+let poolIndex: Uint32Array | undefined;
+
+/** Scratch columns for at least `capacity` samples (only the pages written get memory). */
+function scratchColumns(capacity: number): Columns {
+  if (pool !== undefined && pool.values.length >= capacity) {
+    pool.rows = 0;
+    return pool;
+  }
+  const columns = {
+    ts: new Int32Array(2 * capacity),
+    values: new Float64Array(capacity),
+    rows: 0,
+  };
+  if (capacity <= POOL_LIMIT) pool = columns;
+  return columns;
+}
+
+function scratchIndex(rows: number): Uint32Array {
+  if (poolIndex !== undefined && poolIndex.length >= rows) return poolIndex;
+  const index = new Uint32Array(rows);
+  if (rows <= POOL_LIMIT) poolIndex = index;
+  return index;
+}
+
+/** Whether `ms` can be stored as a timestamp (an integer within ±2^53). */
+function isTimestampMs(ms: number): boolean {
+  return ms >= -9007199254740991 && ms <= 9007199254740991;
+}
+
+function badTimestamp(path: (string | number)[], seconds: number): SchemaError {
+  return new SchemaError([{
+    path,
+    message: `Expected a timestamp in Unix seconds, got ${seconds}`,
+  }]);
+}
+
+/** Append one sample (`ms` must pass {@linkcode isTimestampMs}). */
+function pushSample(columns: Columns, ms: number, value: number): void {
+  const row = columns.rows++;
+  const hi = Math.floor(ms / TWO_32);
+  columns.ts[2 * row + LO] = ms - hi * TWO_32;
+  columns.ts[2 * row + HI] = hi;
+  columns.values[row] = value;
+}
+
+function timestampSeries(columns: Columns): pl.Series {
+  const ts = columns.ts;
+  // polars builds an Int64 Series from a BigInt64Array (its typings omit it).
+  const int64 = new BigInt64Array(ts.buffer, ts.byteOffset, columns.rows) as unknown as number[];
+  return pl.Series("timestamp", int64).cast(pl.Datetime("ms"));
+}
+
+function valueSeries(columns: Columns): pl.Series {
+  return pl.Series("value", columns.values.subarray(0, columns.rows));
+}
+
 function vectorFrame(result: VectorSample[]): pl.DataFrame {
   const n = result.length;
   if (n === 0) return emptyFrame();
   const metrics = new Array<LabelSet>(n);
-  const ts = new Float64Array(n);
-  const values = new Float64Array(n);
+  const columns = scratchColumns(n);
   for (let i = 0; i < n; i++) {
     const s = result[i];
     metrics[i] = s.metric;
     if (s.value === undefined) throw new NativeHistogramError(formatSeries(s.metric));
-    ts[i] = Math.round(s.value[0] * 1000);
+    const ms = Math.round(s.value[0] * 1000);
+    if (!isTimestampMs(ms)) throw badTimestamp(["data", "result", i, "value", 0], s.value[0]);
     const v = parseSampleValue(s.value[1]);
     if (v === undefined) throw badValue(["data", "result", i, "value", 1], s.value[1]);
-    values[i] = v;
+    pushSample(columns, ms, v);
   }
-  return buildVectorFrame(metrics, ts, values);
+  return buildVectorFrame(metrics, columns);
 }
 
-function buildVectorFrame(
-  metrics: LabelSet[],
-  ts: Float64Array,
-  values: Float64Array,
-): pl.DataFrame {
+/** The frame of a vector: one row per series, so the label columns need no expansion. */
+function buildVectorFrame(metrics: LabelSet[], columns: Columns): pl.DataFrame {
   if (metrics.length === 0) return emptyFrame();
   return pl.DataFrame([
     ...labelColumns(labelNames(metrics), metrics),
-    timestampSeries(ts),
-    pl.Series("value", values),
+    timestampSeries(columns),
+    valueSeries(columns),
   ]);
 }
 
@@ -270,9 +349,7 @@ function matrixFrame(result: MatrixSeries[]): pl.DataFrame {
   if (total === 0) return emptyFrame();
   const metrics = new Array<LabelSet>(n);
   const counts = new Int32Array(n);
-  const ts = new Float64Array(total);
-  const values = new Float64Array(total);
-  let row = 0;
+  const columns = scratchColumns(total);
   for (let i = 0; i < n; i++) {
     const s = result[i];
     metrics[i] = s.metric;
@@ -289,51 +366,73 @@ function matrixFrame(result: MatrixSeries[]): pl.DataFrame {
         if (parsed === undefined) throw badValue(["data", "result", i, "values", j, 1], text);
         v = parsed;
       }
-      ts[row] = Math.round(pair[0] * 1000);
-      values[row] = v;
-      row++;
+      const ms = Math.round(pair[0] * 1000);
+      if (!isTimestampMs(ms)) throw badTimestamp(["data", "result", i, "values", j, 0], pair[0]);
+      pushSample(columns, ms, v);
     }
   }
-  return buildMatrixFrame(metrics, counts, ts, values);
+  return buildMatrixFrame(metrics, counts, columns);
 }
 
 /**
- * The long frame of a matrix: `counts[i]` samples of series `i` are
- * consecutive in `ts` (epoch ms) and `values`. Label columns are built per
- * series (one row each) and expanded natively, so no per-sample JS string is
- * ever created.
+ * The long frame of a matrix: the `counts[i]` samples of series `i` are
+ * consecutive in `columns`. Label columns are built per series (one row each)
+ * and expanded natively with a gather on the series index, so no per-sample
+ * JS string is ever created. A label with the same value in every series
+ * (`job`, often `__name__`) becomes a broadcast literal, which polars keeps as
+ * one value until something needs the rows.
  */
 function buildMatrixFrame(
   metrics: LabelSet[],
   counts: Int32Array,
-  ts: Float64Array,
-  values: Float64Array,
+  columns: Columns,
 ): pl.DataFrame {
-  if (ts.length === 0) return emptyFrame();
+  const total = columns.rows;
+  if (total === 0) return emptyFrame();
   const names = labelNames(metrics);
-  return pl.DataFrame([
-    ...expandLabels(names, metrics, counts, ts.length),
-    timestampSeries(ts),
-    pl.Series("value", values),
-  ]);
+  const constant: pl.Expr[] = [];
+  const varying: string[] = [];
+  for (const name of names) {
+    const first = metrics[0][name];
+    let same = first !== undefined;
+    for (let i = 1; same && i < metrics.length; i++) same = metrics[i][name] === first;
+    if (same) constant.push(pl.lit(first).alias(name));
+    else varying.push(name);
+  }
+  let labels: pl.Series[] = [];
+  if (varying.length > 0) {
+    const index = scratchIndex(total);
+    let row = 0;
+    for (let i = 0; i < counts.length; i++) {
+      const end = row + counts[i];
+      index.fill(i, row, end);
+      row = end;
+    }
+    const perSeries = pl.DataFrame(labelColumns(varying, metrics));
+    labels = perSeries.select(pl.all().gather(pl.Series("index", index.subarray(0, total))))
+      .getColumns();
+  }
+  const frame = pl.DataFrame([...labels, timestampSeries(columns), valueSeries(columns)]);
+  if (constant.length === 0) return frame;
+  return frame.withColumns(...constant).select(...names, "timestamp", "value");
 }
 
-function expandLabels(
-  names: string[],
-  metrics: LabelSet[],
-  counts: Int32Array,
-  total: number,
-): pl.Series[] {
-  if (names.length === 0) return [];
-  const index = new Uint32Array(total);
-  let row = 0;
-  for (let i = 0; i < counts.length; i++) {
-    const end = row + counts[i];
-    index.fill(i, row, end);
-    row = end;
+/** One-row (`timestamp`, `value`) frame of a scalar or string result. */
+function singleFrame(pair: [number, string], text: boolean): pl.DataFrame {
+  const ms = Math.round(pair[0] * 1000);
+  if (!isTimestampMs(ms)) throw badTimestamp(["data", "result", 0], pair[0]);
+  let v = 0;
+  if (!text) {
+    const parsed = parseSampleValue(pair[1]);
+    if (parsed === undefined) throw badValue(["data", "result", 1], pair[1]);
+    v = parsed;
   }
-  const perSeries = pl.DataFrame(labelColumns(names, metrics));
-  return perSeries.select(pl.all().gather(pl.Series("index", index))).getColumns();
+  const columns = scratchColumns(1);
+  pushSample(columns, ms, v);
+  return pl.DataFrame([
+    timestampSeries(columns),
+    text ? pl.Series("value", [pair[1]], pl.Utf8) : valueSeries(columns),
+  ]);
 }
 
 /**
@@ -367,19 +466,10 @@ export function queryDataToFrame(data: QueryData): pl.DataFrame {
       return vectorFrame(data.result);
     case "matrix":
       return matrixFrame(data.result);
-    case "scalar": {
-      const v = parseSampleValue(data.result[1]);
-      if (v === undefined) throw badValue(["data", "result", 1], data.result[1]);
-      return pl.DataFrame([
-        timestampSeries(new Float64Array([Math.round(data.result[0] * 1000)])),
-        pl.Series("value", new Float64Array([v])),
-      ]);
-    }
+    case "scalar":
+      return singleFrame(data.result, false);
     case "string":
-      return pl.DataFrame([
-        timestampSeries(new Float64Array([Math.round(data.result[0] * 1000)])),
-        pl.Series("value", [data.result[1]], pl.Utf8),
-      ]);
+      return singleFrame(data.result, true);
   }
 }
 
@@ -398,8 +488,29 @@ export function queryDataToFrame(data: QueryData): pl.DataFrame {
 
 /** Exact powers of ten: `m / POW10[k]` is correctly rounded for `m < 2 ** 53`, `k <= 22`. */
 const POW10 = [
-  1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-  1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+  1e0,
+  1e1,
+  1e2,
+  1e3,
+  1e4,
+  1e5,
+  1e6,
+  1e7,
+  1e8,
+  1e9,
+  1e10,
+  1e11,
+  1e12,
+  1e13,
+  1e14,
+  1e15,
+  1e16,
+  1e17,
+  1e18,
+  1e19,
+  1e20,
+  1e21,
+  1e22,
 ];
 
 /** What the scanner collects from a `vector` or `matrix` body. */
@@ -412,10 +523,8 @@ interface Scan {
   withValue: number;
   /** Series that had a `values` member (matrix shape). */
   withValues: number;
-  /** Epoch milliseconds, `rows` used. */
-  ts: Float64Array;
-  values: Float64Array;
-  rows: number;
+  /** The samples of all series, in order. */
+  columns: Columns;
 }
 
 function skipWs(s: string, i: number): number {
@@ -493,10 +602,11 @@ function readKey(s: string, i: number): string | undefined {
  * at `i` into `scan`; returns the index after it, or -1.
  */
 function scanPairs(s: string, i: number, scan: Scan, pairs: boolean): number {
-  const ts = scan.ts;
-  const vs = scan.values;
-  const cap = ts.length;
-  let row = scan.rows;
+  const columns = scan.columns;
+  const ts = columns.ts;
+  const vs = columns.values;
+  const cap = vs.length;
+  let row = columns.rows;
   let c = s.charCodeAt(i);
   if (pairs) {
     if (c !== 91) return -1;
@@ -557,7 +667,7 @@ function scanPairs(s: string, i: number, scan: Scan, pairs: boolean): number {
     if (c <= 32) c = s.charCodeAt(i = skipWs(s, i));
     if (c !== 34) return -1;
     // The value: a string such as "1.5"; plain decimals are converted here,
-    // anything else ("1e-07", "NaN", "+Inf", long mantissas) by parseSampleValue.
+    // anything else ("1e-07", "NaN", "+Inf", ".5") by parseSampleValue.
     start = ++i;
     c = s.charCodeAt(i);
     let v = NaN;
@@ -582,8 +692,14 @@ function scanPairs(s: string, i: number, scan: Scan, pairs: boolean): number {
           c = s.charCodeAt(++i);
         }
       }
-      if (c === 34 && digits <= 15 && s.charCodeAt(i - 1) !== 46) {
-        v = negative ? -(m / POW10[fraction]) : m / POW10[fraction];
+      if (c === 34 && s.charCodeAt(i - 1) !== 46) {
+        // A plain decimal: exact division when the digits fit in 2^53, else
+        // the engine's correctly rounded conversion (as `+text` would do).
+        v = digits > 15
+          ? +s.slice(start, i)
+          : negative
+          ? -(m / POW10[fraction])
+          : m / POW10[fraction];
         fast = true;
       }
     }
@@ -601,11 +717,15 @@ function scanPairs(s: string, i: number, scan: Scan, pairs: boolean): number {
     c = s.charCodeAt(++i);
     if (c <= 32) c = s.charCodeAt(i = skipWs(s, i));
     if (c !== 93) return -1;
-    ts[row] = Math.round(t * 1000);
+    const ms = Math.round(t * 1000);
+    if (!isTimestampMs(ms)) return -1;
+    const hi = Math.floor(ms / TWO_32);
+    ts[2 * row + LO] = ms - hi * TWO_32;
+    ts[2 * row + HI] = hi;
     vs[row] = v;
     row++;
     if (!pairs) {
-      scan.rows = row;
+      columns.rows = row;
       return i + 1;
     }
     c = s.charCodeAt(++i);
@@ -615,7 +735,7 @@ function scanPairs(s: string, i: number, scan: Scan, pairs: boolean): number {
       if (c <= 32) c = s.charCodeAt(i = skipWs(s, i));
       continue;
     }
-    scan.rows = row;
+    columns.rows = row;
     return c === 93 ? i + 1 : -1;
   }
 }
@@ -627,7 +747,7 @@ function scanSeries(s: string, i: number, scan: Scan): number {
   let metric: LabelSet | undefined;
   let hasValue = false;
   let hasValues = false;
-  const before = scan.rows;
+  const before = scan.columns.rows;
   if (s.charCodeAt(i) === 125) return -1; // no metric
   for (;;) {
     const key = readKey(s, i);
@@ -661,7 +781,7 @@ function scanSeries(s: string, i: number, scan: Scan): number {
     }
     if (c !== 125 || metric === undefined) return -1;
     scan.metrics.push(metric);
-    scan.counts.push(scan.rows - before);
+    scan.counts.push(scan.columns.rows - before);
     if (hasValue) scan.withValue++;
     if (hasValues) scan.withValues++;
     return i + 1;
@@ -723,18 +843,15 @@ function scanData(s: string, i: number, scan: Scan): number {
 function scanBody(
   s: string,
 ): { scan: Scan; warnings: string[]; infos: string[] } | undefined {
-  // At least 7 characters per sample (`[1,"1"]`): an upper bound for the
-  // columns; the pages past the rows actually used are never touched.
-  const cap = Math.floor(s.length / 7) + 1;
+  // A sample takes at least 7 characters (`[1,"1"]`): an upper bound for the
+  // columns; pages past the rows actually written never get memory.
   const scan: Scan = {
     resultType: undefined,
     metrics: [],
     counts: [],
     withValue: 0,
     withValues: 0,
-    ts: new Float64Array(cap),
-    values: new Float64Array(cap),
-    rows: 0,
+    columns: scratchColumns(Math.floor(s.length / 7) + 1),
   };
   let warnings: unknown;
   let infos: unknown;
@@ -791,10 +908,8 @@ function scanBody(
 }
 
 function scannedFrame(scan: Scan): pl.DataFrame {
-  const ts = scan.ts.subarray(0, scan.rows);
-  const values = scan.values.subarray(0, scan.rows);
-  if (scan.resultType === "vector") return buildVectorFrame(scan.metrics, ts, values);
-  return buildMatrixFrame(scan.metrics, Int32Array.from(scan.counts), ts, values);
+  if (scan.resultType === "vector") return buildVectorFrame(scan.metrics, scan.columns);
+  return buildMatrixFrame(scan.metrics, Int32Array.from(scan.counts), scan.columns);
 }
 
 /**
@@ -802,7 +917,14 @@ function scannedFrame(scan: Scan): pl.DataFrame {
  * straight to a DataFrame, with the same checks as the client. The API's
  * error envelope throws a {@linkcode PrometheusError} (status 200 assumed);
  * anything else that is not a success envelope throws a
- * {@linkcode SchemaError}.
+ * {@linkcode SchemaError} naming the path.
+ *
+ * Vector and matrix bodies are scanned straight from the text into typed
+ * columns (only the small `metric` objects go through `JSON.parse`); any
+ * body the scanner does not fully accept takes the validated path
+ * (`JSON.parse`, {@linkcode checkQueryData}, {@linkcode queryDataToFrame}),
+ * which gives the same frame or the exact error. After a scan, `data` is
+ * parsed when first read.
  *
  * @example
  * ```ts
@@ -826,14 +948,15 @@ export function parseQueryBody(
   return {
     frame,
     get data(): QueryData {
-      return data ??= validatedData(body);
+      return data ??= checkQueryData(parseEnvelope(body).data);
     },
     warnings: scanned.warnings,
     infos: scanned.infos,
   };
 }
 
-function validatedData(body: string): QueryData {
+/** `JSON.parse` a body and check its envelope; returns the success envelope. */
+function parseEnvelope(body: string): Record<string, unknown> {
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -850,29 +973,14 @@ function validatedData(body: string): QueryData {
   if (!isObject(json) || json.status !== "success") {
     throw new SchemaError([{ path: ["status"], message: 'Expected "success"' }]);
   }
-  return checkQueryData(json.data);
+  return json;
 }
 
 /** The validated path: `JSON.parse`, the shape check (zod on a problem), then the frame. */
 function validatedBody(
   body: string,
 ): { frame: pl.DataFrame; data: QueryData; warnings: string[]; infos: string[] } {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch (cause) {
-    throw new SchemaError([{ path: [], message: `Invalid JSON: ${(cause as Error).message}` }]);
-  }
-  if (isObject(json) && json.status === "error") {
-    throw new PrometheusError({
-      errorType: String(json.errorType),
-      error: String(json.error),
-      status: 200,
-    });
-  }
-  if (!isObject(json) || json.status !== "success") {
-    throw new SchemaError([{ path: ["status"], message: 'Expected "success"' }]);
-  }
+  const json = parseEnvelope(body);
   const data = checkQueryData(json.data);
   const warnings = Array.isArray(json.warnings) ? json.warnings.map(String) : [];
   const infos = Array.isArray(json.infos) ? json.infos.map(String) : [];

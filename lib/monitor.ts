@@ -1,6 +1,9 @@
 /**
- * The monitor: every interval, query Prometheus, detect hot hosts (threshold
- * with hysteresis and `for:`), update the alert state and deliver the changes
+ * The monitor: every interval, query Prometheus for the frames the shared
+ * alert rules of `lib/alert/rules.ts` need (`HostHighCpu`: sustained above
+ * `threshold` for `for`, hysteresis down to `low`; `HostCpuTrend`: a fitted
+ * line reaching 100 % within `trendWithin`), evaluate them exactly as the
+ * alerting notebook does, update the alert state and deliver the changes
  * through the outbox to the sinks. Two meta-alerts go through the same state
  * and outbox: `MonitoringBlind` after `blindAfter` failed evaluations in a
  * row (resolved on recovery) and `HostStoppedReporting` for a host that was
@@ -17,10 +20,17 @@
  * @module
  */
 
+import pl from "nodejs-polars";
 import { fingerprint, type Labels } from "./labels.ts";
 import type { PrometheusClient } from "./prometheus.ts";
-import { overThreshold } from "./detect/threshold.ts";
-import { alertsFromFrame } from "./alert/model.ts";
+import { parseDuration } from "./time.ts";
+import {
+  type AlertRule,
+  cpuTrendRule,
+  evaluateRules,
+  highCpuRule,
+  ruleRepeatIntervals,
+} from "./alert/rules.ts";
 import { Alerter } from "./alert/alerter.ts";
 import type { Transition } from "./alert/state.ts";
 import type { Alert, NotificationContext, Sink } from "./alert/types.ts";
@@ -36,6 +46,110 @@ export class EmptyResultError extends OpsbookError {
     super(`Prometheus returned no series: ${query}`);
     this.name = "EmptyResultError";
   }
+}
+
+/** Options of {@linkcode monitorRules}. */
+export interface MonitorRulesOptions {
+  /** Link to the query in Prometheus' graph UI, shown in notifications. */
+  graphURL?: string;
+}
+
+/**
+ * The alert rules the monitor evaluates, built from the settings: the shared
+ * `HostHighCpu` rule ({@linkcode highCpuRule} with `threshold`, `low` and
+ * `for`) and, unless `trend` is off, `HostCpuTrend` ({@linkcode cpuTrendRule}
+ * with `trendWithin` and `trendLookback`). With the default settings these
+ * are exactly `defaultCpuRules()`, the rules of the alerting notebook.
+ *
+ * @example The default rules
+ * ```ts
+ * import { loadConfig, monitorRules } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const rules = monitorRules(loadConfig({ env: {} }));
+ * assert.deepEqual(rules.map((r) => r.name), ["HostHighCpu", "HostCpuTrend"]);
+ * assert.deepEqual(rules[1].window, { range: 21600, step: "5m" });
+ * assert.deepEqual(monitorRules(loadConfig({ env: { CPU_TREND: "false" } })).length, 1);
+ * ```
+ */
+export function monitorRules(config: Config, options: MonitorRulesOptions = {}): AlertRule[] {
+  const rules = [
+    highCpuRule({
+      threshold: config.threshold,
+      low: config.low,
+      for: config.for,
+      query: config.query,
+      graphURL: options.graphURL,
+    }),
+  ];
+  if (config.trend) {
+    rules.push(cpuTrendRule({
+      within: config.trendWithin,
+      lookback: config.trendLookback,
+      query: config.query,
+      graphURL: options.graphURL,
+    }));
+  }
+  return rules;
+}
+
+/** A range query the monitor makes for one or more rules. */
+interface FrameQuery {
+  /** The rules evaluated over this frame. */
+  rules: string[];
+  /** From the evaluation time back to the first sample, in ms. */
+  backMs: number;
+  /** Step in ms. */
+  stepMs: number;
+}
+
+/**
+ * The range queries for the rules, one per distinct window, finest step
+ * first, with the windows the notebook and the 24 h simulation use: a rule's
+ * `range` of samples ends at the evaluation time and, like a `[range]`
+ * selector, leaves out the sample at `at - range` (`HostHighCpu`: 60 samples
+ * of 15 s; its hysteresis must not see a sample from before the window), while
+ * `HostCpuTrend` fits the closed interval `[at - lookback, at]` (73 samples of
+ * 5 m). `HostHighCpu` gets at least `for` plus a minute of history, even when
+ * its rule's window is shorter.
+ */
+function frameQueries(rules: readonly AlertRule[], config: Config): FrameQuery[] {
+  const byWindow = new Map<string, FrameQuery>();
+  for (const rule of rules) {
+    let rangeMs = parseDuration(rule.window.range) * 1000;
+    const stepMs = parseDuration(rule.window.step) * 1000;
+    if (rule.name === "HostHighCpu") rangeMs = Math.max(rangeMs, (config.for + 60) * 1000);
+    const backMs = rule.name === "HostCpuTrend" ? rangeMs : rangeMs - stepMs;
+    const key = `${backMs}|${stepMs}`;
+    const q = byWindow.get(key);
+    if (q === undefined) byWindow.set(key, { rules: [rule.name], backMs, stepMs });
+    else q.rules.push(rule.name);
+  }
+  return [...byWindow.values()].sort((a, b) => a.stepMs - b.stepMs || a.backMs - b.backMs);
+}
+
+/** Prometheus' lookback delta: a newest sample older than this is no current data. */
+const STALE_MS = 5 * 60_000;
+
+/**
+ * The hosts that report now: those with a sample at the frame's newest
+ * timestamp (the evaluation time on Prometheus; a little earlier on
+ * VictoriaMetrics, which hides its newest 30 s), provided that is not older
+ * than the lookback delta.
+ */
+function reportingHosts(frame: pl.DataFrame, hostLabel: string, atMs: number): Set<string> {
+  const cols = frame.columns;
+  if (frame.height === 0 || !cols.includes(hostLabel) || !cols.includes("timestamp")) {
+    return new Set();
+  }
+  const ts = frame.select(pl.col("timestamp").cast(pl.Int64).alias("t"), pl.col(hostLabel));
+  const newest = Number(ts.getColumn("t").max());
+  if (!Number.isFinite(newest) || newest < atMs - STALE_MS) return new Set();
+  const hosts = ts.filter(pl.col("t").eq(pl.lit(newest))).getColumn(hostLabel).toArray() as (
+    | string
+    | null
+  )[];
+  return new Set(hosts.filter((h): h is string => typeof h === "string"));
 }
 
 /** Paths of the files the monitor keeps beside its state file. */
@@ -246,7 +360,7 @@ export interface EvaluationResult {
   queued: number;
   /** Wall-clock duration in milliseconds. */
   durationMs: number;
-  /** Milliseconds spent waiting for Prometheus. */
+  /** Milliseconds spent querying Prometheus and evaluating the rules. */
   queryMs: number;
 }
 
@@ -275,6 +389,7 @@ export interface RunEvaluationOptions {
 }
 
 const HOST_FORGET_MS = 7 * 24 * 3600 * 1000;
+const META_ALERTS = ["HostStoppedReporting", "MonitoringBlind"];
 
 /**
  * One monitor over one state file. Open it, call
@@ -303,6 +418,10 @@ export class Monitor {
   #after: () => void;
   #paths: MonitorPaths;
   #alerter: Alerter;
+  #rules: AlertRule[];
+  #queries: FrameQuery[];
+  #contexts: Record<string, Partial<NotificationContext>>;
+  #graphURL: string;
   #meta: MetaFile;
   #evaluations = 0;
 
@@ -315,12 +434,18 @@ export class Monitor {
     this.#now = options.now ?? Date.now;
     this.#after = options.afterEvaluation ?? (() => {});
     this.#paths = monitorPaths(config.state);
+    const base = this.#prom.url.replace(/\/$/, "");
+    this.#graphURL = `${base}/graph?g0.expr=${encodeURIComponent(config.query)}&g0.tab=0`;
+    this.#rules = monitorRules(config, { graphURL: this.#graphURL });
+    this.#queries = frameQueries(this.#rules, config);
+    this.#contexts = Object.fromEntries(this.#rules.map((r) => [r.name, r.context]));
+    // `for` is the rule's sustain duration (evaluated over the frame), not a pending period.
     this.#alerter = new Alerter({
       statePath: this.#paths.state,
       outboxPath: this.#paths.outbox,
       sinks: this.#sinks,
-      pendingFor: config.for,
       repeatInterval: config.repeatInterval,
+      groupRepeatInterval: ruleRepeatIntervals(this.#rules),
       lock: false,
     });
     this.#meta = meta;
@@ -377,6 +502,11 @@ export class Monitor {
     return this.#meta.replay.next > Date.parse(end);
   }
 
+  /** The alert rules evaluated (see {@linkcode monitorRules}). */
+  get rules(): readonly AlertRule[] {
+    return this.#rules;
+  }
+
   /** The alerts firing now, from the state file. */
   async firingAlerts(): Promise<Alert[]> {
     return (await this.#alerter.state()).firingAlerts();
@@ -389,46 +519,45 @@ export class Monitor {
   }
 
   #context(at: string): NotificationContext {
-    const base = this.#prom.url.replace(/\/$/, "");
-    return {
-      evaluatedAt: at,
-      query: this.#config.query,
-      threshold: this.#config.threshold,
-      unit: "%",
-      graphURL: `${base}/graph?g0.expr=${encodeURIComponent(this.#config.query)}&g0.tab=0`,
-    };
+    return { evaluatedAt: at, query: this.#config.query, graphURL: this.#graphURL };
   }
 
-  /** Detect: hot hosts (with hysteresis) and hosts that stopped reporting. */
+  /**
+   * Detect: query the frames of the rules (one range query per window, in
+   * turn), evaluate the rules with the firing fingerprints for hysteresis,
+   * and add `HostStoppedReporting` for hosts that were reporting and are gone.
+   */
   async #detect(atMs: number, at: string, signal?: AbortSignal): Promise<Alert[]> {
     const c = this.#config;
-    const frame = await this.#prom.queryFrame(c.query, { time: atMs / 1000, signal });
-    if (frame.height === 0 || !frame.columns.includes("value")) {
-      if (Object.keys(this.#meta.hosts).length > 0) throw new EmptyResultError(c.query);
+    const hostLabel = c.hostLabel;
+    const frames: Record<string, pl.DataFrame> = {};
+    let present: Set<string> | undefined;
+    for (const q of this.#queries) {
+      const frame = await this.#prom.queryRangeFrame(c.query, {
+        start: new Date(atMs - q.backMs),
+        end: new Date(atMs),
+        step: q.stepMs / 1000,
+        signal,
+      });
+      // The finest frame (the first) tells which hosts report now.
+      present ??= reportingHosts(frame, hostLabel, atMs);
+      for (const name of q.rules) frames[name] = frame;
+    }
+    present ??= new Set();
+    const known = Object.keys(this.#meta.hosts).length;
+    const empty = Object.values(frames).map((f) => f.height === 0 || !f.columns.includes("value"));
+    if (empty.every((e) => e) && known === 0) {
       this.#metrics.hosts.set({}, 0);
       return [];
     }
-    const hostLabel = c.hostLabel;
-    const hosts = frame.columns.includes(hostLabel)
-      ? (frame.getColumn(hostLabel).toArray() as (string | null)[])
-      : [];
-    const present = new Set(hosts.filter((h): h is string => typeof h === "string"));
-    if (present.size === 0 && Object.keys(this.#meta.hosts).length > 0) {
+    if (empty.some((e) => e) || (present.size === 0 && known > 0)) {
+      // An empty answer is "no data", never "all clear" (nor "every host stopped").
       throw new EmptyResultError(c.query);
     }
     this.#metrics.hosts.set({}, present.size);
 
-    // Threshold with hysteresis: above `threshold` fires; a firing alert stays until below `low`.
-    const candidates = overThreshold(frame, { threshold: c.low, unit: "%" });
     const firing = await this.#alerter.firing();
-    const hot = alertsFromFrame(candidates, {
-      alertname: "HostHighCpu",
-      summary: `CPU usage {{value}} % on {{${hostLabel}}}`,
-      description: `CPU usage above ${c.threshold} % (resolves below ${c.low} %)`,
-      labels: { severity: "warning" },
-      exclude: ["threshold"],
-      at,
-    }).filter((a) => a.value > c.threshold || firing.has(a.fingerprint));
+    const result = evaluateRules(this.#rules, frames, { at: new Date(atMs), firing });
 
     // Hosts that were reporting and are gone.
     const stopped: Alert[] = [];
@@ -456,7 +585,7 @@ export class Monitor {
         fingerprint: fingerprint(labels),
       });
     }
-    return [...hot, ...stopped];
+    return [...result.alerts, ...stopped];
   }
 
   #blindAlert(at: string, error: string): Alert {
@@ -518,6 +647,7 @@ export class Monitor {
       report = await this.#alerter.evaluate(alerts, {
         now: at,
         context: this.#context(at),
+        contexts: this.#contexts,
         signal: options.signal,
       });
     } catch (error) {
@@ -562,7 +692,7 @@ export class Monitor {
     for (const a of update.firing) {
       byName.set(a.labels.alertname, (byName.get(a.labels.alertname) ?? 0) + 1);
     }
-    for (const name of ["HostHighCpu", "HostStoppedReporting", "MonitoringBlind"]) {
+    for (const name of [...this.#rules.map((r) => r.name), ...META_ALERTS]) {
       m.firing.set({ alertname: name }, byName.get(name) ?? 0);
     }
     const result: EvaluationResult = {

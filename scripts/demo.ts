@@ -42,14 +42,15 @@ export interface NotebookTargets {
 
 /**
  * The parameters each notebook runs with against the synthetic dataset: the
- * dataset's interesting times (sustained 10:00–12:00, spike 14:00–14:02,
- * stop at 16:00, trend from 12:00) and the output folders.
+ * dataset's interesting times (flapping 06:00–09:00, sustained 10:00–12:00,
+ * spike 14:00–14:02, stop at 16:00, trend from 12:00; `03_alert` replays the
+ * whole day) and the output folders.
  *
  * @example Parameters of the alert notebook
  * ```ts
  * import { notebookParameters } from "./demo.ts";
  * const p = notebookParameters("03_alert", { prometheusUrl: "http://127.0.0.1:9090", outDir: "/tmp/out" });
- * console.log(p.eval_time, p.catch_up); // 2026-11-01T14:30:00Z true
+ * console.log(p.eval_time, p.range, p.catch_up); // 2026-11-02T00:00:00Z 24h true
  * ```
  */
 export function notebookParameters(
@@ -66,10 +67,13 @@ export function notebookParameters(
     case "02_chart":
       return { ...common, eval_time: at(12), range: "12h", out_dir: charts };
     case "03_alert":
+      // Replay the whole day as a 5-minute timer would have run: the flapping host
+      // (one firing 06:10, one resolved 09:05), the sustained host (10:10, 12:05), the
+      // spike host (nothing) and the trend warning (19:05), through the shared rules.
       return {
         ...common,
-        eval_time: at(14.5),
-        range: "9h",
+        eval_time: at(24),
+        range: "24h",
         catch_up: true,
         state_path: `${targets.outDir}/alerts/state.json`,
         alerts_dir: `${targets.outDir}/alerts`,

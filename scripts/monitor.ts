@@ -1,7 +1,8 @@
 /**
  * `deno task monitor`: the monitor daemon. Every interval it queries
- * Prometheus, detects hot hosts, updates the alert state and delivers the
- * changes to Slack, Alertmanager, Zammad or a dry-run printer.
+ * Prometheus, evaluates the shared alert rules (`HostHighCpu`,
+ * `HostCpuTrend`) and the meta-alerts, updates the alert state and delivers
+ * the changes to Slack, Alertmanager, Zammad or a dry-run printer.
  *
  * ```sh
  * deno task monitor [--once] [--interval 5m] [--threshold 80] [--state PATH]
@@ -19,9 +20,9 @@
 
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import * as opsbook from "../lib/mod.ts";
 import {
   acquireLock,
+  AlertmanagerSink,
   type Config,
   ConfigError,
   configSecrets,
@@ -35,9 +36,12 @@ import {
   PrometheusClient,
   redactConfig,
   serveMetrics,
+  settingError,
   type SettingName,
   SETTINGS,
   type Sink,
+  SlackSink,
+  ZammadSink,
 } from "../lib/mod.ts";
 
 const USAGE = `Usage: deno task monitor [options]
@@ -46,7 +50,12 @@ const USAGE = `Usage: deno task monitor [options]
   --config FILE          JSON config file (keys are setting names)
   --print-config         print the effective configuration (secrets redacted) and exit
   --interval 5m          time between evaluations          (MONITOR_INTERVAL)
-  --threshold 80         CPU threshold in %                 (CPU_THRESHOLD)
+  --threshold 80         HostHighCpu fires above this, in % (CPU_THRESHOLD)
+  --low 75               ... and resolves only below this    (CPU_LOW)
+  --for 5m               ... when above it at every sample this long (CPU_FOR)
+  --trend-within 12h     HostCpuTrend: the fitted line reaches 100 % within this (CPU_TREND_WITHIN)
+  --trend-lookback 6h    HostCpuTrend: history the line is fitted over (CPU_TREND_LOOKBACK)
+  --no-trend             do not evaluate HostCpuTrend       (CPU_TREND=false)
   --state PATH           alert state file                   (OPSBOOK_STATE)
   --log-file PATH        also log to this file, rotated     (OPSBOOK_LOG_FILE)
   --metrics-port N       serve /metrics on this port        (OPSBOOK_METRICS_PORT)
@@ -85,6 +94,7 @@ function parseArgs(argv: string[]): Args {
     else if (name === "print-config") out.printConfig = true;
     else if (name === "help") out.help = true;
     else if (name === "dry-run" && inline === undefined) out.flags.dryRun = true;
+    else if (name === "no-trend" && inline === undefined) out.flags.trend = false;
     else {
       const key = name === "config" ? "config" : byFlag.get(name);
       if (key === undefined) throw new UsageError(`Unknown flag: --${name}`);
@@ -97,58 +107,72 @@ function parseArgs(argv: string[]): Args {
   return out;
 }
 
-type SinkClass = new (options: Record<string, unknown>) => Sink;
-
-/** A sink class exported by lib/mod.ts, if that sink is available. */
-function sinkClass(name: string): SinkClass | undefined {
-  return (opsbook as unknown as Record<string, SinkClass | undefined>)[name];
+/**
+ * Build a sink, turning the `TypeError` its constructor throws for a
+ * malformed option into a {@linkcode ConfigError} naming the setting. The
+ * sinks' messages state the expected form and never echo a secret.
+ */
+function sink<T extends Sink>(
+  config: Config,
+  settingOf: (message: string) => SettingName,
+  make: () => T,
+): T {
+  try {
+    return make();
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    // "Invalid Slack webhook URL: expected the form …" → "expected the form …"
+    const detail = error.message.replace(/^[^:]*:\s*/, "");
+    throw settingError(config, settingOf(error.message), detail);
+  }
 }
 
+/** The sinks of the configuration; a bad setting throws a {@linkcode ConfigError}. */
 function buildSinks(config: Config, log: Logger): Sink[] {
   const sinks: Sink[] = [];
   const timeoutMs = config.sendTimeout * 1000;
-  const missing = (what: string) =>
-    log.error("sink_unavailable", { sink: what, error: `this build has no ${what} sink` });
   if (config.slackWebhookUrl !== undefined) {
-    const Slack = sinkClass("SlackSink");
-    if (Slack === undefined) missing("Slack");
-    else {
-      sinks.push(
-        new Slack({
-          webhookUrl: config.slackWebhookUrl,
+    const webhookUrl = config.slackWebhookUrl;
+    sinks.push(sink(
+      config,
+      (m) => /base URL/i.test(m) ? "slackBaseUrl" : "slackWebhookUrl",
+      () =>
+        new SlackSink({
+          webhookUrl,
           baseUrl: config.slackBaseUrl,
           botToken: config.slackBotToken,
           channel: config.slackChannel,
           apiUrl: config.slackApiUrl,
           timeoutMs,
-          onUploadError: (e: Error) => log.warn("slack_upload_failed", { error: e.message }),
+          onUploadError: (e) => log.warn("slack_upload_failed", { error: e.message }),
         }),
-      );
-    }
+    ));
   }
   if (config.alertmanagerUrl !== undefined) {
-    const Am = sinkClass("AlertmanagerSink");
-    if (Am === undefined) missing("Alertmanager");
-    else {
-      sinks.push(
-        new Am({ urls: config.alertmanagerUrl.split(",").map((u) => u.trim()), timeoutMs }),
-      );
-    }
+    const urls = config.alertmanagerUrl.split(",").map((u) => u.trim());
+    sinks.push(
+      sink(config, () => "alertmanagerUrl", () => new AlertmanagerSink({ urls, timeoutMs })),
+    );
   }
   if (config.zammadUrl !== undefined) {
-    const Zammad = sinkClass("ZammadSink");
-    if (Zammad === undefined) missing("Zammad");
-    else {
-      sinks.push(
-        new Zammad({
-          url: config.zammadUrl,
-          token: config.zammadToken,
+    const url = config.zammadUrl;
+    const fields: Record<string, SettingName> = {
+      token: "zammadToken",
+      group: "zammadGroup",
+      customer: "zammadCustomer",
+    };
+    sinks.push(sink(
+      config,
+      (m) => fields[m.match(/^Missing Zammad (\w+)/)?.[1] ?? ""] ?? "zammadUrl",
+      () =>
+        new ZammadSink({
+          url,
+          token: config.zammadToken ?? "",
           group: config.zammadGroup,
-          customer: config.zammadCustomer,
+          customer: config.zammadCustomer ?? "",
           timeoutMs,
         }),
-      );
-    }
+    ));
   }
   if (config.dryRun || sinks.length === 0) {
     sinks.push(
@@ -205,6 +229,18 @@ async function main(argv: string[]): Promise<number> {
     config: JSON.stringify(redactConfig(config)),
   });
 
+  // Sinks are built (and their settings checked) before anything else happens.
+  let sinks: Sink[];
+  try {
+    sinks = buildSinks(config, log);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    log.error("config_invalid", { setting: error.setting, error: error.message });
+    log.close();
+    console.error(`opsbook monitor: ${error.message}`);
+    return 2;
+  }
+
   let lock: FileLock;
   try {
     lock = acquireLock(`${config.state}.lock`);
@@ -255,7 +291,7 @@ async function main(argv: string[]): Promise<number> {
     try {
       monitor = await Monitor.open(config, {
         prometheus,
-        sinks: buildSinks(config, log),
+        sinks,
         logger: log,
         metrics,
         // A full collection costs tens of milliseconds: after every evaluation at a

@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { ConfigError, configSecrets, loadConfig, redactConfig, SETTINGS } from "../lib/config.ts";
+import {
+  ConfigError,
+  configSecrets,
+  loadConfig,
+  redactConfig,
+  settingError,
+  SETTINGS,
+  settingSource,
+} from "../lib/config.ts";
 
 Deno.test("loadConfig: defaults", () => {
   const c = loadConfig({ env: {} });
@@ -12,6 +20,43 @@ Deno.test("loadConfig: defaults", () => {
   assert.equal(c.logFormat, "logfmt");
   assert.equal(c.dryRun, false);
   assert.equal(c.metricsPort, undefined);
+  // The shared rules' defaults: HostHighCpu sustained 5m, HostCpuTrend 12h over 6h.
+  assert.equal(c.for, 300);
+  assert.equal(c.trend, true);
+  assert.equal(c.trendWithin, 12 * 3600);
+  assert.equal(c.trendLookback, 6 * 3600);
+});
+
+Deno.test("loadConfig: rule settings from the environment and flags", () => {
+  const c = loadConfig({
+    env: { CPU_FOR: "10m", CPU_TREND: "false", CPU_TREND_WITHIN: "6h" },
+    flags: { trendLookback: "3h" },
+  });
+  assert.equal(c.for, 600);
+  assert.equal(c.trend, false);
+  assert.equal(c.trendWithin, 6 * 3600);
+  assert.equal(c.trendLookback, 3 * 3600);
+  assert.throws(
+    () => loadConfig({ env: { CPU_TREND_WITHIN: "0s" } }),
+    /^ConfigError: Invalid trendWithin from environment variable CPU_TREND_WITHIN: expected a positive duration/,
+  );
+});
+
+Deno.test("settingSource and settingError: name the setting and its source, not the value", () => {
+  const secret = "https://example.com/services/T1/B1/notthehookhost";
+  const c = loadConfig({ env: { SLACK_WEBHOOK_URL: secret }, flags: { threshold: "90" } });
+  assert.equal(settingSource(c, "slackWebhookUrl"), "env");
+  assert.equal(settingSource(c, "threshold"), "flag");
+  assert.equal(settingSource(c, "interval"), "default");
+  const e = settingError(c, "slackWebhookUrl", "expected the form https://hooks.slack.com/…");
+  assert.ok(e instanceof ConfigError);
+  assert.equal(e.setting, "slackWebhookUrl");
+  assert.equal(e.source, "env");
+  assert.equal(
+    e.message,
+    "Invalid slackWebhookUrl from environment variable SLACK_WEBHOOK_URL: " +
+      "expected the form https://hooks.slack.com/…",
+  );
 });
 
 Deno.test("loadConfig: defaults < file < env < flags", async () => {
@@ -127,6 +172,7 @@ Deno.test("redactConfig and configSecrets: secrets and URL credentials hidden", 
       SLACK_CHANNEL: "C123",
       ZAMMAD_URL: "https://zammad.example",
       ZAMMAD_TOKEN: "ztok-456",
+      ZAMMAD_CUSTOMER: "ops@example.com",
       PROMETHEUS_TOKEN: "ptok-789",
     },
   });
@@ -149,6 +195,12 @@ Deno.test("redactConfig and configSecrets: secrets and URL credentials hidden", 
 Deno.test("loadConfig: dependent settings", () => {
   assert.throws(() => loadConfig({ env: { SLACK_BOT_TOKEN: "xoxb-1" } }), /slackChannel/);
   assert.throws(() => loadConfig({ env: { ZAMMAD_URL: "https://z.example" } }), /zammadToken/);
+  assert.throws(
+    () => loadConfig({ env: { ZAMMAD_URL: "https://z.example", ZAMMAD_TOKEN: "t" } }),
+    (e: Error) =>
+      e instanceof ConfigError && e.setting === "zammadCustomer" &&
+      /required with zammadUrl/.test(e.message),
+  );
   assert.throws(
     () =>
       loadConfig({

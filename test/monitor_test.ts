@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { defaultCpuRules } from "../lib/alert/rules.ts";
+import { loadConfig } from "../lib/config.ts";
+import { monitorRules } from "../lib/monitor.ts";
 import { freePort, missingBinaries, startPrometheus } from "../scripts/stack.ts";
 import { runMonitor, startMonitor } from "./support/monitor_process.ts";
 
@@ -9,6 +12,28 @@ function field(line: string, name: string): string | undefined {
   if (!m) return undefined;
   return m[1].startsWith('"') ? JSON.parse(m[1]) : m[1];
 }
+
+Deno.test("monitorRules: the shared rules, configured from the settings", () => {
+  const rules = monitorRules(loadConfig({ env: {} }));
+  const shared = defaultCpuRules();
+  assert.deepEqual(rules.map((r) => r.name), shared.map((r) => r.name));
+  assert.deepEqual(rules[0].window, shared[0].window);
+  assert.equal(rules[0].context.threshold, 80);
+  assert.equal(rules[1].repeatInterval, "24h");
+  assert.equal(rules[1].context.threshold, 100);
+
+  const custom = monitorRules(
+    loadConfig({ env: { CPU_THRESHOLD: "90", CPU_LOW: "70", CPU_TREND_LOOKBACK: "3h" } }),
+    { graphURL: "http://prom/graph" },
+  );
+  assert.equal(custom[0].context.threshold, 90);
+  assert.equal(custom[0].context.graphURL, "http://prom/graph");
+  assert.deepEqual(custom[1].window, { range: 3 * 3600, step: "5m" });
+  assert.deepEqual(
+    monitorRules(loadConfig({ env: { CPU_TREND: "false" } })).map((r) => r.name),
+    ["HostHighCpu"],
+  );
+});
 
 Deno.test({
   name: "monitor CLI: exit codes, config, lock, signals, /metrics",
@@ -30,7 +55,7 @@ Deno.test({
           "--replay-start",
           "2026-11-01T10:30:00Z",
         ]);
-        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.code, 0, r.stderr + r.lines.join("\n"));
         const evaluation = r.lines.find((l) => l.includes("event=evaluation "))!;
         assert.equal(field(evaluation, "ok"), "true");
         assert.equal(field(evaluation, "hosts"), "12");
@@ -43,6 +68,35 @@ Deno.test({
         );
         assert.ok(r.lines.some((l) => l.includes("event=dry_run_notification")));
         assert.ok(r.lines.some((l) => l.includes("event=stopped")));
+
+        // The trend rule: tc-sh-batch-01 climbs from 12:00 and warns at 19:05.
+        const trend = await runMonitor([
+          ...common,
+          "--once",
+          "--state",
+          `${dir}/trend.json`,
+          "--replay-start",
+          "2026-11-01T19:05:00Z",
+        ]);
+        assert.equal(trend.code, 0, trend.stderr);
+        const transitions = trend.lines.filter((l) => l.includes("event=transition "));
+        assert.deepEqual(
+          transitions.map((l) =>
+            `${field(l, "alertname")} ${field(l, "host")} ${field(l, "kind")}`
+          ),
+          ["HostCpuTrend tc-sh-batch-01:9100 firing"],
+        );
+        const noTrend = await runMonitor([
+          ...common,
+          "--once",
+          "--no-trend",
+          "--state",
+          `${dir}/no-trend.json`,
+          "--replay-start",
+          "2026-11-01T19:05:00Z",
+        ]);
+        assert.equal(noTrend.code, 0, noTrend.stderr);
+        assert.ok(!noTrend.lines.some((l) => l.includes("event=transition ")));
       });
 
       await t.step("--once exits 1 when Prometheus is unreachable", async () => {
@@ -82,6 +136,35 @@ Deno.test({
         assert.equal(unknown.code, 2);
         assert.match(unknown.stderr, /Unknown flag: --threshhold/);
       });
+
+      await t.step(
+        "a sink misconfiguration exits 2 naming the setting, never the secret",
+        async () => {
+          const secret = "NotASlackHookSecret123";
+          const slack = await runMonitor(["--once", "--state", `${dir}/sink.json`], {
+            SLACK_WEBHOOK_URL: `https://example.com/services/T1/B1/${secret}`,
+          });
+          assert.equal(slack.code, 2);
+          assert.equal(
+            slack.stderr.trim(),
+            "opsbook monitor: Invalid slackWebhookUrl from environment variable SLACK_WEBHOOK_URL: " +
+              "expected the form https://hooks.slack.com/services/T…/B…/…",
+          );
+          assert.ok(!(slack.stderr + slack.lines.join("\n")).includes(secret), "secret leaked");
+          await assert.rejects(Deno.stat(`${dir}/sink.json.lock`)); // stopped before the lock
+
+          const zammad = await runMonitor(["--once", "--state", `${dir}/sink.json`], {
+            ZAMMAD_URL: "https://support.example.com",
+            ZAMMAD_TOKEN: "zammad-secret-token",
+          });
+          assert.equal(zammad.code, 2);
+          assert.match(
+            zammad.stderr,
+            /Invalid zammadCustomer from default: .*required with zammadUrl/,
+          );
+          assert.ok(!zammad.stderr.includes("zammad-secret-token"));
+        },
+      );
 
       await t.step("the effective config is printed with secrets redacted", async () => {
         const secret = "T0001/B0001/TopSecretWebhookPart";
@@ -145,6 +228,7 @@ Deno.test({
           assert.equal(value('opsbook_monitor_evaluations_total{result="success"}'), 1);
           assert.equal(value('opsbook_monitor_evaluations_total{result="failure"}'), 0);
           assert.equal(value('opsbook_monitor_alerts_firing{alertname="HostHighCpu"}'), 1);
+          assert.equal(value('opsbook_monitor_alerts_firing{alertname="HostCpuTrend"}'), 0);
           assert.equal(value('opsbook_monitor_notifications_sent_total{receiver="dry-run"}'), 1);
           assert.equal(value("opsbook_monitor_hosts"), 12);
           assert.equal(value("opsbook_monitor_outbox_size"), 0);

@@ -7,6 +7,7 @@
  */
 
 import assert from "node:assert/strict";
+import type { Notification } from "../lib/alert/types.ts";
 import type { Notebook } from "../lib/notebook/nbformat.ts";
 import { runNotebook } from "../lib/notebook/runner.ts";
 import { notebookProblems } from "../scripts/check_notebooks.ts";
@@ -83,11 +84,14 @@ Deno.test({
     const prom = await startPrometheus({ dataset: true });
     const outDir = await Deno.makeTempDir({ prefix: "opsbook-notebooks-" });
     const targets = { prometheusUrl: prom.url, outDir };
-    const run = async (name: string, options: { parameters?: Record<string, unknown> } = {}) => {
+    const run = async (
+      name: string,
+      options: { parameters?: Record<string, unknown>; env?: Record<string, string> } = {},
+    ) => {
       const result = await runNotebook(`${REPO_ROOT}/notebooks/${name}.ipynb`, {
         output: `${outDir}/${name}.ipynb`,
         parameters: options.parameters ?? notebookParameters(name, targets),
-        env: { PROMETHEUS_URL: prom.url },
+        env: { PROMETHEUS_URL: prom.url, ...options.env },
         timeout: 60_000,
       });
       assert.deepEqual(result.warnings, []);
@@ -143,44 +147,140 @@ Deno.test({
       });
 
       await t.step(
-        "03_alert: dry run names the sustained host, not the spike host; no repeats",
+        "03_alert: the shared rules over the day: flapping and sustained hosts once each, the trend warning, never the spike host; no repeats",
         async () => {
+          const { flapping, sustained, spike, trend } = SCENARIO_HOSTS;
           const nb = await run("03_alert");
-          const sent = cellText(cellWith(nb, "alerter.evaluate(hostsFiringAt(t)"));
-          assert.match(sent, /^Dry run: 108 evaluation\(s\), 0 skipped$/m);
-          assert.match(sent, /\[FIRING\] HostHighCpu: 1 alert for dry-run/);
-          assert.match(sent, /\[RESOLVED\] HostHighCpu: 1 alert for dry-run/);
-          assert.ok(sent.includes(SCENARIO_HOSTS.sustained), "the sustained host is named");
-          assert.ok(!sent.includes(SCENARIO_HOSTS.spike), "the spike host is not named");
-          assert.match(sent, /^2 notification\(s\) written to /m);
+          const sent = cellText(cellWith(nb, "alerter.evaluate(result.alerts"));
+          assert.match(
+            sent,
+            /^Dry run: 288 evaluation\(s\) of HostHighCpu and HostCpuTrend, 0 skipped$/m,
+          );
+          // What the dry run printed, in order: heading and the instance of each alert.
+          const printed = [...sent.matchAll(/^\[(\w+)\] (\w+): .*\n {2}- \w+ .*instance=(\S+)/gm)]
+            .map((m) => `${m[1]} ${m[2]} ${m[3]}`);
+          assert.deepEqual(printed, [
+            `FIRING HostHighCpu ${flapping}`,
+            `RESOLVED HostHighCpu ${flapping}`,
+            `FIRING HostHighCpu ${sustained}`,
+            `RESOLVED HostHighCpu ${sustained}`,
+            `FIRING HostCpuTrend ${trend}`,
+          ]);
+          assert.ok(!sent.includes(spike), "the spike host is never named");
+          assert.match(sent, /^5 notification\(s\) written to /m);
+          // The same notifications as JSON files: when, which group, which hosts.
+          const notifications = async () => {
+            const out: Notification[] = [];
+            const names = Array.from(Deno.readDirSync(`${outDir}/alerts`)).map((e) => e.name)
+              .filter((n) => /-(firing|resolved|repeat|delayed)-/.test(n)).sort();
+            for (const n of names) {
+              out.push(JSON.parse(await Deno.readTextFile(`${outDir}/alerts/${n}`)));
+            }
+            return out;
+          };
+          const written = await notifications();
+          assert.deepEqual(
+            written.map((n) =>
+              `${n.createdAt.slice(11, 16)} ${n.group} ${n.kind} ${
+                n.alerts.map((a) => `${a.labels.instance}:${a.status}`).join(",")
+              }`
+            ),
+            [
+              `06:10 HostHighCpu firing ${flapping}:firing`,
+              `09:05 HostHighCpu resolved ${flapping}:resolved`,
+              `10:10 HostHighCpu firing ${sustained}:firing`,
+              `12:05 HostHighCpu resolved ${sustained}:resolved`,
+              `19:05 HostCpuTrend firing ${trend}:firing`,
+            ],
+          );
+          assert.ok(!JSON.stringify(written).includes(spike));
+          // The resolve notice says when it fired and resolved, whatever the last detector row said.
+          assert.deepEqual(written[3].alerts[0].annotations, {
+            summary: `CPU 95 % on ${sustained} (above 80 % for 5m)`,
+            description:
+              "Resolved at 2026-11-01 12:05:00 UTC after 2h4m45s firing (since 10:00:15). " +
+              "When it fired: 95.0 % > 80 % for 9m45s since 2026-11-01T10:00:15Z; " +
+              "fires above 80 % sustained for 5m, clears below 75 %",
+          });
+
           const preview = cellText(cellWith(nb, "slackMessage("));
-          assert.equal(JSON.parse(preview).blocks[0].type, "header");
-          assert.ok(preview.includes(SCENARIO_HOSTS.sustained));
-          // The threshold detector alone would have flagged the spike host.
-          assert.ok(cellText(cellWith(nb, "overThreshold(history")).includes(SCENARIO_HOSTS.spike));
+          const message = JSON.parse(preview);
+          assert.equal(message.blocks[0].type, "header");
+          assert.equal(message.blocks[0].text.text, ":red_circle: FIRING: HostHighCpu — 1 host");
+          assert.ok(preview.includes(sustained));
+          assert.match(
+            cellText(cellWith(nb, "const preview = evaluateAt")),
+            new RegExp(
+              `^At 2026-11-01T10:10:00\\.000Z the rules hold for: HostHighCpu ${sustained}$`,
+              "m",
+            ),
+          );
+          // The threshold detector alone would have flagged the spike host; sustained alone
+          // fires the flapping host again and again, hysteresis once.
+          const detectors = cellText(cellWith(nb, "compareDetectors(history)"));
+          assert.match(detectors, new RegExp(`${spike}\\s+2\\s+0\\s+1\\b`));
+          assert.match(detectors, new RegExp(`${flapping}\\s+120\\s+12\\s+1\\b`));
+          assert.match(detectors, new RegExp(`${sustained}\\s+120\\s+1\\s+1\\b`));
           assert.match(
             allText(nb),
-            /Second evaluation at 2026-11-01T14:30:00\.000Z: 0 firing, 0 sent/,
+            /Second evaluation at 2026-11-02T00:00:00\.000Z: 1 firing, 0 sent/,
           );
-          const files = () =>
-            Array.from(Deno.readDirSync(`${outDir}/alerts`)).map((e) => e.name).filter((n) =>
-              n.includes("HostHighCpu")
-            ).sort();
-          assert.equal(files().length, 2);
 
           // The next timer run over the same state sends nothing again.
           const again = await run("03_alert");
-          const sentAgain = cellText(cellWith(again, "alerter.evaluate(hostsFiringAt(t)"));
-          // Evaluations up to the state's last change are skipped; the rest change nothing.
-          const counts = sentAgain.match(/^Dry run: (\d+) evaluation\(s\), (\d+) skipped/m);
-          assert.ok(counts, sentAgain);
-          assert.equal(Number(counts[1]) + Number(counts[2]), 108);
-          assert.ok(Number(counts[2]) >= 78, `skipped ${counts[2]}`);
+          const sentAgain = cellText(cellWith(again, "alerter.evaluate(result.alerts"));
+          // Evaluations before the state's last change (the trend warning at 19:05) are skipped.
+          assert.match(
+            sentAgain,
+            /^Dry run: 60 evaluation\(s\) of HostHighCpu and HostCpuTrend, 228 skipped \(the state's last change was at 2026-11-01T19:05:00\.000Z\)$/m,
+          );
           assert.match(sentAgain, /^0 notification\(s\) written to /m);
-          assert.ok(!sentAgain.includes("[FIRING]"));
-          assert.equal(files().length, 2);
+          assert.ok(!/\[(FIRING|RESOLVED|STILL FIRING)\]/.test(sentAgain), sentAgain);
+          assert.deepEqual(await notifications(), written);
           const states = cellText(cellWith(again, "alerter.records()"));
-          assert.match(states, /HostHighCpu\s+ali-hz-db-01:9100\s+resolved/);
+          assert.match(states, new RegExp(`HostCpuTrend\\s+${trend}\\s+firing`));
+          assert.match(states, new RegExp(`HostHighCpu\\s+${flapping}\\s+resolved`));
+          assert.match(states, new RegExp(`HostHighCpu\\s+${sustained}\\s+resolved`));
+          assert.ok(!states.includes(spike));
+        },
+      );
+
+      await t.step(
+        "03_alert: with SLACK_WEBHOOK_URL the message goes to Slack, the URL never in the outputs",
+        async () => {
+          const posts: { path: string; body: string }[] = [];
+          await using server = Deno.serve(
+            { port: 0, hostname: "127.0.0.1", onListen() {} },
+            async (req) => {
+              posts.push({ path: new URL(req.url).pathname, body: await req.text() });
+              return new Response("ok");
+            },
+          );
+          const secretPath = "/services/T0000/B0000/notebookSecret42";
+          const nb = await run("03_alert", {
+            parameters: {
+              ...notebookParameters("03_alert", { ...targets, outDir: `${outDir}/slack` }),
+              eval_time: "2026-11-01T10:30:00Z",
+              range: "1h",
+            },
+            env: {
+              SLACK_WEBHOOK_URL: `https://hooks.slack.com${secretPath}`,
+              SLACK_BASE_URL: `http://127.0.0.1:${server.addr.port}`,
+            },
+          });
+          const sent = cellText(cellWith(nb, "alerter.evaluate(result.alerts"));
+          assert.match(sent, /^Sending to Slack: 12 evaluation\(s\) of /m);
+          assert.match(sent, /^1 notification\(s\) sent to Slack$/m);
+          assert.equal(posts.length, 1);
+          assert.equal(posts[0].path, secretPath);
+          const body = JSON.parse(posts[0].body);
+          assert.equal(body.blocks[0].text.text, ":red_circle: FIRING: HostHighCpu — 1 host");
+          assert.ok(posts[0].body.includes(SCENARIO_HOSTS.sustained));
+          assert.ok(!posts[0].body.includes(SCENARIO_HOSTS.spike));
+          assert.ok(!JSON.stringify(nb).includes("notebookSecret42"), "the webhook is never shown");
+          // Not a dry run: nothing written as a notification file, only the state.
+          const files = Array.from(Deno.readDirSync(`${outDir}/slack/alerts`)).map((e) => e.name);
+          assert.deepEqual(files.sort(), ["state.json", "state.outbox.json"]);
         },
       );
 

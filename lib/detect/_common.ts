@@ -138,137 +138,10 @@ export function timeMs(name: string, value: DetectorTime): number {
   }
 }
 
-/** A frame split into series: sorted by labels then time, with typed columns. */
-export interface SeriesView {
-  /** The sorted frame: label columns, `timestamp`, and the value column as `value`. */
-  sorted: pl.DataFrame;
-  /** Label column names. */
-  labels: string[];
-  /** Epoch ms per row. */
-  ts: Float64Array;
-  /** Values per row; null became NaN. */
-  values: Float64Array;
-  /** Start offset of each series, plus the row count at the end. */
-  starts: Int32Array;
-}
-
-/** Epoch ms of a timestamp column (Datetime or numeric). */
-export function epochMs(series: pl.Series): Float64Array {
-  const numeric = series.dtype.variant === "Datetime" ? series.cast(pl.Int64) : series;
-  return floats(numeric);
-}
-
-/** A numeric series as a Float64Array, null as NaN. */
-export function floats(series: pl.Series): Float64Array {
-  const raw = series.cast(pl.Float64).toArray() as (number | null)[];
-  const out = new Float64Array(raw.length);
-  for (let i = 0; i < raw.length; i++) out[i] = raw[i] ?? NaN;
-  return out;
-}
-
-/**
- * Split a range frame into series sorted by time. The sort and the series
- * boundaries are computed by polars; the per-series state machines then run
- * in typed-array loops (polars 0.25.2's Node API has no stateful scan).
- */
-export function seriesView(frame: pl.DataFrame, column: string): SeriesView {
-  const labels = labelColumns(frame);
-  const ts = frame.getColumn("timestamp");
-  const base = frame.select(
-    ...labels.map((l) => pl.col(l)),
-    (ts.dtype.variant === "Datetime" ? pl.col("timestamp") : pl.col("timestamp").cast(pl.Int64)
-      .cast(pl.Datetime("ms"))).alias("timestamp"),
-    pl.col(column).cast(pl.Float64).alias("value"),
-  );
-  const sorted = base.height === 0 ? base : base.sort([...labels, "timestamp"]);
-  const n = sorted.height;
-  const starts: number[] = [0];
-  if (labels.length > 0 && n > 0) {
-    const key = pl.concatString(labels.map((l) => pl.col(l).fillNull(pl.lit("\u0001"))), "\u0000");
-    const isNew = sorted.select(key.neq(key.shift(1)).fillNull(true).alias("n")).getColumn("n")
-      .toArray() as boolean[];
-    for (let i = 1; i < n; i++) if (isNew[i]) starts.push(i);
-  }
-  if (n > 0) starts.push(n);
-  return {
-    sorted,
-    labels,
-    ts: epochMs(sorted.getColumn("timestamp")),
-    values: floats(sorted.getColumn("value")),
-    starts: Int32Array.from(n > 0 ? starts : [0]),
-  };
-}
-
-/** The smallest positive gap between consecutive samples of one series (Infinity if none). */
-export function inferStep(view: SeriesView): number {
-  let step = Infinity;
-  const { ts, starts } = view;
-  for (let s = 0; s + 1 < starts.length; s++) {
-    for (let i = starts[s] + 1; i < starts[s + 1]; i++) {
-      const d = ts[i] - ts[i - 1];
-      if (d > 0 && d < step) step = d;
-    }
-  }
-  return step;
-}
-
-/** An extra result column: name, dtype and values (null allowed). */
-export interface ExtraColumn {
-  name: string;
-  dtype: "datetime" | "float" | "utf8" | "int";
-  values: ArrayLike<number | string | null>;
-}
-
-function extraSeries(column: ExtraColumn): pl.Series {
-  const values = Array.from(column.values);
-  switch (column.dtype) {
-    case "datetime":
-      return pl.Series(column.name, values, pl.Float64).cast(pl.Int64).cast(pl.Datetime("ms"));
-    case "float":
-      return pl.Series(column.name, values, pl.Float64);
-    case "int":
-      return pl.Series(column.name, values, pl.Int64);
-    case "utf8":
-      return pl.Series(column.name, values, pl.Utf8);
-  }
-}
-
-/**
- * The result frame: label columns of the given rows of `view.sorted`, then
- * `timestamp`, `value`, `reason` and the extra columns. `timestamp`/`value`
- * default to the rows' own; pass them to override (episodes, trend).
- */
-export function resultFrame(
-  view: { sorted: pl.DataFrame; labels: string[] },
-  rows: ArrayLike<number>,
-  columns: { timestamp?: ArrayLike<number | null>; value?: ArrayLike<number | null> },
-  reasons: string[],
-  extras: ExtraColumn[],
-): pl.DataFrame {
-  const idx = pl.Series("__idx", Array.from(rows), pl.UInt32);
-  const picked = view.labels.length > 0 || rows.length > 0
-    ? view.sorted.select(...view.labels.map((l) => pl.col(l).gather(idx)))
-    : pl.DataFrame();
-  const out: pl.Series[] = view.labels.map((l) => picked.getColumn(l));
-  out.push(
-    columns.timestamp === undefined
-      ? view.sorted.getColumn("timestamp").gather(Array.from(rows))
-      : extraSeries({ name: "timestamp", dtype: "datetime", values: columns.timestamp }),
-  );
-  out.push(
-    columns.value === undefined
-      ? view.sorted.getColumn("value").gather(Array.from(rows))
-      : extraSeries({ name: "value", dtype: "float", values: columns.value }),
-  );
-  out.push(pl.Series("reason", reasons, pl.Utf8));
-  for (const extra of extras) out.push(extraSeries(extra));
-  return pl.DataFrame(out);
-}
-
 /** An empty result for a frame: its label columns, `timestamp`, `value`, `reason`, extras. */
 export function emptyResult(
   frame: pl.DataFrame,
-  extras: Pick<ExtraColumn, "name" | "dtype">[],
+  extras: { name: string; dtype: "datetime" | "float" | "utf8" | "int" }[],
 ): pl.DataFrame {
   const labels = labelColumns(frame);
   const out: pl.Series[] = labels.map((l) => pl.Series(l, [], pl.Utf8));
@@ -276,7 +149,13 @@ export function emptyResult(
   out.push(pl.Series("value", [], pl.Float64));
   out.push(pl.Series("reason", [], pl.Utf8));
   for (const extra of extras) {
-    out.push(extraSeries({ name: extra.name, dtype: extra.dtype, values: [] }));
+    out.push(
+      extra.dtype === "datetime" ? pl.Series(extra.name, [], pl.Datetime("ms")) : pl.Series(
+        extra.name,
+        [],
+        extra.dtype === "float" ? pl.Float64 : extra.dtype === "int" ? pl.Int64 : pl.Utf8,
+      ),
+    );
   }
   return pl.DataFrame(out);
 }
@@ -306,18 +185,4 @@ export function fmtDuration(ms: number): string {
 export function fmtTime(ms: number): string {
   const iso = new Date(ms).toISOString();
   return iso.endsWith(".000Z") ? `${iso.slice(0, -5)}Z` : iso;
-}
-
-/** The label set of a row of `view.sorted` (null labels omitted). */
-export function rowLabels(
-  columns: (string | null)[][],
-  names: string[],
-  row: number,
-): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let c = 0; c < names.length; c++) {
-    const v = columns[c][row];
-    if (v !== null && v !== undefined) out[names[c]] = v;
-  }
-  return out;
 }

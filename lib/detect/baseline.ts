@@ -17,9 +17,8 @@ import {
   fmtDuration,
   fmtValue,
   integerAtLeast,
-  resultFrame,
-  seriesView,
 } from "./_common.ts";
+import { resultFrame, seriesIndex } from "./_series.ts";
 
 /** Options of {@linkcode baselineAnomalies}. */
 export interface BaselineAnomaliesOptions {
@@ -151,7 +150,7 @@ export function baselineAnomalies(
   if (frame.height === 0) return emptyResult(frame, extras);
   checkValueColumn(frame, column);
   checkTimestamp(frame, "baselineAnomalies");
-  const view = seriesView(frame, column);
+  const view = seriesIndex(frame, column).load();
   const { ts, values, starts } = view;
   const rows: number[] = [], expected: number[] = [], scores: number[] = [];
   const lower: number[] = [], upper: number[] = [], reasons: string[] = [];

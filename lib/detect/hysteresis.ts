@@ -6,21 +6,9 @@
  */
 
 import type pl from "nodejs-polars";
-import { fingerprint } from "../labels.ts";
-import {
-  checkFrame,
-  checkTimestamp,
-  checkValueColumn,
-  emptyResult,
-  finite,
-  fmtThreshold,
-  fmtTime,
-  fmtValue,
-  resultFrame,
-  rowLabels,
-  type SeriesView,
-  seriesView,
-} from "./_common.ts";
+import { checkFrame, checkTimestamp, checkValueColumn, emptyResult, finite } from "./_common.ts";
+import { hysteresisEpisodesOn, hysteresisOn, type HysteresisParams } from "./_hysteresis.ts";
+import { type SeriesIndex, seriesIndex } from "./_series.ts";
 
 /** Options of {@linkcode hysteresis} and {@linkcode hysteresisEpisodes}. */
 export interface HysteresisOptions {
@@ -47,68 +35,20 @@ export interface HysteresisOptions {
   unit?: string;
 }
 
-interface Episode {
-  row: number;
-  start: number | null;
-  end: number;
-  cleared: number | null;
-  peak: number;
-}
-
-/** Runs the state machine of every series; NaN and null (missing data) never change the state. */
-function scan(
-  view: SeriesView,
-  options: HysteresisOptions,
-): { fp: (s: number) => string; eps: Episode[][] } {
-  const { ts, values, starts, labels, sorted } = view;
-  const high = options.high, low = options.low;
-  const firing = new Set(options.firing ?? []);
-  // Fingerprints are computed only when needed: for the firing state passed
-  // in, and for the result rows.
-  let labelValues: (string | null)[][] | undefined;
-  const fps: string[] = [];
-  const fp = (s: number): string => {
-    if (fps[s] !== undefined) return fps[s];
-    labelValues ??= labels.map((l) => sorted.getColumn(l).toArray() as (string | null)[]);
-    return fps[s] = fingerprint(rowLabels(labelValues, labels, starts[s]));
+function params(options: HysteresisOptions): HysteresisParams {
+  return {
+    high: options.high,
+    low: options.low,
+    firing: new Set(options.firing ?? []),
+    unit: options.unit ?? "",
   };
-  const eps: Episode[][] = [];
-  for (let s = 0; s + 1 < starts.length; s++) {
-    const first = starts[s], last = starts[s + 1];
-    const list: Episode[] = [];
-    let open: Episode | undefined = firing.size > 0 && firing.has(fp(s))
-      ? { row: first, start: null, end: ts[first], cleared: null, peak: -Infinity }
-      : undefined;
-    for (let i = first; i < last; i++) {
-      const v = values[i];
-      if (v !== v) continue; // NaN or null: missing data, state unchanged
-      if (open === undefined) {
-        if (v > high) {
-          open = { row: i, start: ts[i], end: ts[i], cleared: null, peak: v };
-        }
-      } else if (v < low) {
-        open.cleared = ts[i];
-        list.push(open);
-        open = undefined;
-      } else {
-        open.end = ts[i];
-        if (v > open.peak) open.peak = v;
-      }
-    }
-    if (open !== undefined) {
-      open.end = ts[last - 1];
-      list.push(open);
-    }
-    eps.push(list);
-  }
-  return { fp, eps };
 }
 
 function prepare(
   frame: pl.DataFrame,
   options: HysteresisOptions,
   fn: string,
-): SeriesView | undefined {
+): SeriesIndex | undefined {
   checkFrame(frame, fn);
   const high = finite("high", options?.high);
   const low = finite("low", options.low);
@@ -121,7 +61,7 @@ function prepare(
   if (frame.height === 0) return undefined;
   checkValueColumn(frame, column);
   checkTimestamp(frame, fn);
-  return seriesView(frame, column);
+  return seriesIndex(frame, column);
 }
 
 /**
@@ -160,35 +100,14 @@ function prepare(
  * ```
  */
 export function hysteresis(frame: pl.DataFrame, options: HysteresisOptions): pl.DataFrame {
-  const view = prepare(frame, options, "hysteresis");
-  const extras = [
-    { name: "since", dtype: "datetime" as const },
-    { name: "fingerprint", dtype: "utf8" as const },
-  ];
-  if (view === undefined) return emptyResult(frame, extras);
-  const unit = options.unit ?? "";
-  const { fp, eps } = scan(view, options);
-  const rows: number[] = [], since: (number | null)[] = [], fpOut: string[] = [];
-  const reasons: string[] = [];
-  const band = `above ${fmtThreshold(options.high, unit)}, clears below ${
-    fmtThreshold(options.low, unit)
-  }`;
-  for (let s = 0; s < eps.length; s++) {
-    const open = eps[s].at(-1);
-    if (open === undefined || open.cleared !== null) continue;
-    // The last valid sample of the series (its last row may be NaN).
-    let row = view.starts[s + 1] - 1;
-    while (row > view.starts[s] && view.values[row] !== view.values[row]) row--;
-    rows.push(row);
-    since.push(open.start);
-    fpOut.push(fp(s));
-    const when = open.start === null ? "before the frame" : fmtTime(open.start);
-    reasons.push(`${fmtValue(view.values[row], unit)}: firing since ${when} (${band})`);
+  const index = prepare(frame, options, "hysteresis");
+  if (index === undefined) {
+    return emptyResult(frame, [
+      { name: "since", dtype: "datetime" },
+      { name: "fingerprint", dtype: "utf8" },
+    ]);
   }
-  return resultFrame(view, rows, {}, reasons, [
-    { name: "since", dtype: "datetime", values: since },
-    { name: "fingerprint", dtype: "utf8", values: fpOut },
-  ]);
+  return hysteresisOn(index, params(options));
 }
 
 /**
@@ -224,43 +143,15 @@ export function hysteresis(frame: pl.DataFrame, options: HysteresisOptions): pl.
  * ```
  */
 export function hysteresisEpisodes(frame: pl.DataFrame, options: HysteresisOptions): pl.DataFrame {
-  const view = prepare(frame, options, "hysteresisEpisodes");
-  const extras = [
-    { name: "start", dtype: "datetime" as const },
-    { name: "end", dtype: "datetime" as const },
-    { name: "cleared", dtype: "datetime" as const },
-    { name: "peak", dtype: "float" as const },
-    { name: "fingerprint", dtype: "utf8" as const },
-  ];
-  if (view === undefined) return emptyResult(frame, extras);
-  const unit = options.unit ?? "";
-  const { fp, eps } = scan(view, options);
-  const rows: number[] = [], start: (number | null)[] = [], end: number[] = [];
-  const cleared: (number | null)[] = [], peak: (number | null)[] = [], fpOut: string[] = [];
-  const reasons: string[] = [];
-  for (let s = 0; s < eps.length; s++) {
-    for (const ep of eps[s]) {
-      rows.push(ep.row);
-      start.push(ep.start);
-      end.push(ep.end);
-      cleared.push(ep.cleared);
-      peak.push(Number.isFinite(ep.peak) ? ep.peak : null);
-      fpOut.push(fp(s));
-      const from = ep.start === null ? "before the frame" : fmtTime(ep.start);
-      const to = ep.cleared === null ? "still firing" : `cleared ${fmtTime(ep.cleared)}`;
-      const top = Number.isFinite(ep.peak) ? `, peak ${fmtValue(ep.peak, unit)}` : "";
-      reasons.push(
-        `> ${fmtThreshold(options.high, unit)} from ${from}, ${to} (< ${
-          fmtThreshold(options.low, unit)
-        })${top}`,
-      );
-    }
+  const index = prepare(frame, options, "hysteresisEpisodes");
+  if (index === undefined) {
+    return emptyResult(frame, [
+      { name: "start", dtype: "datetime" },
+      { name: "end", dtype: "datetime" },
+      { name: "cleared", dtype: "datetime" },
+      { name: "peak", dtype: "float" },
+      { name: "fingerprint", dtype: "utf8" },
+    ]);
   }
-  return resultFrame(view, rows, {}, reasons, [
-    { name: "start", dtype: "datetime", values: start },
-    { name: "end", dtype: "datetime", values: end },
-    { name: "cleared", dtype: "datetime", values: cleared },
-    { name: "peak", dtype: "float", values: peak },
-    { name: "fingerprint", dtype: "utf8", values: fpOut },
-  ]);
+  return hysteresisEpisodesOn(index, params(options));
 }

@@ -15,16 +15,10 @@ import {
   durationMs,
   emptyResult,
   finite,
-  fmtDuration,
-  fmtThreshold,
-  fmtTime,
-  fmtValue,
-  inferStep,
-  resultFrame,
-  type SeriesView,
-  seriesView,
   timeMs,
 } from "./_common.ts";
+import { seriesIndex } from "./_series.ts";
+import { sustainedEpisodesOn, sustainedOn, type SustainedParams } from "./_sustained.ts";
 
 /** Options of {@linkcode sustainedEpisodes}. */
 export interface SustainedEpisodesOptions {
@@ -63,19 +57,11 @@ export interface SustainedOptions extends SustainedEpisodesOptions {
   at?: DetectorTime;
 }
 
-interface Prepared {
-  view: SeriesView;
-  threshold: number;
-  forMs: number;
-  step: number;
-  unit: string;
-}
-
 function prepare(
   frame: pl.DataFrame,
   options: SustainedEpisodesOptions,
   fn: string,
-): Prepared | undefined {
+): SustainedParams | undefined {
   checkFrame(frame, fn);
   const threshold = finite("threshold", options?.threshold);
   if (options.for === undefined) {
@@ -84,24 +70,12 @@ function prepare(
     );
   }
   const forMs = durationMs("for", options.for);
-  const column = options.column ?? "value";
   const explicitStep = options.step === undefined ? undefined : durationMs("step", options.step);
   if (explicitStep === 0) throw new RangeError(`Invalid step: expected a positive duration, got 0`);
   if (frame.height === 0) return undefined;
-  checkValueColumn(frame, column);
+  checkValueColumn(frame, options.column ?? "value");
   checkTimestamp(frame, fn);
-  const view = seriesView(frame, column);
-  return {
-    view,
-    threshold,
-    forMs,
-    step: explicitStep ?? inferStep(view),
-    unit: options.unit ?? "",
-  };
-}
-
-function isOver(value: number, threshold: number): boolean {
-  return value > threshold; // false for NaN
+  return { threshold, forMs, step: explicitStep, unit: options.unit ?? "" };
 }
 
 /**
@@ -144,43 +118,14 @@ function isOver(value: number, threshold: number): boolean {
  */
 export function sustained(frame: pl.DataFrame, options: SustainedOptions): pl.DataFrame {
   const p = prepare(frame, options, "sustained");
-  const extras = [
-    { name: "since", dtype: "datetime" as const },
-    { name: "peak", dtype: "float" as const },
-  ];
-  if (p === undefined) return emptyResult(frame, extras);
-  const { view, threshold, forMs, step, unit } = p;
-  const { ts, values, starts } = view;
-  let at = options.at === undefined ? -Infinity : timeMs("at", options.at);
-  if (options.at === undefined) { for (let i = 0; i < ts.length; i++) if (ts[i] > at) at = ts[i]; }
-  const rows: number[] = [], since: number[] = [], peaks: number[] = [], reasons: string[] = [];
-  const limit = fmtThreshold(threshold, unit);
-  for (let s = 0; s + 1 < starts.length; s++) {
-    const first = starts[s];
-    let i = starts[s + 1] - 1;
-    while (i >= first && ts[i] > at) i--;
-    if (i < first) continue;
-    const current = Number.isFinite(step) ? at - ts[i] < step : at === ts[i];
-    if (!current || !isOver(values[i], threshold)) continue;
-    let j = i, peak = values[i];
-    while (j > first && isOver(values[j - 1], threshold) && ts[j] - ts[j - 1] <= step) {
-      j--;
-      if (values[j] > peak) peak = values[j];
-    }
-    if (at - ts[j] < forMs) continue;
-    rows.push(i);
-    since.push(ts[j]);
-    peaks.push(peak);
-    reasons.push(
-      `${fmtValue(values[i], unit)} > ${limit} for ${fmtDuration(at - ts[j])} since ${
-        fmtTime(ts[j])
-      }`,
-    );
+  if (p === undefined) {
+    return emptyResult(frame, [
+      { name: "since", dtype: "datetime" },
+      { name: "peak", dtype: "float" },
+    ]);
   }
-  return resultFrame(view, rows, {}, reasons, [
-    { name: "since", dtype: "datetime", values: since },
-    { name: "peak", dtype: "float", values: peaks },
-  ]);
+  const index = seriesIndex(frame, options.column ?? "value");
+  return sustainedOn(index, p, options.at === undefined ? undefined : timeMs("at", options.at));
 }
 
 /**
@@ -223,50 +168,12 @@ export function sustainedEpisodes(
   options: SustainedEpisodesOptions,
 ): pl.DataFrame {
   const p = prepare(frame, options, "sustainedEpisodes");
-  const extras = [
-    { name: "start", dtype: "datetime" as const },
-    { name: "end", dtype: "datetime" as const },
-    { name: "peak", dtype: "float" as const },
-  ];
-  if (p === undefined) return emptyResult(frame, extras);
-  const { view, threshold, forMs, step, unit } = p;
-  const { ts, values, starts } = view;
-  const rows: number[] = [], startTs: number[] = [], endTs: number[] = [], peaks: number[] = [];
-  const reasons: string[] = [];
-  const limit = fmtThreshold(threshold, unit);
-  for (let s = 0; s + 1 < starts.length; s++) {
-    const last = starts[s + 1];
-    let i = starts[s];
-    while (i < last) {
-      if (!isOver(values[i], threshold)) {
-        i++;
-        continue;
-      }
-      const begin = i;
-      let peak = values[i];
-      while (i + 1 < last && isOver(values[i + 1], threshold) && ts[i + 1] - ts[i] <= step) {
-        i++;
-        if (values[i] > peak) peak = values[i];
-      }
-      if (ts[i] - ts[begin] >= forMs) {
-        let fire = begin;
-        while (ts[fire] - ts[begin] < forMs) fire++;
-        rows.push(fire);
-        startTs.push(ts[begin]);
-        endTs.push(ts[i]);
-        peaks.push(peak);
-        reasons.push(
-          `> ${limit} from ${fmtTime(ts[begin])} to ${fmtTime(ts[i])} (${
-            fmtDuration(ts[i] - ts[begin])
-          }), peak ${fmtValue(peak, unit)}`,
-        );
-      }
-      i++;
-    }
+  if (p === undefined) {
+    return emptyResult(frame, [
+      { name: "start", dtype: "datetime" },
+      { name: "end", dtype: "datetime" },
+      { name: "peak", dtype: "float" },
+    ]);
   }
-  return resultFrame(view, rows, {}, reasons, [
-    { name: "start", dtype: "datetime", values: startTs },
-    { name: "end", dtype: "datetime", values: endTs },
-    { name: "peak", dtype: "float", values: peaks },
-  ]);
+  return sustainedEpisodesOn(seriesIndex(frame, options.column ?? "value"), p);
 }

@@ -14,14 +14,13 @@ import {
   type DetectorTime,
   durationMs,
   emptyResult,
-  epochMs,
   finite,
   fmtDuration,
   fmtThreshold,
   fmtValue,
-  labelColumns,
   timeMs,
 } from "./_common.ts";
+import { extraSeries, seriesIndex } from "./_series.ts";
 
 /** Options of {@linkcode trend}. */
 export interface TrendOptions {
@@ -82,8 +81,11 @@ const HOUR = 3_600_000;
  * Returns one row per flagged series: labels, `timestamp` (= `at`), `value`
  * (the series' last sample in the lookback), `reason`, `eta` (Datetime),
  * `slope` (value units per hour), `r2` and `fitted` (the line's value at
- * `at`). Vectorised: the sums of the fit are one polars `group_by` over the
- * label columns, with times centred per series for numerical stability.
+ * `at`). The fit is two-pass (means, then centred sums) for numerical
+ * stability. Only the series that can qualify are fitted exactly: polars
+ * prefix sums give every series' fit approximately, and the series that are
+ * clearly out (r² or the line's reach short of the bound by a wide margin)
+ * are skipped without loading their samples.
  *
  * @throws {RangeError} when `limit` or `minR2` is not finite, or a duration is malformed.
  * @throws {TypeError} when the frame lacks `timestamp` or the value column.
@@ -132,66 +134,80 @@ export function trend(frame: pl.DataFrame, options: TrendOptions = {}): pl.DataF
   if (frame.height === 0) return emptyResult(frame, extras);
   checkValueColumn(frame, column);
   checkTimestamp(frame, "trend");
-  const labels = labelColumns(frame);
-  let at: number;
-  if (options.at === undefined) {
-    at = -Infinity;
-    for (const t of epochMs(frame.getColumn("timestamp"))) if (t > at) at = t;
-  } else at = timeMs("at", options.at);
-  const keys = labels.length > 0 ? labels : ["__series"];
-  const tsExpr = frame.getColumn("timestamp").dtype.variant === "Datetime"
-    ? pl.col("timestamp").cast(pl.Int64).cast(pl.Float64)
-    : pl.col("timestamp").cast(pl.Float64);
-  const x = pl.col("__x"), y = pl.col("__y");
-  const dx = x.minus(x.mean().over(keys[0], ...keys.slice(1))),
-    dy = y.minus(y.mean().over(keys[0], ...keys.slice(1)));
-  const fits = frame.lazy()
-    .select(
-      ...(labels.length > 0 ? labels.map((l) => pl.col(l)) : [pl.lit(0).alias("__series")]),
-      tsExpr.alias("__t"),
-      pl.col(column).cast(pl.Float64).alias("__y"),
-    )
-    .filter(
-      pl.col("__t").gtEq(at - lookbackMs).and(pl.col("__t").ltEq(at))
-        .and(y.isNotNull()).and(y.isFinite()),
-    )
-    .withColumns(pl.col("__t").minus(at).div(HOUR).alias("__x"))
-    .withColumns(dx.alias("__dx"), dy.alias("__dy"))
-    .groupBy(keys)
-    .agg(
-      pl.col("__x").count().alias("n"),
-      pl.col("__x").mean().alias("mx"),
-      pl.col("__y").mean().alias("my"),
-      pl.col("__dx").pow(2).sum().alias("sxx"),
-      pl.col("__dy").pow(2).sum().alias("syy"),
-      pl.col("__dx").mul(pl.col("__dy")).sum().alias("sxy"),
-      pl.col("__y").sortBy("__t").last().alias("last"),
-    )
-    .filter(pl.col("n").gtEq(minSamples).and(pl.col("sxx").gt(0)).and(pl.col("syy").gt(0)))
-    .withColumns(pl.col("sxy").div(pl.col("sxx")).alias("slope"))
-    .withColumns(
-      pl.col("sxy").pow(2).div(pl.col("sxx").mul(pl.col("syy"))).alias("r2"),
-      pl.col("my").minus(pl.col("slope").mul(pl.col("mx"))).alias("fitted"),
-    )
-    .withColumns(
-      pl.col("fitted").gtEq(limit).alias("__reached"),
-      pl.lit(limit).minus(pl.col("fitted")).div(pl.col("slope")).alias("__hours"),
-    )
-    .filter(
-      pl.col("r2").gtEq(minR2).and(
-        pl.col("__reached").or(
-          pl.col("slope").gt(0).and(pl.col("__hours").mul(HOUR).ltEq(withinMs)),
-        ),
-      ),
-    )
-    .sort(keys)
-    .collectSync();
-  const slope = fits.getColumn("slope").toArray() as number[];
-  const fitted = fits.getColumn("fitted").toArray() as number[];
-  const r2 = fits.getColumn("r2").toArray() as number[];
-  const last = fits.getColumn("last").toArray() as number[];
+  const index = seriesIndex(frame, column);
+  const at = options.at === undefined ? index.maxTime() : timeMs("at", options.at);
+  const withinH = withinMs / HOUR;
+  // Screening: every series' sums over its finite samples in the lookback, as
+  // polars prefix sums (nothing copied to JavaScript but one number per
+  // series). Shifted by the global mean and the lookback's middle to keep
+  // the rounding small; tolerances grow with the frame's totals.
+  const t = pl.col("timestamp").cast(pl.Int64).cast(pl.Float64), v = pl.col("value");
+  const ok = t.gtEq(at - lookbackMs).and(t.ltEq(at)).and(v.isNotNull()).and(v.isFinite())
+    .fillNull(false);
+  const mid = lookbackMs / HOUR / 2;
+  const c = Number(index.frame.select(v.filter(ok).mean().alias("c")).getColumn("c").get(0)) ||
+    0;
+  const x = pl.when(ok).then(t.minus(at).div(HOUR).plus(mid)).otherwise(pl.lit(0));
+  const y = pl.when(ok).then(v.minus(c)).otherwise(pl.lit(0));
+  const sums = index.sums({ n: ok, sx: x, sy: y, sxx: x.mul(x), syy: y.mul(y), sxy: x.mul(y) });
+  const total = (a: Float64Array) => a.reduce((acc, z) => acc + Math.abs(z), 1);
+  const tolXX = 1e-8 * total(sums.sxx), tolYY = 1e-8 * total(sums.syy);
+  const candidate = (s: number): boolean => {
+    const n = sums.n[s];
+    if (n < minSamples) return false;
+    const mx = sums.sx[s] / n, my = sums.sy[s] / n;
+    const sxx = sums.sxx[s] - sums.sx[s] * mx, syy = sums.syy[s] - sums.sy[s] * my;
+    // Too close to a constant to judge from the approximate sums: fit exactly.
+    if (sxx <= tolXX + 1e-6 * sums.sxx[s] || syy <= tolYY + 1e-6 * sums.syy[s]) return true;
+    const sxy = sums.sxy[s] - sums.sx[s] * my;
+    if ((sxy * sxy) / (sxx * syy) < minR2 - 0.02) return false;
+    const slope = sxy / sxx, fitted = my + c - slope * (mx - mid);
+    const reach = Math.max(fitted, fitted + slope * withinH);
+    const spread = Math.sqrt(syy / sxx) * (Math.abs(mx - mid) + withinH);
+    return reach >= limit - 0.02 * (Math.abs(limit) + Math.abs(my + c) + spread + 1);
+  };
+  const view = index.load(index.select(candidate));
+  const { ts, values, starts } = view;
+  const from = at - lookbackMs;
+  const series: number[] = [], slope: number[] = [], fitted: number[] = [], r2: number[] = [];
+  const last: number[] = [];
+  for (let s = 0; s + 1 < starts.length; s++) {
+    const a = starts[s], b = starts[s + 1];
+    let n = 0, sx = 0, sy = 0, lastT = -Infinity, lastY = NaN;
+    for (let i = a; i < b; i++) {
+      const yi = values[i], ti = ts[i];
+      if (!(ti >= from && ti <= at) || !Number.isFinite(yi)) continue;
+      n++;
+      sx += (ti - at) / HOUR;
+      sy += yi;
+      if (ti >= lastT) {
+        lastT = ti;
+        lastY = yi;
+      }
+    }
+    if (n < minSamples) continue;
+    const mx = sx / n, my = sy / n;
+    let sxx = 0, syy = 0, sxy = 0;
+    for (let i = a; i < b; i++) {
+      const yi = values[i], ti = ts[i];
+      if (!(ti >= from && ti <= at) || !Number.isFinite(yi)) continue;
+      const dx = (ti - at) / HOUR - mx, dy = yi - my;
+      sxx += dx * dx;
+      syy += dy * dy;
+      sxy += dx * dy;
+    }
+    if (!(sxx > 0) || !(syy > 0)) continue;
+    const k = sxy / sxx, f = my - k * mx, q = (sxy * sxy) / (sxx * syy);
+    const reached = f >= limit;
+    if (!(q >= minR2) || !(reached || (k > 0 && ((limit - f) / k) * HOUR <= withinMs))) continue;
+    series.push(view.series[s]);
+    slope.push(k);
+    fitted.push(f);
+    r2.push(q);
+    last.push(lastY);
+  }
   const eta: number[] = [], reasons: string[] = [];
-  for (let i = 0; i < fits.height; i++) {
+  for (let i = 0; i < series.length; i++) {
     const ms = fitted[i] >= limit ? 0 : Math.round(((limit - fitted[i]) / slope[i]) * HOUR);
     eta.push(at + ms);
     const speed = `${slope[i] >= 0 ? "+" : ""}${slope[i].toFixed(2)}${
@@ -206,14 +222,13 @@ export function trend(frame: pl.DataFrame, options: TrendOptions = {}): pl.DataF
       } ${when} (r² ${r2[i].toFixed(3)})`,
     );
   }
-  const out: pl.Series[] = labels.map((l) => fits.getColumn(l));
+  const labelValues = index.labelValues(series);
+  const out: pl.Series[] = index.labels.map((l, c) => pl.Series(l, labelValues[c], pl.Utf8));
   out.push(
-    pl.Series("timestamp", new Array(fits.height).fill(at), pl.Float64).cast(pl.Int64).cast(
-      pl.Datetime("ms"),
-    ),
+    extraSeries({ name: "timestamp", dtype: "datetime", values: series.map(() => at) }),
     pl.Series("value", last, pl.Float64),
     pl.Series("reason", reasons, pl.Utf8),
-    pl.Series("eta", eta, pl.Float64).cast(pl.Int64).cast(pl.Datetime("ms")),
+    extraSeries({ name: "eta", dtype: "datetime", values: eta }),
     pl.Series("slope", slope, pl.Float64),
     pl.Series("r2", r2, pl.Float64),
     pl.Series("fitted", fitted, pl.Float64),

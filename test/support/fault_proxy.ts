@@ -45,7 +45,7 @@ export type Fault =
   | "html"
   /** Answer 200 with JSON of the wrong shape. */
   | "wrong_shape"
-  /** Answer 200 with an empty vector result. */
+  /** Answer 200 with an empty result (a matrix for `/query_range`, else a vector). */
   | "empty_result"
   /** Answer 200 with an empty body. */
   | "empty_body";
@@ -235,16 +235,16 @@ export function startFaultProxy(upstream: string, options: FaultProxyOptions = {
             "content-type": "application/json",
           });
           return;
-        case "empty_result":
+        case "empty_result": {
+          const type = request.path.includes("/query_range") ? "matrix" : "vector";
           await answer(
             conn,
             200,
-            '{"status":"success","data":{"resultType":"vector","result":[]}}',
-            {
-              "content-type": "application/json",
-            },
+            `{"status":"success","data":{"resultType":"${type}","result":[]}}`,
+            { "content-type": "application/json" },
           );
           return;
+        }
         case "empty_body":
           await answer(conn, 200, "", { "content-type": "application/json" });
           return;
