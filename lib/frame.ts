@@ -912,6 +912,20 @@ function scannedFrame(scan: Scan): pl.DataFrame {
   return buildMatrixFrame(scan.metrics, Int32Array.from(scan.counts), scan.columns);
 }
 
+/** What {@linkcode parseQueryBody} returns. */
+export interface ParsedBody {
+  /** The frame, following the module's frame contract. */
+  frame: pl.DataFrame;
+  /** The result type, known without parsing `data`. */
+  resultType: QueryData["resultType"];
+  /** The checked result (parsed lazily after a scan). */
+  readonly data: QueryData;
+  /** The response's warnings. */
+  warnings: string[];
+  /** The response's infos. */
+  infos: string[];
+}
+
 /**
  * Parse a whole query response body (`/api/v1/query` or `/api/v1/query_range`)
  * straight to a DataFrame, with the same checks as the client. The API's
@@ -938,15 +952,14 @@ function scannedFrame(scan: Scan): pl.DataFrame {
  * assert.deepEqual(warnings, []);
  * ```
  */
-export function parseQueryBody(
-  body: string,
-): { frame: pl.DataFrame; data: QueryData; warnings: string[]; infos: string[] } {
+export function parseQueryBody(body: string): ParsedBody {
   const scanned = scanBody(body);
   if (scanned === undefined) return validatedBody(body);
   const frame = scannedFrame(scanned.scan);
   let data: QueryData | undefined;
   return {
     frame,
+    resultType: scanned.scan.resultType === "matrix" ? "matrix" : "vector",
     get data(): QueryData {
       return data ??= checkQueryData(parseEnvelope(body).data);
     },
@@ -977,12 +990,10 @@ function parseEnvelope(body: string): Record<string, unknown> {
 }
 
 /** The validated path: `JSON.parse`, the shape check (zod on a problem), then the frame. */
-function validatedBody(
-  body: string,
-): { frame: pl.DataFrame; data: QueryData; warnings: string[]; infos: string[] } {
+function validatedBody(body: string): ParsedBody {
   const json = parseEnvelope(body);
   const data = checkQueryData(json.data);
   const warnings = Array.isArray(json.warnings) ? json.warnings.map(String) : [];
   const infos = Array.isArray(json.infos) ? json.infos.map(String) : [];
-  return { frame: queryDataToFrame(data), data, warnings, infos };
+  return { frame: queryDataToFrame(data), resultType: data.resultType, data, warnings, infos };
 }

@@ -24,7 +24,13 @@ import {
   type SchemaIssue,
   TimeoutError,
 } from "./errors.ts";
-import { checkQueryData, type DataFrame, queryDataToFrame } from "./frame.ts";
+import {
+  checkQueryData,
+  type DataFrame,
+  type ParsedBody,
+  parseQueryBody,
+  queryDataToFrame,
+} from "./frame.ts";
 import {
   type ApiAlert,
   ApiAlertsSchema,
@@ -528,6 +534,62 @@ export class PrometheusClient {
     params: Params,
     options: { post?: boolean; signal?: AbortSignal } = {},
   ): Promise<Envelope> {
+    const { text, status, endpoint } = await this.#fetchText(path, params, options);
+    return this.#envelope(text, status, endpoint);
+  }
+
+  /**
+   * Send one query request and turn its body straight into a DataFrame with
+   * {@linkcode parseQueryBody} (typed columns scanned from the text, no
+   * per-sample objects). Any body the fast path rejects goes through
+   * {@linkcode PrometheusClient.#envelope}, so errors are exactly the same as
+   * for {@linkcode PrometheusClient.query}.
+   */
+  async #callFrame(
+    path: string,
+    params: Params,
+    options: { signal?: AbortSignal; expect?: "matrix" },
+  ): Promise<{ frame: DataFrame; warnings: string[]; infos: string[] }> {
+    const { text, status, endpoint } = await this.#fetchText(path, params, {
+      post: true,
+      signal: options.signal,
+    });
+    let parsed: ParsedBody | undefined;
+    try {
+      parsed = parseQueryBody(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === undefined) {
+      // Throws the same typed error the envelope path would.
+      const envelope = this.#envelope(text, status, endpoint);
+      const data = checkQueryData(envelope.data, { endpoint });
+      parsed = {
+        frame: queryDataToFrame(data),
+        resultType: data.resultType,
+        data,
+        warnings: envelope.warnings,
+        infos: envelope.infos,
+      };
+    }
+    if (options.expect === "matrix") {
+      const type = parsed.resultType;
+      if (type !== "matrix") {
+        throw new SchemaError([{
+          path: ["data", "resultType"],
+          message: `Expected "matrix" for a range query, got "${type}"`,
+        }], { endpoint });
+      }
+    }
+    return { frame: parsed.frame, warnings: parsed.warnings, infos: parsed.infos };
+  }
+
+  /** Send one API request and return the body text (HTTP and network errors typed). */
+  async #fetchText(
+    path: string,
+    params: Params,
+    options: { post?: boolean; signal?: AbortSignal } = {},
+  ): Promise<{ text: string; status: number; endpoint: string }> {
     const body = toBody(params);
     const post = (options.post ?? false) && this.#usePost;
     const url = post ? this.#endpoint(path) : this.#endpoint(path, body);
@@ -547,7 +609,7 @@ export class PrometheusClient {
       if (error instanceof KyHTTPError) {
         if (error.response.status === 405 && post) {
           this.#usePost = false;
-          return this.#call(path, params, { ...options, post: false });
+          return this.#fetchText(path, params, { ...options, post: false });
         }
         throw this.#errorFromBody(error.response.status, error.data, endpoint);
       }
@@ -563,16 +625,21 @@ export class PrometheusClient {
       throw error;
     }
     const text = await this.#readText(response, endpoint, abort);
+    return { text, status: response.status, endpoint };
+  }
+
+  /** Parse a body into its success envelope, or throw the typed error it describes. */
+  #envelope(text: string, status: number, endpoint: string): Envelope {
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      throw new ResponseError({ status: response.status, bodyStart: this.#redact(text), endpoint });
+      throw new ResponseError({ status, bodyStart: this.#redact(text), endpoint });
     }
     if (
       typeof json === "object" && json !== null && (json as { status?: unknown }).status === "error"
     ) {
-      throw this.#errorFromBody(response.status, json, endpoint);
+      throw this.#errorFromBody(status, json, endpoint);
     }
     // Check the envelope only (data is checked by the caller, large ones without zod).
     const envelope = json as Record<string, unknown>;
@@ -625,6 +692,19 @@ export class PrometheusClient {
     return parsed.data;
   }
 
+  #queryParams(promql: string, options: QueryOptions): Params {
+    return {
+      ...this.#params,
+      ...options.params,
+      query: promql,
+      time: options.time === undefined ? undefined : formatSeconds(toSeconds(options.time)),
+      timeout: options.timeout === undefined
+        ? undefined
+        : formatDuration(parseDuration(options.timeout)),
+      limit: options.limit === undefined ? undefined : String(options.limit),
+    };
+  }
+
   /**
    * Evaluate an instant query (`/api/v1/query`).
    *
@@ -638,16 +718,7 @@ export class PrometheusClient {
    * ```
    */
   async query(promql: string, options: QueryOptions = {}): Promise<QueryResult> {
-    const params: Params = {
-      ...this.#params,
-      ...options.params,
-      query: promql,
-      time: options.time === undefined ? undefined : formatSeconds(toSeconds(options.time)),
-      timeout: options.timeout === undefined
-        ? undefined
-        : formatDuration(parseDuration(options.timeout)),
-      limit: options.limit === undefined ? undefined : String(options.limit),
-    };
+    const params = this.#queryParams(promql, options);
     const endpoint = this.#endpoint("/api/v1/query");
     const envelope = await this.#call("/api/v1/query", params, {
       post: true,
@@ -686,18 +757,11 @@ export class PrometheusClient {
     }
     const endpoint = redactUrl(this.#endpoint("/api/v1/query_range"));
     const parts = await pool(chunks.length, concurrency, async (i) => {
-      const envelope = await this.#call("/api/v1/query_range", {
-        ...this.#params,
-        ...options.params,
-        query: promql,
-        start: formatSeconds(chunks[i].start),
-        end: formatSeconds(chunks[i].end),
-        step: formatSeconds(step),
-        timeout: options.timeout === undefined
-          ? undefined
-          : formatDuration(parseDuration(options.timeout)),
-        limit: options.limit === undefined ? undefined : String(options.limit),
-      }, { post: true, signal: options.signal });
+      const envelope = await this.#call(
+        "/api/v1/query_range",
+        this.#chunkParams(promql, chunks[i], step, options),
+        { post: true, signal: options.signal },
+      );
       const data = checkQueryData(envelope.data, { endpoint });
       if (data.resultType !== "matrix") {
         throw new SchemaError([{
@@ -715,6 +779,26 @@ export class PrometheusClient {
     }
     const merged = mergeMatrices(parts.map((p) => p.data));
     return { ...merged, warnings, infos, chunks: chunks.length };
+  }
+
+  #chunkParams(
+    promql: string,
+    chunk: { start: number; end: number },
+    step: number,
+    options: QueryRangeOptions,
+  ): Params {
+    return {
+      ...this.#params,
+      ...options.params,
+      query: promql,
+      start: formatSeconds(chunk.start),
+      end: formatSeconds(chunk.end),
+      step: formatSeconds(step),
+      timeout: options.timeout === undefined
+        ? undefined
+        : formatDuration(parseDuration(options.timeout)),
+      limit: options.limit === undefined ? undefined : String(options.limit),
+    };
   }
 
   #report(result: { warnings: string[]; infos: string[] }, options: FrameOptions): void {
@@ -737,9 +821,11 @@ export class PrometheusClient {
    * ```
    */
   async queryFrame(promql: string, options: QueryOptions & FrameOptions = {}): Promise<DataFrame> {
-    const result = await this.query(promql, options);
+    const result = await this.#callFrame("/api/v1/query", this.#queryParams(promql, options), {
+      signal: options.signal,
+    });
     this.#report(result, options);
-    return queryDataToFrame(result);
+    return result.frame;
   }
 
   /**
@@ -762,6 +848,23 @@ export class PrometheusClient {
     promql: string,
     options: QueryRangeOptions & FrameOptions,
   ): Promise<DataFrame> {
+    const step = parseDuration(options.step);
+    const chunks = planChunks(
+      toSeconds(options.start),
+      toSeconds(options.end),
+      step,
+      options.maxPointsPerSeries ?? this.#maxPoints,
+    );
+    if (chunks.length === 1) {
+      // One request: scan the body straight into columns.
+      const result = await this.#callFrame(
+        "/api/v1/query_range",
+        this.#chunkParams(promql, chunks[0], step, options),
+        { signal: options.signal, expect: "matrix" },
+      );
+      this.#report(result, options);
+      return result.frame;
+    }
     const result = await this.queryRange(promql, options);
     this.#report(result, options);
     return queryDataToFrame(result);

@@ -518,3 +518,36 @@ Deno.test("the constructor rejects bad options with TypeError or RangeError", ()
   assert.throws(() => new PrometheusClient({ url: "http://h", timeoutMs: 0 }), RangeError);
   assert.equal(new PrometheusClient({ url: "http://u:p@h:1/p/" }).url, "http://h:1/p");
 });
+
+Deno.test("frame queries scan the body but fail exactly like query on bad bodies", async () => {
+  const bodies: unknown[] = [
+    { status: "success", data: { resultType: "vector", result: [{ metric: {}, value: [1, 2] }] } },
+    { hello: "world" },
+    "<html>login</html>",
+    { status: "error", errorType: "bad_data", error: "parse error at char 3" },
+  ];
+  await using server = fake((_req, _hit, hits) => {
+    const body = bodies[Math.floor((hits.length - 1) / 2)]; // query, then queryFrame
+    return typeof body === "string"
+      ? new Response(body, { status: 200 })
+      : json(body, (body as { status?: string }).status === "error" ? 400 : 200);
+  });
+  const prom = new PrometheusClient({ url: server.url, retry: false });
+  for (let i = 0; i < bodies.length; i++) {
+    const viaQuery = await prom.query("up").catch((e) => e);
+    const viaFrame = await prom.queryFrame("up").catch((e) => e);
+    assert.equal(viaFrame.constructor, viaQuery.constructor, `body ${i}`);
+    assert.equal(viaFrame.message, viaQuery.message, `body ${i}`);
+  }
+});
+
+Deno.test("a single-chunk range frame rejects a non-matrix result", async () => {
+  await using server = fake(() => success(VECTOR));
+  const prom = new PrometheusClient({ url: server.url });
+  const error = await prom.queryRangeFrame("up", { start: 0, end: 60, step: 15 }).catch((e) => e);
+  assert.ok(error instanceof SchemaError, String(error));
+  assert.match(
+    error.message,
+    /data\.resultType: Expected "matrix" for a range query, got "vector"/,
+  );
+});
