@@ -11,6 +11,8 @@
  */
 
 const RUNS = Math.max(5, Number(Deno.args[0] ?? 5));
+import { denoJupyterHome } from "../scripts/stack.ts";
+
 const ROOT = new URL("../", import.meta.url).pathname;
 const NOTEBOOK = `${ROOT}test/fixtures/notebooks/three_cells.ipynb`;
 
@@ -29,24 +31,9 @@ async function timed(cmd: string, args: string[], env?: Record<string, string>) 
 }
 
 const dir = await Deno.makeTempDir({ prefix: "opsbook-runner-bench-" });
+const jupyter = await denoJupyterHome();
 try {
-  await Deno.mkdir(`${dir}/jupyter/kernels/deno`, { recursive: true });
-  await Deno.writeTextFile(
-    `${dir}/jupyter/kernels/deno/kernel.json`,
-    JSON.stringify({
-      argv: [Deno.execPath(), "jupyter", "--kernel", "--conn", "{connection_file}"],
-      display_name: "Deno",
-      language: "typescript",
-      env: { NO_COLOR: "1" },
-    }),
-  );
-  const jupyterEnv = {
-    JUPYTER_PATH: `${dir}/jupyter`,
-    JUPYTER_DATA_DIR: `${dir}/jupyter`,
-    JUPYTER_CONFIG_DIR: `${dir}/jupyter-config`,
-    JUPYTER_RUNTIME_DIR: `${dir}/jupyter-runtime`,
-    PATH: `/usr/bin:${Deno.env.get("PATH") ?? ""}`,
-  };
+  const jupyterEnv = jupyter.env;
   let nbconvert = true;
   try {
     await timed("/usr/bin/python3", ["-c", "import nbconvert"]);
@@ -116,4 +103,5 @@ try {
   }
 } finally {
   await Deno.remove(dir, { recursive: true });
+  await jupyter.remove();
 }

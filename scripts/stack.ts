@@ -515,3 +515,64 @@ receivers:
   });
   return { ...svc, clusterAddress: clustered ? `127.0.0.1:${clusterPort}` : undefined };
 }
+
+/** A temporary Jupyter home with the Deno kernelspec installed: see {@linkcode denoJupyterHome}. */
+export interface JupyterHome {
+  /** The temporary directory (data under `data/`, config, runtime). */
+  dir: string;
+  /** Environment for `jupyter …` commands: Debian's /usr/bin first, Jupyter paths inside `dir`. */
+  env: Record<string, string>;
+  /** Rewrites the kernelspec, e.g. to pass `PROMETHEUS_URL` to the kernel. */
+  writeKernelspec(kernelEnv?: Record<string, string>): Promise<void>;
+  /** Removes the directory. */
+  remove(): Promise<void>;
+}
+
+/**
+ * Creates a temporary Jupyter home whose only kernel is this Deno, started
+ * as `deno jupyter --kernel --conn FILE` with `NO_COLOR=1` (what
+ * `deno jupyter --install` writes, without touching the user's Jupyter).
+ * Debian's Jupyter runs on /usr/bin/python3, so `env.PATH` puts /usr/bin first.
+ *
+ * @example
+ * ```ts ignore
+ * const home = await denoJupyterHome({ PROMETHEUS_URL: "http://127.0.0.1:9090" });
+ * try {
+ *   await new Deno.Command("jupyter", { args: ["kernelspec", "list"], env: home.env }).output();
+ * } finally {
+ *   await home.remove();
+ * }
+ * ```
+ */
+export async function denoJupyterHome(
+  kernelEnv: Record<string, string> = {},
+): Promise<JupyterHome> {
+  const dir = await Deno.makeTempDir({ prefix: "opsbook-jupyter-" });
+  const data = `${dir}/data`;
+  const writeKernelspec = async (extra: Record<string, string> = kernelEnv) => {
+    await Deno.mkdir(`${data}/kernels/deno`, { recursive: true });
+    await Deno.writeTextFile(
+      `${data}/kernels/deno/kernel.json`,
+      JSON.stringify({
+        argv: [Deno.execPath(), "jupyter", "--kernel", "--conn", "{connection_file}"],
+        display_name: "Deno",
+        language: "typescript",
+        env: { NO_COLOR: "1", ...extra },
+      }),
+    );
+  };
+  await writeKernelspec();
+  return {
+    dir,
+    env: {
+      PATH: `/usr/bin:${Deno.env.get("PATH") ?? ""}`,
+      JUPYTER_PATH: data,
+      JUPYTER_DATA_DIR: data,
+      JUPYTER_CONFIG_DIR: `${dir}/config`,
+      JUPYTER_RUNTIME_DIR: `${dir}/runtime`,
+      IPYTHONDIR: `${dir}/ipython`,
+    },
+    writeKernelspec,
+    remove: () => Deno.remove(dir, { recursive: true }).catch(() => {}),
+  };
+}

@@ -14,7 +14,14 @@ import assert from "node:assert/strict";
 import puppeteer from "puppeteer-core";
 import { injectParameters } from "../lib/notebook/parameters.ts";
 import { parseNotebook, serializeNotebook } from "../lib/notebook/nbformat.ts";
-import { freePort, missingBinaries, REPO_ROOT, startPrometheus } from "../scripts/stack.ts";
+import {
+  denoJupyterHome,
+  freePort,
+  type JupyterHome,
+  missingBinaries,
+  REPO_ROOT,
+  startPrometheus,
+} from "../scripts/stack.ts";
 
 const missing = missingBinaries([
   "prometheus",
@@ -39,25 +46,11 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Writes the Deno kernelspec into `<dataDir>/kernels/deno`. */
-async function installKernelspec(dataDir: string, env: Record<string, string>): Promise<void> {
-  await Deno.mkdir(`${dataDir}/kernels/deno`, { recursive: true });
-  await Deno.writeTextFile(
-    `${dataDir}/kernels/deno/kernel.json`,
-    JSON.stringify({
-      argv: [Deno.execPath(), "jupyter", "--kernel", "--conn", "{connection_file}"],
-      display_name: "Deno",
-      language: "typescript",
-      env: { NO_COLOR: "1", ...env },
-    }),
-  );
-}
-
 /** The Jupyter server, started on a free loopback port; `stop()` ends it and its kernels. */
-async function startNotebookServer(root: string, jupyterDir: string) {
+async function startNotebookServer(root: string, home: JupyterHome) {
   const port = freePort();
   const token = crypto.randomUUID().replaceAll("-", "");
-  const log = `${jupyterDir}/server.log`;
+  const log = `${home.dir}/server.log`;
   const child = new Deno.Command("/usr/bin/jupyter", {
     args: [
       "notebook",
@@ -69,14 +62,7 @@ async function startNotebookServer(root: string, jupyterDir: string) {
       `--notebook-dir=${root}`,
     ],
     cwd: root,
-    env: {
-      PATH: `/usr/bin:${Deno.env.get("PATH") ?? ""}`,
-      JUPYTER_PATH: `${jupyterDir}/data`,
-      JUPYTER_DATA_DIR: `${jupyterDir}/data`,
-      JUPYTER_CONFIG_DIR: `${jupyterDir}/config`,
-      JUPYTER_RUNTIME_DIR: `${jupyterDir}/runtime`,
-      IPYTHONDIR: `${jupyterDir}/ipython`,
-    },
+    env: home.env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -137,12 +123,12 @@ Deno.test({
     await Deno.mkdir(`${REPO_ROOT}/out`, { recursive: true });
     // The copy lives under the repository so the kernel finds the root deno.json (the opsbook alias).
     const root = await Deno.makeTempDir({ dir: `${REPO_ROOT}/out`, prefix: "browser-" });
-    const jupyterDir = await Deno.makeTempDir({ prefix: "opsbook-jupyter-" });
+    const home = await denoJupyterHome();
     // Start the three servers at once; the kernelspec is read when the page starts a kernel.
     const started = await Promise.allSettled(
       [
         startPrometheus({ dataset: true }),
-        startNotebookServer(root, jupyterDir),
+        startNotebookServer(root, home),
         puppeteer.launch({
           executablePath: "/usr/bin/chromium",
           args: CHROMIUM_ARGS,
@@ -160,7 +146,7 @@ Deno.test({
     try {
       for (const r of started) if (r.status === "rejected") throw r.reason;
       assert.ok(prom && server && browser);
-      await installKernelspec(`${jupyterDir}/data`, { PROMETHEUS_URL: prom.url });
+      await home.writeKernelspec({ PROMETHEUS_URL: prom.url });
       // What a user does: open the notebook and set the parameters (here: the dataset's time).
       const nb = parseNotebook(await Deno.readTextFile(`${REPO_ROOT}/notebooks/02_chart.ipynb`));
       injectParameters(nb, { eval_time: EVAL_TIME, out_dir: `${root}/charts` });
@@ -229,7 +215,7 @@ Deno.test({
       await server?.stop();
       await prom?.stop();
       await Deno.remove(root, { recursive: true }).catch(() => {});
-      await Deno.remove(jupyterDir, { recursive: true }).catch(() => {});
+      await home.remove();
     }
   },
 });

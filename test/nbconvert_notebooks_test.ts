@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { type Notebook, parseNotebook, serializeNotebook } from "../lib/notebook/nbformat.ts";
 import { injectParameters } from "../lib/notebook/parameters.ts";
 import { notebookParameters, NOTEBOOKS } from "../scripts/demo.ts";
-import { missingBinaries, REPO_ROOT, startPrometheus } from "../scripts/stack.ts";
+import { denoJupyterHome, missingBinaries, REPO_ROOT, startPrometheus } from "../scripts/stack.ts";
 
 const missing = missingBinaries(["prometheus", "promtool", "jupyter", "jupyter-nbconvert"]);
 
@@ -24,19 +24,9 @@ Deno.test({
     await Deno.mkdir(`${REPO_ROOT}/out`, { recursive: true });
     // Under the repository, so the kernel finds the root deno.json (the opsbook alias).
     const work = await Deno.makeTempDir({ dir: `${REPO_ROOT}/out`, prefix: "nbconvert-" });
-    const jupyter = await Deno.makeTempDir({ prefix: "opsbook-jupyter-" });
+    const jupyter = await denoJupyterHome();
     const prom = await startPrometheus({ dataset: true });
     try {
-      await Deno.mkdir(`${jupyter}/data/kernels/deno`, { recursive: true });
-      await Deno.writeTextFile(
-        `${jupyter}/data/kernels/deno/kernel.json`,
-        JSON.stringify({
-          argv: [Deno.execPath(), "jupyter", "--kernel", "--conn", "{connection_file}"],
-          display_name: "Deno",
-          language: "typescript",
-          env: { NO_COLOR: "1" },
-        }),
-      );
       const inputs: string[] = [];
       for (const name of NOTEBOOKS) {
         const nb = parseNotebook(await Deno.readTextFile(`${REPO_ROOT}/notebooks/${name}.ipynb`));
@@ -62,15 +52,7 @@ Deno.test({
           ...inputs,
         ],
         cwd: work,
-        env: {
-          PATH: `/usr/bin:${Deno.env.get("PATH") ?? ""}`,
-          PROMETHEUS_URL: prom.url,
-          JUPYTER_PATH: `${jupyter}/data`,
-          JUPYTER_DATA_DIR: `${jupyter}/data`,
-          JUPYTER_CONFIG_DIR: `${jupyter}/config`,
-          JUPYTER_RUNTIME_DIR: `${jupyter}/runtime`,
-          IPYTHONDIR: `${jupyter}/ipython`,
-        },
+        env: { ...jupyter.env, PROMETHEUS_URL: prom.url },
         stdin: "null",
         stdout: "piped",
         stderr: "piped",
@@ -106,7 +88,7 @@ Deno.test({
     } finally {
       await prom.stop();
       await Deno.remove(work, { recursive: true }).catch(() => {});
-      await Deno.remove(jupyter, { recursive: true }).catch(() => {});
+      await jupyter.remove();
     }
   },
 });

@@ -16,6 +16,7 @@
 import assert from "node:assert/strict";
 import { runNotebook } from "../lib/notebook/runner.ts";
 import { validateNotebook } from "./fixtures/notebooks/json_schema.ts";
+import { denoJupyterHome } from "../scripts/stack.ts";
 
 const FIXTURES = new URL("./fixtures/notebooks/", import.meta.url).pathname;
 const PYTHON = "/usr/bin/python3";
@@ -63,16 +64,7 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "opsbook-nbconvert-test-" });
     try {
-      await Deno.mkdir(`${dir}/jupyter/kernels/deno`, { recursive: true });
-      await Deno.writeTextFile(
-        `${dir}/jupyter/kernels/deno/kernel.json`,
-        JSON.stringify({
-          argv: [Deno.execPath(), "jupyter", "--kernel", "--conn", "{connection_file}"],
-          display_name: "Deno",
-          language: "typescript",
-          env: { NO_COLOR: "1" },
-        }),
-      );
+      const jupyter = await denoJupyterHome();
       await Deno.copyFile(`${FIXTURES}compare.ipynb`, `${dir}/compare.ipynb`);
       const nbconvert = await new Deno.Command(PYTHON, {
         args: [
@@ -89,15 +81,10 @@ Deno.test({
           `${dir}/compare.ipynb`,
         ],
         cwd: dir,
-        env: {
-          JUPYTER_PATH: `${dir}/jupyter`,
-          JUPYTER_DATA_DIR: `${dir}/jupyter`,
-          JUPYTER_CONFIG_DIR: `${dir}/jupyter-config`,
-          JUPYTER_RUNTIME_DIR: `${dir}/jupyter-runtime`,
-          PATH: `/usr/bin:${Deno.env.get("PATH") ?? ""}`,
-        },
+        env: jupyter.env,
         stdin: "null",
       }).output();
+      await jupyter.remove();
       assert.equal(nbconvert.code, 0, new TextDecoder().decode(nbconvert.stderr));
 
       const result = await runNotebook(`${dir}/compare.ipynb`, {
