@@ -16,7 +16,11 @@
  */
 
 import pl from "nodejs-polars";
-import { hysteresis, sustained, trend } from "../detect.ts";
+import { trend } from "../detect.ts";
+import { checkFrame, checkTimestamp, checkValueColumn } from "../detect/_common.ts";
+import { hysteresisOn } from "../detect/_hysteresis.ts";
+import { seriesIndex } from "../detect/_series.ts";
+import { sustainedOn } from "../detect/_sustained.ts";
 import { fingerprint, type Labels } from "../labels.ts";
 import {
   type DurationInput,
@@ -210,41 +214,40 @@ export function highCpuRule(options: HighCpuRuleOptions = {}): AlertRule {
     evaluate(frame: pl.DataFrame, context: RuleContext): Alert[] {
       if (frame.height === 0) return [];
       const at = toMillis(context.at);
-      const hot = sustained(frame, {
-        threshold: high,
-        for: forSeconds * 1000,
-        at: new Date(at),
-        unit: "%",
-      });
+      checkFrame(frame, "sustained");
+      checkValueColumn(frame, "value");
+      checkTimestamp(frame, "sustained");
+      // One index of the frame's series for both detectors: nothing is
+      // copied to JavaScript but the series that can match.
+      const index = seriesIndex(frame, "value");
+      const hot = sustainedOn(index, { threshold: high, forMs: forSeconds * 1000, unit: "%" }, at);
       const parts = [hot];
       const firing = new Set(context.firing ?? []);
       if (firing.size > 0) {
-        // Which series of the frame are firing alerts of this rule? Only the
-        // distinct label sets are fingerprinted, then a semi join picks rows.
+        // Which series of the frame are firing alerts of this rule? Only a
+        // series with no sample below `low` can still be firing from before
+        // (one below clears it), so only those are fingerprinted.
+        const v = pl.col("value");
+        // Rows at or above `low`, or missing: none is below when they are all of its rows.
+        const kept = index.counts(v.gtEq(low).or(v.isNan()).or(v.isNull()));
+        const { bounds } = index;
+        const candidates = index.select((s) => kept[s] === bounds[s + 1] - bounds[s]);
+        const values = index.labelValues(candidates);
         const labels = alertLabelColumns(frame);
-        const filled = labels.map((l) => pl.col(l).fillNull(pl.lit("")));
-        const series = frame.select(...filled).unique();
-        const cols = labels.map((l) => series.getColumn(l).toArray() as string[]);
-        const keep: boolean[] = new Array(series.height).fill(false);
-        const seriesFps: string[] = [];
-        for (let i = 0; i < series.height; i++) {
+        const columns = labels.map((l) => values[index.labels.indexOf(l)]);
+        const seriesFps = new Set<string>();
+        for (let k = 0; k < candidates.length; k++) {
           const l: Labels = {};
-          for (let c = 0; c < labels.length; c++) if (cols[c][i] !== "") l[labels[c]] = cols[c][i];
+          for (let c = 0; c < labels.length; c++) {
+            const value = columns[c][k];
+            if (value !== null && value !== "") l[labels[c]] = value;
+          }
           if (firing.has(fingerprint({ ...l, ...extra, alertname: name }))) {
-            keep[i] = true;
-            seriesFps.push(fingerprint(l));
+            seriesFps.add(fingerprint(l));
           }
         }
-        if (seriesFps.length > 0) {
-          const wanted = series.filter(pl.Series("__keep", keep, pl.Bool));
-          const subset = labels.length === 0 ? frame : frame
-            .withColumns(...labels.map((l) => pl.col(l).fillNull(pl.lit("")).alias(`__k_${l}`)))
-            .join(wanted.rename(Object.fromEntries(labels.map((l) => [l, `__k_${l}`]))), {
-              on: labels.map((l) => `__k_${l}`),
-              how: "semi",
-            })
-            .drop(labels.map((l) => `__k_${l}`));
-          const still = hysteresis(subset, { high, low, firing: seriesFps, unit: "%" });
+        if (seriesFps.size > 0) {
+          const still = hysteresisOn(index, { high, low, firing: seriesFps, unit: "%" });
           // Kept only when never below `low` in the frame (since null: firing from before).
           parts.push(still.filter(pl.col("since").isNull()));
         }

@@ -53,13 +53,13 @@ function candidates(
 ): { view: SeriesView; initial: Uint8Array } {
   const v = pl.col("value");
   // polars orders NaN above every number: exclude it explicitly.
-  const { above, below } = index.sums({
-    above: v.gt(params.high).and(v.isNotNan()),
-    below: v.lt(params.low).and(v.isNotNan()),
-  });
+  const above = index.counts(v.gt(params.high).and(v.isNotNan()));
+  // Rows at or above `low`, or missing: a series cleared when they are not all of its rows.
+  const kept = index.counts(v.gtEq(params.low).or(v.isNan()).or(v.isNull()));
+  const below = (s: number) => index.bounds[s + 1] - index.bounds[s] - kept[s];
   const firingBefore = new Uint8Array(index.count);
   if (params.firing.size > 0) {
-    const maybe = index.select((s) => !current || below[s] === 0);
+    const maybe = index.select((s) => !current || below(s) === 0);
     const fps = seriesFingerprints(index, maybe);
     for (let k = 0; k < maybe.length; k++) {
       if (params.firing.has(fps[k])) firingBefore[maybe[k]] = 1;
@@ -73,11 +73,11 @@ function candidates(
 
 /** Runs the state machine of every loaded series; NaN and null never change the state. */
 function scan(view: SeriesView, params: HysteresisParams, initial: Uint8Array): Episode[][] {
-  const { ts, values, starts } = view;
+  const { ts, values, starts, ends } = view;
   const { high, low } = params;
   const eps: Episode[][] = [];
-  for (let s = 0; s + 1 < starts.length; s++) {
-    const first = starts[s], last = starts[s + 1];
+  for (let s = 0; s < starts.length; s++) {
+    const first = starts[s], last = ends[s];
     const list: Episode[] = [];
     let open: Episode | undefined = initial[s] === 1
       ? { row: first, start: null, end: ts[first], cleared: null, peak: -Infinity }
@@ -121,7 +121,7 @@ export function hysteresisOn(index: SeriesIndex, params: HysteresisParams): pl.D
     const open = eps[s].at(-1);
     if (open === undefined || open.cleared !== null) continue;
     // The last valid sample of the series (its last row may be NaN).
-    let row = view.starts[s + 1] - 1;
+    let row = view.ends[s] - 1;
     while (row > view.starts[s] && view.values[row] !== view.values[row]) row--;
     rows.push(row);
     since.push(open.start);

@@ -8,10 +8,16 @@
  * never a copy of the strings), checks the order in the same way, and sorts
  * only the series' first rows (one per series) to get the label order of the
  * results; a frame that is not grouped or not time-ordered is sorted as
- * before. Per-series counts and sums are prefix sums gathered at the series'
- * last rows, so a detector can pick the few series that can match (e.g. the
- * ones with a sample over the threshold) and load only their samples into
- * typed arrays ({@linkcode SeriesIndex.load}).
+ * before. Per-series counts ({@linkcode SeriesIndex.counts}: the row numbers
+ * of the few matching rows, or prefix sums gathered at the series' last
+ * rows) let a detector pick the series that can match (e.g. the ones with a
+ * sample over the threshold) and load only their samples into typed arrays
+ * ({@linkcode SeriesIndex.load}).
+ *
+ * Why it matters: moving a 600,000-row column into JavaScript costs more
+ * than the detectors' loops (`toTypedArray` and `toArray` copy, and on
+ * virtual machines touching fresh memory is slow), and sorting an already
+ * sorted frame by its label strings was most of a detector's time.
  *
  * @module
  */
@@ -29,8 +35,10 @@ export interface SeriesView {
   ts: Float64Array;
   /** Values per loaded row; null became NaN. */
   values: Float64Array;
-  /** Start offset of each loaded series in `ts`/`values`, plus the loaded row count at the end. */
+  /** Offset of the first row of each loaded series in `ts`/`values`. */
   starts: Int32Array;
+  /** Offset after the last row of each loaded series. */
+  ends: Int32Array;
   /** The index series (see {@linkcode SeriesIndex.bounds}) of each loaded series. */
   series: Int32Array;
   /** The row of `index.frame` of each loaded row; `undefined` when they are the same. */
@@ -44,8 +52,42 @@ function indexSeries(rows: Uint32Array): pl.Series {
   return pl.Series("__i", rows as unknown as number[], pl.UInt32);
 }
 
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/**
+ * Int64 epoch values as float64, converted in place (the same buffer, read
+ * as two 32-bit halves): no second copy of the column.
+ */
+function epochFloats(ints: BigInt64Array): Float64Array {
+  const out = new Float64Array(ints.buffer, ints.byteOffset, ints.length);
+  if (!LITTLE_ENDIAN) {
+    for (let i = 0; i < out.length; i++) out[i] = Number(ints[i]);
+    return out;
+  }
+  const halves = new Int32Array(ints.buffer, ints.byteOffset, ints.length * 2);
+  for (let i = 0; i < out.length; i++) {
+    out[i] = halves[2 * i + 1] * 4294967296 + (halves[2 * i] >>> 0);
+  }
+  return out;
+}
+
 function floatTime(): pl.Expr {
   return pl.col("timestamp").cast(pl.Int64).cast(pl.Float64);
+}
+
+/**
+ * Row `i` (of `m`): whether any label differs between rows `i` and `i + 1`
+ * (null equals null). Compares zero-copy slices: a bitmap, never a copy of
+ * the strings.
+ */
+function changed(labels: string[], m: number): pl.Expr {
+  let out: pl.Expr | undefined;
+  for (const l of labels) {
+    const next = pl.col(l).slice(1, m), prev = pl.col(l).slice(0, m);
+    const c = next.neq(prev).fillNull(false).or(next.isNull().neq(prev.isNull()));
+    out = out === undefined ? c : out.or(c);
+  }
+  return out!;
 }
 
 /**
@@ -59,13 +101,8 @@ function lastRows(base: pl.DataFrame, labels: string[]): pl.Series {
     all[n - 1] = true;
     return pl.Series(LAST, all, pl.Bool);
   }
-  let changed: pl.Expr | undefined;
-  for (const l of labels) {
-    const next = pl.col(l).slice(1, m), prev = pl.col(l).slice(0, m);
-    const c = next.neq(prev).fillNull(false).or(next.isNull().neq(prev.isNull()));
-    changed = changed === undefined ? c : changed.or(c);
-  }
-  return base.select(changed!.alias(LAST)).getColumn(LAST).extendConstant(true, 1).alias(LAST);
+  return base.select(changed(labels, m).alias(LAST)).getColumn(LAST).extendConstant(true, 1)
+    .alias(LAST);
 }
 
 /** Whether, within every series, timestamps strictly increase. */
@@ -104,14 +141,8 @@ function labelOrder(
     ),
   ).withColumns(pl.Series("__s", identity, pl.Int32));
   const sorted = heads.sort(labels);
-  const m = count - 1;
-  let distinct: pl.Expr | undefined;
-  for (const l of labels) {
-    const next = pl.col(l).slice(1, m), prev = pl.col(l).slice(0, m);
-    const c = next.neq(prev).fillNull(false).or(next.isNull().neq(prev.isNull()));
-    distinct = distinct === undefined ? c : distinct.or(c);
-  }
-  const same = sorted.select(distinct!.not().sum().alias("n")).getColumn("n").get(0);
+  const same = sorted.select(changed(labels, count - 1).not().sum().alias("n")).getColumn("n")
+    .get(0);
   if (Number(same ?? 0) > 0) return undefined;
   return sorted.getColumn("__s").toTypedArray() as Int32Array;
 }
@@ -174,27 +205,32 @@ export class SeriesIndex {
   }
 
   /**
-   * Per series (indices into `bounds`), the sum of each numeric expression
-   * over its rows (booleans count). Nulls count as 0. Computed as prefix sums
-   * gathered at the series' last rows: exact for counts; for floats the error
-   * grows with the frame's total, so use sums for screening, not results.
+   * Per series (indices into `bounds`), the number of rows where the boolean
+   * expression is true (null counts as false). When few rows match (the
+   * usual case: samples over a threshold) only their row numbers cross to
+   * JavaScript; otherwise prefix sums are gathered at the series' last rows.
    */
-  sums(exprs: Record<string, pl.Expr>): Record<string, Float64Array> {
-    this.#ends ??= this.frame.getColumn(LAST).argTrue();
-    const names = Object.keys(exprs);
-    const out: Record<string, Float64Array> = {};
-    if (names.length === 0) return out;
-    const ends = this.#ends;
-    const picked = this.frame.select(
-      ...names.map((k) =>
-        exprs[k].cast(pl.Float64).fillNull(0).cumSum().gather(ends).alias(`__${k}`)
-      ),
-    );
-    for (const k of names) {
-      const prefix = picked.getColumn(`__${k}`).toTypedArray() as Float64Array;
-      const sums = new Float64Array(prefix.length);
-      for (let s = 0; s < prefix.length; s++) sums[s] = prefix[s] - (s > 0 ? prefix[s - 1] : 0);
-      out[k] = sums;
+  counts(expr: pl.Expr): Int32Array {
+    const mask = expr.fillNull(false);
+    const total = Number(this.frame.select(mask.sum().alias("n")).getColumn("n").get(0) ?? 0);
+    const out = new Int32Array(this.count);
+    if (total === 0) return out;
+    if (total > this.height / 8) {
+      this.#ends ??= this.frame.getColumn(LAST).argTrue();
+      const prefix = this.frame.select(
+        mask.cast(pl.UInt32).cumSum().gather(this.#ends).alias("n"),
+      ).getColumn("n").toTypedArray() as Uint32Array;
+      for (let s = 0; s < out.length; s++) out[s] = prefix[s] - (s > 0 ? prefix[s - 1] : 0);
+      return out;
+    }
+    const rows = this.frame.select(mask.alias("m")).getColumn("m").argTrue()
+      .toTypedArray() as Uint32Array;
+    const { bounds } = this;
+    let s = 0;
+    for (let k = 0; k < rows.length; k++) {
+      const r = rows[k];
+      while (r >= bounds[s + 1]) s++;
+      out[s]++;
     }
     return out;
   }
@@ -207,46 +243,52 @@ export class SeriesIndex {
   }
 
   /**
-   * The samples of `series` (indices into `bounds`, loaded in the given
-   * order; default: every series in label order) as typed arrays.
+   * The samples of `series` (indices into `bounds`, in the order given;
+   * default: every series in label order) as typed arrays. Every series:
+   * the columns are copied whole, in frame order (`starts`/`ends` give each
+   * series' rows); some: only their rows are gathered.
    */
   load(series: Int32Array = this.order): SeriesView {
     const { bounds } = this;
-    const starts = new Int32Array(series.length + 1);
-    let identity = series.length === this.count;
-    for (let k = 0; k < series.length; k++) {
-      const s = series[k];
-      if (s !== k) identity = false;
-      starts[k + 1] = starts[k] + bounds[s + 1] - bounds[s];
-    }
+    const k = series.length;
+    const starts = new Int32Array(k), ends = new Int32Array(k);
     let rows: Uint32Array | undefined;
-    if (!identity) {
-      rows = new Uint32Array(starts[series.length]);
+    if (k === this.count) {
+      for (let j = 0; j < k; j++) {
+        starts[j] = bounds[series[j]];
+        ends[j] = bounds[series[j] + 1];
+      }
+    } else {
+      let n = 0;
+      for (let j = 0; j < k; j++) {
+        starts[j] = n;
+        n += bounds[series[j] + 1] - bounds[series[j]];
+        ends[j] = n;
+      }
+      rows = new Uint32Array(n);
       let r = 0;
       for (const s of series) for (let i = bounds[s]; i < bounds[s + 1]; i++) rows[r++] = i;
     }
-    let t = floatTime(), v = pl.col("value");
-    if (this.#nulls.ts) t = t.fillNull(NaN);
-    if (this.#nulls.value) v = v.fillNull(NaN);
-    if (rows !== undefined) {
-      const idx = indexSeries(rows);
-      t = t.gather(idx);
-      v = v.gather(idx);
+    const empty = rows !== undefined && rows.length === 0;
+    const idx = rows === undefined || empty ? undefined : indexSeries(rows);
+    const pick = (e: pl.Expr) => idx === undefined ? e : e.gather(idx);
+    let ts: Float64Array, values: Float64Array;
+    if (empty) {
+      ts = new Float64Array();
+      values = new Float64Array();
+    } else {
+      values = this.frame.select(
+        pick(this.#nulls.value ? pl.col("value").fillNull(NaN) : pl.col("value")).alias("v"),
+      ).getColumn("v").toTypedArray() as Float64Array;
+      ts = this.#nulls.ts
+        ? this.frame.select(pick(floatTime().fillNull(NaN)).alias("t")).getColumn("t")
+          .toTypedArray() as Float64Array
+        : epochFloats(
+          this.frame.select(pick(pl.col("timestamp").cast(pl.Int64)).alias("t")).getColumn("t")
+            .toTypedArray() as BigInt64Array,
+        );
     }
-    const loaded = rows?.length === 0 ? undefined : this.frame.select(t.alias("t"), v.alias("v"));
-    return {
-      index: this,
-      labels: this.labels,
-      ts: loaded === undefined
-        ? new Float64Array()
-        : loaded.getColumn("t").toTypedArray() as Float64Array,
-      values: loaded === undefined
-        ? new Float64Array()
-        : loaded.getColumn("v").toTypedArray() as Float64Array,
-      starts,
-      series: series,
-      rows,
-    };
+    return { index: this, labels: this.labels, ts, values, starts, ends, series, rows };
   }
 
   /**
@@ -269,8 +311,10 @@ export class SeriesIndex {
     if (m <= 0) return Infinity;
     const t = pl.col("timestamp").cast(pl.Int64);
     const gap = t.slice(1, m).minus(t.slice(0, m));
+    // when/then rather than filter, and an Int64 zero: both avoid copies in polars 0.25.
+    const positive = pl.col(LAST).slice(0, m).not().and(gap.gt(pl.lit(0).cast(pl.Int64)));
     const min = this.frame.select(
-      gap.filter(pl.col(LAST).slice(0, m).not().and(gap.gt(0))).min().cast(pl.Float64).alias("s"),
+      pl.when(positive).then(gap).otherwise(pl.lit(null)).min().cast(pl.Float64).alias("s"),
     ).getColumn("s").get(0);
     return min === null || min === undefined ? Infinity : Number(min);
   }

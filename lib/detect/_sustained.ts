@@ -33,7 +33,7 @@ function isOver(value: number, threshold: number): boolean {
 function overSeries(index: SeriesIndex, threshold: number): SeriesView {
   const v = pl.col("value");
   // polars orders NaN above every number: exclude it explicitly.
-  const { over } = index.sums({ over: v.gt(threshold).and(v.isNotNan()) });
+  const over = index.counts(v.gt(threshold).and(v.isNotNan()));
   return index.load(index.select((s) => over[s] > 0));
 }
 
@@ -46,12 +46,12 @@ export function sustainedOn(
   const { threshold, forMs, unit } = params;
   const step = params.step ?? index.step();
   const view = overSeries(index, threshold);
-  const { ts, values, starts } = view;
+  const { ts, values, starts, ends } = view;
   const rows: number[] = [], since: number[] = [], peaks: number[] = [], reasons: string[] = [];
   const limit = fmtThreshold(threshold, unit);
-  for (let s = 0; s + 1 < starts.length; s++) {
+  for (let s = 0; s < starts.length; s++) {
     const first = starts[s];
-    let i = starts[s + 1] - 1;
+    let i = ends[s] - 1;
     while (i >= first && ts[i] > at) i--;
     if (i < first) continue;
     const current = Number.isFinite(step) ? at - ts[i] < step : at === ts[i];
@@ -82,12 +82,12 @@ export function sustainedEpisodesOn(index: SeriesIndex, params: SustainedParams)
   const { threshold, forMs, unit } = params;
   const step = params.step ?? index.step();
   const view = overSeries(index, threshold);
-  const { ts, values, starts } = view;
+  const { ts, values, starts, ends } = view;
   const rows: number[] = [], startTs: number[] = [], endTs: number[] = [], peaks: number[] = [];
   const reasons: string[] = [];
   const limit = fmtThreshold(threshold, unit);
-  for (let s = 0; s + 1 < starts.length; s++) {
-    const last = starts[s + 1];
+  for (let s = 0; s < starts.length; s++) {
+    const last = ends[s];
     let i = starts[s];
     while (i < last) {
       if (!isOver(values[i], threshold)) {

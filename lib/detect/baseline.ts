@@ -151,13 +151,13 @@ export function baselineAnomalies(
   checkValueColumn(frame, column);
   checkTimestamp(frame, "baselineAnomalies");
   const view = seriesIndex(frame, column).load();
-  const { ts, values, starts } = view;
+  const { ts, values, starts, ends } = view;
   const rows: number[] = [], expected: number[] = [], scores: number[] = [];
   const lower: number[] = [], upper: number[] = [], reasons: string[] = [];
   const win = new Float64Array(ts.length);
   const span = fmtDuration(windowMs);
-  for (let s = 0; s + 1 < starts.length; s++) {
-    const first = starts[s], last = starts[s + 1];
+  for (let s = 0; s < starts.length; s++) {
+    const first = starts[s], last = ends[s];
     let n = 0, lo = first;
     for (let i = first; i < last; i++) {
       while (lo < i && ts[lo] < ts[i] - windowMs) {

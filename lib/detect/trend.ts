@@ -69,6 +69,60 @@ export interface TrendOptions {
 }
 
 const HOUR = 3_600_000;
+const FIT_SIZE = 6;
+
+/**
+ * The least-squares sums of one series' finite samples in `[from, at]`
+ * (times in hours from `at`), two-pass: `out` gets the means, the centred
+ * sums and the last value. False when there are fewer than `minSamples`
+ * samples or all values (or all times) are equal: a constant has no line,
+ * whatever the rounding of its mean.
+ */
+function fitLine(
+  ts: Float64Array,
+  values: Float64Array,
+  a: number,
+  b: number,
+  from: number,
+  at: number,
+  minSamples: number,
+  out: Float64Array,
+): boolean {
+  let n = 0, sx = 0, sy = 0, lastT = -Infinity, lastY = NaN;
+  let minT = Infinity, minY = Infinity, maxY = -Infinity;
+  for (let i = a; i < b; i++) {
+    const yi = values[i], ti = ts[i];
+    if (!(ti >= from && ti <= at) || !Number.isFinite(yi)) continue;
+    n++;
+    sx += (ti - at) / HOUR;
+    sy += yi;
+    if (ti < minT) minT = ti;
+    if (yi < minY) minY = yi;
+    if (yi > maxY) maxY = yi;
+    if (ti >= lastT) {
+      lastT = ti;
+      lastY = yi;
+    }
+  }
+  if (n < minSamples || minY === maxY || minT === lastT) return false;
+  const mx = sx / n, my = sy / n;
+  let sxx = 0, syy = 0, sxy = 0;
+  for (let i = a; i < b; i++) {
+    const yi = values[i], ti = ts[i];
+    if (!(ti >= from && ti <= at) || !Number.isFinite(yi)) continue;
+    const dx = (ti - at) / HOUR - mx, dy = yi - my;
+    sxx += dx * dx;
+    syy += dy * dy;
+    sxy += dx * dy;
+  }
+  out[0] = mx;
+  out[1] = my;
+  out[2] = sxx;
+  out[3] = syy;
+  out[4] = sxy;
+  out[5] = lastY;
+  return true;
+}
 
 /**
  * The series heading for `limit`: for each series, an ordinary least-squares
@@ -81,11 +135,9 @@ const HOUR = 3_600_000;
  * Returns one row per flagged series: labels, `timestamp` (= `at`), `value`
  * (the series' last sample in the lookback), `reason`, `eta` (Datetime),
  * `slope` (value units per hour), `r2` and `fitted` (the line's value at
- * `at`). The fit is two-pass (means, then centred sums) for numerical
- * stability. Only the series that can qualify are fitted exactly: polars
- * prefix sums give every series' fit approximately, and the series that are
- * clearly out (r² or the line's reach short of the bound by a wide margin)
- * are skipped without loading their samples.
+ * `at`). The fit is a typed-array loop per series, two-pass (means, then
+ * centred sums) for numerical stability; a series whose values (or times)
+ * in the lookback are all equal has no line.
  *
  * @throws {RangeError} when `limit` or `minR2` is not finite, or a duration is malformed.
  * @throws {TypeError} when the frame lacks `timestamp` or the value column.
@@ -136,66 +188,15 @@ export function trend(frame: pl.DataFrame, options: TrendOptions = {}): pl.DataF
   checkTimestamp(frame, "trend");
   const index = seriesIndex(frame, column);
   const at = options.at === undefined ? index.maxTime() : timeMs("at", options.at);
-  const withinH = withinMs / HOUR;
-  // Screening: every series' sums over its finite samples in the lookback, as
-  // polars prefix sums (nothing copied to JavaScript but one number per
-  // series). Shifted by the global mean and the lookback's middle to keep
-  // the rounding small; tolerances grow with the frame's totals.
-  const t = pl.col("timestamp").cast(pl.Int64).cast(pl.Float64), v = pl.col("value");
-  const ok = t.gtEq(at - lookbackMs).and(t.ltEq(at)).and(v.isNotNull()).and(v.isFinite())
-    .fillNull(false);
-  const mid = lookbackMs / HOUR / 2;
-  const c = Number(index.frame.select(v.filter(ok).mean().alias("c")).getColumn("c").get(0)) ||
-    0;
-  const x = pl.when(ok).then(t.minus(at).div(HOUR).plus(mid)).otherwise(pl.lit(0));
-  const y = pl.when(ok).then(v.minus(c)).otherwise(pl.lit(0));
-  const sums = index.sums({ n: ok, sx: x, sy: y, sxx: x.mul(x), syy: y.mul(y), sxy: x.mul(y) });
-  const total = (a: Float64Array) => a.reduce((acc, z) => acc + Math.abs(z), 1);
-  const tolXX = 1e-8 * total(sums.sxx), tolYY = 1e-8 * total(sums.syy);
-  const candidate = (s: number): boolean => {
-    const n = sums.n[s];
-    if (n < minSamples) return false;
-    const mx = sums.sx[s] / n, my = sums.sy[s] / n;
-    const sxx = sums.sxx[s] - sums.sx[s] * mx, syy = sums.syy[s] - sums.sy[s] * my;
-    // Too close to a constant to judge from the approximate sums: fit exactly.
-    if (sxx <= tolXX + 1e-6 * sums.sxx[s] || syy <= tolYY + 1e-6 * sums.syy[s]) return true;
-    const sxy = sums.sxy[s] - sums.sx[s] * my;
-    if ((sxy * sxy) / (sxx * syy) < minR2 - 0.02) return false;
-    const slope = sxy / sxx, fitted = my + c - slope * (mx - mid);
-    const reach = Math.max(fitted, fitted + slope * withinH);
-    const spread = Math.sqrt(syy / sxx) * (Math.abs(mx - mid) + withinH);
-    return reach >= limit - 0.02 * (Math.abs(limit) + Math.abs(my + c) + spread + 1);
-  };
-  const view = index.load(index.select(candidate));
-  const { ts, values, starts } = view;
+  const view = index.load();
+  const { ts, values, starts, ends } = view;
   const from = at - lookbackMs;
   const series: number[] = [], slope: number[] = [], fitted: number[] = [], r2: number[] = [];
   const last: number[] = [];
-  for (let s = 0; s + 1 < starts.length; s++) {
-    const a = starts[s], b = starts[s + 1];
-    let n = 0, sx = 0, sy = 0, lastT = -Infinity, lastY = NaN;
-    for (let i = a; i < b; i++) {
-      const yi = values[i], ti = ts[i];
-      if (!(ti >= from && ti <= at) || !Number.isFinite(yi)) continue;
-      n++;
-      sx += (ti - at) / HOUR;
-      sy += yi;
-      if (ti >= lastT) {
-        lastT = ti;
-        lastY = yi;
-      }
-    }
-    if (n < minSamples) continue;
-    const mx = sx / n, my = sy / n;
-    let sxx = 0, syy = 0, sxy = 0;
-    for (let i = a; i < b; i++) {
-      const yi = values[i], ti = ts[i];
-      if (!(ti >= from && ti <= at) || !Number.isFinite(yi)) continue;
-      const dx = (ti - at) / HOUR - mx, dy = yi - my;
-      sxx += dx * dx;
-      syy += dy * dy;
-      sxy += dx * dy;
-    }
+  const fit = new Float64Array(FIT_SIZE);
+  for (let s = 0; s < starts.length; s++) {
+    if (!fitLine(ts, values, starts[s], ends[s], from, at, minSamples, fit)) continue;
+    const [mx, my, sxx, syy, sxy, lastY] = fit;
     if (!(sxx > 0) || !(syy > 0)) continue;
     const k = sxy / sxx, f = my - k * mx, q = (sxy * sxy) / (sxx * syy);
     const reached = f >= limit;
