@@ -167,6 +167,26 @@ function withoutContext<T extends Record<string, unknown>>(o: T): T {
   return o;
 }
 
+/** How far back `HostHighCpu` looks: `for` (5 m by default) fits with room to spare. */
+const HIGH_CPU_RANGE = "15m";
+const HIGH_CPU_RANGE_MS = 15 * 60_000;
+
+/**
+ * The rows of `frame` with `from < timestamp <= to` (`from <= …` when
+ * `closed`), so every caller of a rule evaluates the same samples.
+ */
+function withinWindow(
+  frame: pl.DataFrame,
+  from: number,
+  to: number,
+  closed: boolean,
+): pl.DataFrame {
+  const t = pl.col("timestamp").cast(pl.Int64);
+  const keep = (closed ? t.gtEq(from) : t.gt(from)).and(t.ltEq(to));
+  const kept = frame.filter(keep);
+  return kept.height === frame.height ? frame : kept;
+}
+
 /**
  * `HostHighCpu`: sustained above `threshold` for `for` to fire, hysteresis
  * down to `low` to clear. Invalid thresholds (not finite, `low` above
@@ -204,19 +224,23 @@ export function highCpuRule(options: HighCpuRuleOptions = {}): AlertRule {
   const extra = options.labels ?? { severity: "critical" };
   return {
     name,
-    window: { range: "15m", step: "15s" },
+    window: { range: HIGH_CPU_RANGE, step: "15s" },
     context: withoutContext({
       threshold: high,
       unit: "%",
       query: options.query,
       graphURL: options.graphURL,
     }),
-    evaluate(frame: pl.DataFrame, context: RuleContext): Alert[] {
-      if (frame.height === 0) return [];
+    evaluate(input: pl.DataFrame, context: RuleContext): Alert[] {
+      if (input.height === 0) return [];
       const at = toMillis(context.at);
-      checkFrame(frame, "sustained");
-      checkValueColumn(frame, "value");
-      checkTimestamp(frame, "sustained");
+      checkFrame(input, "sustained");
+      checkValueColumn(input, "value");
+      checkTimestamp(input, "sustained");
+      // The rule's own window, (at - 15m, at]: a caller may pass a longer frame
+      // (or one whose first sample sits exactly at at - 15m) and gets the same answer.
+      const frame = withinWindow(input, at - HIGH_CPU_RANGE_MS, at, false);
+      if (frame.height === 0) return [];
       // One index of the frame's series for both detectors: nothing is
       // copied to JavaScript but the series that can match.
       const index = seriesIndex(frame, "value");
@@ -224,14 +248,18 @@ export function highCpuRule(options: HighCpuRuleOptions = {}): AlertRule {
       const parts = [hot];
       const firing = new Set(context.firing ?? []);
       if (firing.size > 0) {
-        // Which series of the frame are firing alerts of this rule? Only a
-        // series with no sample below `low` can still be firing from before
-        // (one below clears it), so only those are fingerprinted.
+        // Which series of the frame are firing alerts of this rule? A series
+        // can still be firing at the end of the frame only when it never went
+        // below `low`, or went above `high` again afterwards; only those are
+        // fingerprinted.
         const v = pl.col("value");
         // Rows at or above `low`, or missing: none is below when they are all of its rows.
         const kept = index.counts(v.gtEq(low).or(v.isNan()).or(v.isNull()));
+        const over = index.counts(v.gt(high));
         const { bounds } = index;
-        const candidates = index.select((s) => kept[s] === bounds[s + 1] - bounds[s]);
+        const candidates = index.select((s) =>
+          kept[s] === bounds[s + 1] - bounds[s] || over[s] > 0
+        );
         const values = index.labelValues(candidates);
         const labels = alertLabelColumns(frame);
         const columns = labels.map((l) => values[index.labels.indexOf(l)]);
@@ -247,9 +275,14 @@ export function highCpuRule(options: HighCpuRuleOptions = {}): AlertRule {
           }
         }
         if (seriesFps.size > 0) {
+          // The hysteresis state machine, started from the stored state: an
+          // alert stays firing when its series is firing at the END of the
+          // frame. A dip below `low` that the series climbed out of above
+          // `high` again (e.g. a sample from before the alert fired, at the
+          // frame's start) does not resolve it. Series that only entered
+          // within the frame are not kept: firing needs `for` (sustained).
           const still = hysteresisOn(index, { high, low, firing: seriesFps, unit: "%" });
-          // Kept only when never below `low` in the frame (since null: firing from before).
-          parts.push(still.filter(pl.col("since").isNull()));
+          parts.push(still.filter(pl.col("fingerprint").isIn([...seriesFps])));
         }
       }
       const common = [...alertLabelColumns(hot), "timestamp", "value", "reason"];
