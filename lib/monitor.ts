@@ -105,21 +105,17 @@ interface FrameQuery {
 
 /**
  * The range queries for the rules, one per distinct window, finest step
- * first, with the windows the notebook and the 24 h simulation use: a rule's
- * `range` of samples ends at the evaluation time and, like a `[range]`
- * selector, leaves out the sample at `at - range` (`HostHighCpu`: 60 samples
- * of 15 s; its hysteresis must not see a sample from before the window), while
- * `HostCpuTrend` fits the closed interval `[at - lookback, at]` (73 samples of
- * 5 m). `HostHighCpu` gets at least `for` plus a minute of history, even when
- * its rule's window is shorter.
+ * first: each covers the closed interval `[at - range, at]` of its rule's
+ * `window`. Every rule evaluates its own window of whatever frame it gets
+ * (`HostHighCpu` leaves out the sample at `at - range`, like a `[range]`
+ * selector; `HostCpuTrend` fits `[at - lookback, at]`), so the monitor, the
+ * notebook and the simulation agree without special cases here.
  */
-function frameQueries(rules: readonly AlertRule[], config: Config): FrameQuery[] {
+function frameQueries(rules: readonly AlertRule[]): FrameQuery[] {
   const byWindow = new Map<string, FrameQuery>();
   for (const rule of rules) {
-    let rangeMs = parseDuration(rule.window.range) * 1000;
+    const backMs = parseDuration(rule.window.range) * 1000;
     const stepMs = parseDuration(rule.window.step) * 1000;
-    if (rule.name === "HostHighCpu") rangeMs = Math.max(rangeMs, (config.for + 60) * 1000);
-    const backMs = rule.name === "HostCpuTrend" ? rangeMs : rangeMs - stepMs;
     const key = `${backMs}|${stepMs}`;
     const q = byWindow.get(key);
     if (q === undefined) byWindow.set(key, { rules: [rule.name], backMs, stepMs });
@@ -437,7 +433,7 @@ export class Monitor {
     const base = this.#prom.url.replace(/\/$/, "");
     this.#graphURL = `${base}/graph?g0.expr=${encodeURIComponent(config.query)}&g0.tab=0`;
     this.#rules = monitorRules(config, { graphURL: this.#graphURL });
-    this.#queries = frameQueries(this.#rules, config);
+    this.#queries = frameQueries(this.#rules);
     this.#contexts = Object.fromEntries(this.#rules.map((r) => [r.name, r.context]));
     // `for` is the rule's sustain duration (evaluated over the frame), not a pending period.
     this.#alerter = new Alerter({

@@ -167,8 +167,7 @@ function withoutContext<T extends Record<string, unknown>>(o: T): T {
   return o;
 }
 
-/** How far back `HostHighCpu` looks: `for` (5 m by default) fits with room to spare. */
-const HIGH_CPU_RANGE = "15m";
+/** How far back `HostHighCpu` looks at least: `for` (5 m by default) fits with room to spare. */
 const HIGH_CPU_RANGE_MS = 15 * 60_000;
 
 /**
@@ -222,9 +221,11 @@ export function highCpuRule(options: HighCpuRuleOptions = {}): AlertRule {
   const forText = typeof forInput === "string" ? forInput : formatDuration(forSeconds);
   const name = options.name ?? "HostHighCpu";
   const extra = options.labels ?? { severity: "critical" };
+  // The window: 15 m, or `for` plus a minute when that is longer.
+  const rangeMs = Math.max(HIGH_CPU_RANGE_MS, (forSeconds + 60) * 1000);
   return {
     name,
-    window: { range: HIGH_CPU_RANGE, step: "15s" },
+    window: { range: rangeMs / 1000, step: "15s" },
     context: withoutContext({
       threshold: high,
       unit: "%",
@@ -237,9 +238,9 @@ export function highCpuRule(options: HighCpuRuleOptions = {}): AlertRule {
       checkFrame(input, "sustained");
       checkValueColumn(input, "value");
       checkTimestamp(input, "sustained");
-      // The rule's own window, (at - 15m, at]: a caller may pass a longer frame
-      // (or one whose first sample sits exactly at at - 15m) and gets the same answer.
-      const frame = withinWindow(input, at - HIGH_CPU_RANGE_MS, at, false);
+      // The rule's own window, (at - range, at]: a caller may pass a longer frame
+      // (or one whose first sample sits exactly at at - range) and gets the same answer.
+      const frame = withinWindow(input, at - rangeMs, at, false);
       if (frame.height === 0) return [];
       // One index of the frame's series for both detectors: nothing is
       // copied to JavaScript but the series that can match.
