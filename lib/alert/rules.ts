@@ -225,7 +225,7 @@ export function highCpuRule(options: HighCpuRuleOptions = {}): AlertRule {
   const rangeMs = Math.max(HIGH_CPU_RANGE_MS, (forSeconds + 60) * 1000);
   return {
     name,
-    window: { range: rangeMs / 1000, step: "15s" },
+    window: { range: formatDuration(rangeMs / 1000), step: "15s" },
     context: withoutContext({
       threshold: high,
       unit: "%",
