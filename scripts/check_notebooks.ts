@@ -55,7 +55,11 @@ export function notebookProblems(text: string): string[] {
     }
   });
   for (const [name, re] of SECRET_PATTERNS) {
-    if (re.test(text) && !/XXXX|T0000|EXAMPLE/.test(text.match(re)![0])) {
+    // Every match counts: a placeholder earlier in the file must not hide a real secret.
+    const all = text.matchAll(
+      new RegExp(re.source, re.flags.includes("g") ? re.flags : `${re.flags}g`),
+    );
+    if ([...all].some((m) => !/XXXX|T0000|EXAMPLE/.test(m[0]))) {
       problems.push(`contains something that looks like a ${name}`);
     }
   }
