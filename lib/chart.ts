@@ -194,6 +194,17 @@ function formatNumber(value: number): string {
   return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
 }
 
+/** "1 instance", "2 instances" (a column name used as a noun; "series" stays "series"). */
+function countOf(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 || /s$/.test(noun) ? "" : "s"}`;
+}
+
+/** 2 → "2nd", 3 → "3rd", 11 → "11th", 22 → "22nd". */
+function ordinal(n: number): string {
+  const suffix = n % 100 >= 11 && n % 100 <= 13 ? "th" : ["th", "st", "nd", "rd"][n % 10] ?? "th";
+  return `${n}${suffix}`;
+}
+
 function unitSuffix(unit: string | undefined): string {
   return unit === undefined || unit === "" ? "" : ` (${unit})`;
 }
@@ -1019,8 +1030,8 @@ export function barChart(frame: pl.DataFrame, options: BarChartOptions = {}): Ch
     legend.push({ color: ALERT_COLOR, label: `> ${formatNumber(threshold)}${unit}` });
   }
   const notes = [
-    omitted > 0 ? `${omitted} ${x} without a finite value omitted` : "",
-    labelEvery > 1 ? `every ${labelEvery}th label shown` : "",
+    omitted > 0 ? `${countOf(omitted, x)} without a finite value omitted` : "",
+    labelEvery > 1 ? `every ${ordinal(labelEvery)} label shown` : "",
     options.caption ?? "",
   ].filter(Boolean);
   return composeChart(panels, {
@@ -1476,13 +1487,13 @@ export function heatmap(frame: pl.DataFrame, options: HeatmapOptions = {}): Char
     marks: [cellMark, ...marks],
   });
   const notes = [
-    labelEvery > 1 ? `${rows} ${y}; every ${labelEvery}th labelled` : "",
+    labelEvery > 1 ? `${countOf(rows, y)}; every ${ordinal(labelEvery)} labelled` : "",
     options.caption ?? "",
   ].filter(Boolean);
   return composeChart([{ svg }], {
     title: options.title,
     subtitle: options.subtitle ??
-      `${rows} ${y} × ${cols} steps of ${formatNumber(step / 1000)} s` +
+      `${countOf(rows, y)} × ${cols} steps of ${formatNumber(step / 1000)} s` +
         (sort === "name" ? "" : `, hottest (${sort}) first`),
     legend: options.legend ??
       { scheme, domain: colorDomain, label: `${fillLabel}${unitSuffix(unit)}` },

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import * as Plot from "@observablehq/plot";
 import pl from "nodejs-polars";
 import {
   ALERT_COLOR,
@@ -9,6 +10,8 @@ import {
   m4Indices,
   NORMAL_COLOR,
   PALETTE,
+  plotChart,
+  thresholdRule,
   timeSeriesChart,
   timeTickFormat,
 } from "../lib/chart.ts";
@@ -166,7 +169,7 @@ Deno.test("barChart colours and facets by cloud; NaN/Inf values are omitted, not
   }
   assertEquals(
     colored.querySelector('text[aria-label="caption"]')!.textContent,
-    "2 instance without a finite value omitted",
+    "2 instances without a finite value omitted",
   );
 
   const faceted = parseMarkup(barChart(instantFrame(VALUES), { facet: "cloud" }).outerHTML);
@@ -282,6 +285,16 @@ Deno.test("heatmap draws one cell per finite sample, coloured on the ramp", () =
     ["h000:9100", "h001:9100", "h002:9100"],
   );
   assert.ok(all(svg, 'g[aria-label="legend"] text').some((t) => t.textContent === "value (%)"));
+
+  const renamed = frame.rename({ instance: "host", timestamp: "t", value: "cpu" });
+  const custom = parseMarkup(
+    heatmap(renamed, { x: "t", y: "host", fill: "cpu", unit: "%" }).outerHTML,
+  );
+  assertEquals(
+    all(custom, 'g[aria-description="cell"] rect').map((c) => c.getAttribute("fill")),
+    cells.map((c) => c.getAttribute("fill")),
+  );
+  assert.ok(all(custom, 'g[aria-label="legend"] text').some((t) => t.textContent === "cpu (%)"));
 });
 
 Deno.test("heatmap stays readable at 500 hosts: raster image, thinned labels, hottest first", () => {
@@ -300,5 +313,52 @@ Deno.test("heatmap stays readable at 500 hosts: raster image, thinned labels, ho
   const labels = all(svg, 'g[aria-label="y-axis tick label"] text').map((t) => t.textContent);
   assertEquals(labels.length, 84); // every 6th of 500 rows (2 px each, ≥ 12 px apart)
   assertEquals(labels[0], "h321:9100");
+  assertEquals(
+    svg.querySelector('text[aria-label="caption"]')!.textContent,
+    "500 instances; every 6th labelled",
+  );
+  assertEquals(
+    svg.querySelector('text[aria-label="subtitle"]')!.textContent,
+    "500 instances × 48 steps of 300 s, hottest (max) first",
+  );
   assert.ok(chart.outerHTML.length < 500_000);
+});
+
+Deno.test("every chart draws extra Plot marks from the notebook; plotChart wraps any marks", () => {
+  const extra = () => Plot.ruleY([50], { stroke: "green", ariaDescription: "target" });
+  const bars = parseMarkup(
+    barChart(instantFrame(VALUES), { unit: "%", marks: [extra()] }).outerHTML,
+  );
+  const target = all(bars, 'g[aria-description="target"] line');
+  assertEquals(target.length, 1);
+  const expected = yTick(bars, "0") + (yTick(bars, "100") - yTick(bars, "0")) * 0.5;
+  assert.ok(Math.abs(Number(target[0].getAttribute("y1")) - expected) < 1e-6);
+  const faceted = parseMarkup(
+    barChart(instantFrame(VALUES), { facet: "cloud", marks: [extra()] }).outerHTML,
+  );
+  assertEquals(all(faceted, 'g[aria-description="target"] line').length, 3);
+  const lines = parseMarkup(
+    timeSeriesChart(rangeFrame(2, 10, (s, i) => s * 40 + i), { marks: [extra()] }).outerHTML,
+  );
+  assertEquals(all(lines, 'g[aria-description="target"] line').length, 1);
+  const heat = parseMarkup(
+    heatmap(rangeFrame(2, 4, (s, i) => s + i), {
+      marks: [Plot.frame({ stroke: "green", ariaDescription: "outline" })],
+    }).outerHTML,
+  );
+  assertEquals(all(heat, 'rect[aria-description="outline"]').length, 1);
+
+  const custom = plotChart({
+    title: "自定义 custom",
+    marks: [Plot.lineY([3, 9, 4]), thresholdRule(8, { unit: "%" })],
+  });
+  const svg = parseMarkup(custom.outerHTML);
+  assertEquals(svg.getAttribute("xmlns"), "http://www.w3.org/2000/svg");
+  assertEquals(svg.querySelector('text[aria-label="title"]')!.textContent, "自定义 custom");
+  assertEquals(all(svg, 'g[aria-description="threshold"] line').length, 1);
+  assert.ok(
+    all(svg, 'g[aria-description="threshold label"] text').some((t) =>
+      t.textContent === "threshold 8%"
+    ),
+  );
 });

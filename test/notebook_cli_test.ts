@@ -63,9 +63,11 @@ Deno.test("run_notebook --help and usage errors", async () => {
 
 Deno.test("run_notebook exits 2 for unusable inputs", async () => {
   await withTmp(async (dir) => {
+    await Deno.writeTextFile(`${dir}/broken.ipynb`, '{"nbformat": 4, "cells": [');
     for (
       const [file, message] of [
         [`${dir}/missing.ipynb`, /^Cannot read notebook: .*missing.ipynb: file not found\n$/],
+        [`${dir}/broken.ipynb`, /^Invalid notebook JSON: .*broken\.ipynb: /],
         [`${FIXTURES}python.ipynb`, /^Notebook kernel is not Deno's: python3\n$/],
         [`${FIXTURES}not_a_notebook.ipynb`, /^Not a notebook \(no nbformat field\): /],
       ] as const
@@ -95,6 +97,53 @@ Deno.test("run_notebook writes the default output, plain progress and an HTML re
   });
 });
 
+Deno.test("run_notebook runs the kernel in --cwd and applies clear_output without wait", async () => {
+  await withTmp(async (dir) => {
+    await Deno.mkdir(`${dir}/nb`);
+    await Deno.mkdir(`${dir}/work`);
+    await Deno.writeTextFile(
+      `${dir}/nb/cwd.ipynb`,
+      JSON.stringify({
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata: { kernelspec: { display_name: "Deno", language: "typescript", name: "deno" } },
+        cells: [
+          { id: "a", cell_type: "code", source: "Deno.cwd()", metadata: {}, outputs: [] },
+          {
+            id: "b",
+            cell_type: "code",
+            source: [
+              'await Deno.jupyter.display({ "text/plain": "gone" }, { raw: true });\n',
+              'Deno.jupyter.broadcast("clear_output", { wait: false });\n',
+              'await Deno.jupyter.display({ "text/plain": "kept" }, { raw: true });',
+            ],
+            metadata: {},
+            outputs: [],
+          },
+        ],
+      }),
+    );
+    const r = await cli([
+      `${dir}/nb/cwd.ipynb`,
+      "-o",
+      `${dir}/out.ipynb`,
+      "--cwd",
+      `${dir}/work`,
+      "--start-timeout",
+      "60",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const nb = JSON.parse(await Deno.readTextFile(`${dir}/out.ipynb`));
+    assert.deepEqual(validateNotebook(nb), []);
+    assert.deepEqual(nb.cells[0].outputs[0].data, {
+      "text/plain": [JSON.stringify(await Deno.realPath(`${dir}/work`))],
+    });
+    assert.deepEqual(nb.cells[1].outputs, [
+      { data: { "text/plain": ["kept"] }, metadata: {}, output_type: "display_data" },
+    ]);
+  });
+});
+
 Deno.test("run_notebook exits 1 on a failing cell and on a timeout", async () => {
   await withTmp(async (dir) => {
     const fail = await cli([`${FIXTURES}failing.ipynb`, "-o", `${dir}/f.ipynb`]);
@@ -115,6 +164,15 @@ Deno.test("run_notebook exits 1 on a failing cell and on a timeout", async () =>
     const slow = await cli([`${FIXTURES}timeout.ipynb`, "-o", `${dir}/t.ipynb`, "--timeout", "1"]);
     assert.equal(slow.code, 1);
     assert.match(slow.stderr, /Cell \d failed: CellTimeoutError: Cell timed out after 1 s/);
+    const late = await cli([
+      `${FIXTURES}three_cells.ipynb`,
+      "-o",
+      `${dir}/l.ipynb`,
+      "--start-timeout",
+      "0.001",
+    ]);
+    assert.equal(late.code, 1, late.stderr);
+    assert.match(late.stderr, /^Kernel did not start within the start timeout/);
   });
 });
 

@@ -460,6 +460,28 @@ Deno.test("frame helpers report warnings and infos to onWarning", async () => {
   ]);
 });
 
+Deno.test("frame helpers print warnings to stderr by default, chunked ranges included", async () => {
+  await using server = fake(rangeServer().handler);
+  const printed: string[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => void printed.push(args.join(" "));
+  try {
+    const prom = new PrometheusClient({ url: server.url, maxPointsPerSeries: 10 });
+    const chunked = await prom.queryRangeFrame("m", { start: 0, end: 29, step: 1 });
+    assert.equal(server.hits.length, 3);
+    assert.equal(chunked.height, 32);
+    const single = await prom.queryRangeFrame("m", { start: 0, end: 9, step: 1 });
+    assert.equal(server.hits.length, 4);
+    assert.equal(single.height, 11);
+  } finally {
+    console.error = original;
+  }
+  assert.deepEqual(printed, [
+    "Prometheus warning: first chunk is partial",
+    "Prometheus warning: first chunk is partial",
+  ]);
+});
+
 Deno.test("metadata endpoints are typed and validated", async () => {
   await using server = fake((_req, hit) => {
     switch (hit.path) {
