@@ -13,6 +13,7 @@ import * as Plot from "@observablehq/plot";
 import pl from "nodejs-polars";
 import { deflateSync } from "node:zlib";
 import { createDocument, type Doc, type DomElement, escapeXml, JUPYTER_DISPLAY } from "./_dom.ts";
+import { concatBytes } from "./_bytes.ts";
 
 export { JUPYTER_DISPLAY };
 
@@ -662,13 +663,7 @@ function encodeRgbaPng(grid: HeatGrid, ramp: ColorRamp, sx = 1, sy = 1): Uint8Ar
     pngChunk("IDAT", new Uint8Array(deflateSync(raw))),
     pngChunk("IEND", new Uint8Array(0)),
   ];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 // ---------------------------------------------------------------------------

@@ -1,22 +1,9 @@
 import assert from "node:assert/strict";
-import pl from "nodejs-polars";
 import { highCpuRule } from "../lib/alert/rules.ts";
-import { DATASET_START_MS, expectedCpuRange, HOSTS, SCENARIO_HOSTS } from "../scripts/dataset.ts";
+import { DATASET_START_MS, SCENARIO_HOSTS } from "../scripts/dataset.ts";
+import { cpuFrame } from "./support/cpu_frame.ts";
 
-const byInstance = new Map(HOSTS.map((h) => [h.instance, h]));
 const MIN = 60_000;
-
-function cpuFrame(start: number, end: number, step: number): pl.DataFrame {
-  const rows = expectedCpuRange(start, end, step);
-  return pl.DataFrame([
-    pl.Series("cloud", rows.map((r) => byInstance.get(r.instance)!.cloud), pl.Utf8),
-    pl.Series("instance", rows.map((r) => r.instance), pl.Utf8),
-    pl.Series("region", rows.map((r) => byInstance.get(r.instance)!.region), pl.Utf8),
-    pl.Series("timestamp", rows.map((r) => r.timestamp), pl.Float64).cast(pl.Int64)
-      .cast(pl.Datetime("ms")),
-    pl.Series("value", rows.map((r) => r.value), pl.Float64),
-  ]);
-}
 
 const hhmm = (t: number) => new Date(t).toISOString().slice(11, 16);
 

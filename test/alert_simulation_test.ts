@@ -21,27 +21,15 @@ import {
   type SendOptions,
   type Sink,
 } from "../lib/alert/types.ts";
-import { DATASET_START_MS, expectedCpuRange, HOSTS, SCENARIO_HOSTS } from "../scripts/dataset.ts";
+import { DATASET_START_MS, SCENARIO_HOSTS } from "../scripts/dataset.ts";
+import { cpuFrame } from "./support/cpu_frame.ts";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
 const clock = (h: number, m = 0) => DATASET_START_MS + h * HOUR + m * MIN;
 
-const byInstance = new Map(HOSTS.map((h) => [h.instance, h]));
-
 /** The classic CPU query's range result as a frame, with cloud and region labels. */
-function cpuFrame(start: number, end: number, step: number): pl.DataFrame {
-  const rows = expectedCpuRange(start, end, step);
-  return pl.DataFrame([
-    pl.Series("cloud", rows.map((r) => byInstance.get(r.instance)!.cloud), pl.Utf8),
-    pl.Series("instance", rows.map((r) => r.instance), pl.Utf8),
-    pl.Series("region", rows.map((r) => byInstance.get(r.instance)!.region), pl.Utf8),
-    pl.Series("timestamp", rows.map((r) => r.timestamp), pl.Float64).cast(pl.Int64)
-      .cast(pl.Datetime("ms")),
-    pl.Series("value", rows.map((r) => r.value), pl.Float64),
-  ]);
-}
 
 const rules = defaultCpuRules();
 const EVALUATIONS: number[] = [];

@@ -20,11 +20,10 @@ import {
 import {
   DATASET_END_MS,
   DATASET_START_MS,
-  expectedCpuRange,
   expectedCpuUsage,
-  HOSTS,
   SCENARIO_HOSTS,
 } from "../scripts/dataset.ts";
+import { cpuFrame as datasetFrame } from "./support/cpu_frame.ts";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -40,23 +39,9 @@ function clock(ms: number): string {
   return ms >= DATASET_START_MS + 24 * HOUR ? `+${text}` : text;
 }
 
-const HOST = new Map(HOSTS.map((h) => [h.instance, h]));
-
 /** The classic CPU query's range frame over the dataset, per the frame contract. */
 function cpuFrame(start: number, end: number, step: number, only?: string[]): pl.DataFrame {
-  const rows = expectedCpuRange(start, end, step).filter((r) =>
-    only === undefined || only.includes(r.instance)
-  );
-  return pl.DataFrame([
-    pl.Series("cloud", rows.map((r) => HOST.get(r.instance)!.cloud), pl.Utf8),
-    pl.Series("instance", rows.map((r) => r.instance), pl.Utf8),
-    pl.Series("job", rows.map(() => "node"), pl.Utf8),
-    pl.Series("region", rows.map((r) => HOST.get(r.instance)!.region), pl.Utf8),
-    pl.Series("timestamp", rows.map((r) => r.timestamp), pl.Float64).cast(pl.Int64).cast(
-      pl.Datetime("ms"),
-    ),
-    pl.Series("value", rows.map((r) => r.value), pl.Float64),
-  ]);
+  return datasetFrame(start, end, step, { only, job: true });
 }
 
 /** A small hand-made range frame: one series per instance, minutes from the dataset start. */

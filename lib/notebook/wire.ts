@@ -7,6 +7,8 @@
  * @module
  */
 
+import { concatBytes } from "../_bytes.ts";
+
 const ENCODER = new TextEncoder();
 const DECODER = new TextDecoder();
 const DELIMITER = "<IDS|MSG>";
@@ -98,7 +100,7 @@ export class Signer {
   /** Hex HMAC over the concatenated parts (empty string without a key). */
   async sign(parts: Uint8Array[]): Promise<string> {
     if (!this.#key) return "";
-    return hex(await crypto.subtle.sign("HMAC", this.#key, concat(parts)));
+    return hex(await crypto.subtle.sign("HMAC", this.#key, concatBytes(parts)));
   }
 
   /** Whether `signature` matches the parts (constant time via WebCrypto). */
@@ -109,18 +111,8 @@ export class Signer {
     for (let i = 0; i < bytes.length; i++) {
       bytes[i] = parseInt(signature.slice(2 * i, 2 * i + 2), 16);
     }
-    return await crypto.subtle.verify("HMAC", this.#key, bytes, concat(parts));
+    return await crypto.subtle.verify("HMAC", this.#key, bytes, concatBytes(parts));
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }
 
 /** Options for {@linkcode createMessage}. */
