@@ -30,14 +30,14 @@
 
 import pl from "nodejs-polars";
 import { Alerter } from "../lib/alert/alerter.ts";
-import { DryRunSink, formatNotification } from "../lib/alert/dry_run.ts";
+import { DryRunSink, formatNotification } from "../lib/alert/sinks/dry_run.ts";
 import {
   cpuTrendRule,
   evaluateRules,
   highCpuRule,
   ruleRepeatIntervals,
-} from "../lib/alert/rules.ts";
-import { slackMessage } from "../lib/alert/slack.ts";
+} from "../lib/rules/cpu_rules.ts";
+import { slackMessage } from "../lib/alert/sinks/slack.ts";
 import { AlertState } from "../lib/alert/state.ts";
 import type { Alert, Notification, Sink } from "../lib/alert/types.ts";
 
@@ -76,7 +76,7 @@ const ORDER = Array.from({ length: HOSTS }, (_, h) => h).sort((a, b) =>
   cloudOf(a) < cloudOf(b) ? -1 : cloudOf(a) > cloudOf(b) ? 1 : a - b
 );
 
-/** A range frame like `lib/frame.ts` builds from a query_range answer, plus its values. */
+/** A range frame like `lib/prometheus/frame.ts` builds from a query_range answer, plus its values. */
 function frameAt(at: number, { step, samples }: { step: number; samples: number }) {
   const n = HOSTS * samples;
   const instance = new Array<string>(n), cloud = new Array<string>(n);

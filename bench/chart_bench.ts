@@ -13,9 +13,9 @@
  */
 import * as Plot from "@observablehq/plot";
 import pl from "nodejs-polars";
-import { type Chart, heatmap, timeSeriesChart } from "../lib/chart.ts";
-import { chartToPng } from "../lib/chart_export.ts";
-import { createDocument } from "../lib/_dom.ts";
+import { type Chart, heatmap, timeSeriesChart } from "../lib/chart/chart.ts";
+import { chartToPng } from "../lib/chart/export.ts";
+import { createDocument } from "../lib/chart/_dom.ts";
 
 const RUNS = 3;
 const T0 = Date.UTC(2026, 10, 1);

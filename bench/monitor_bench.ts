@@ -20,7 +20,7 @@ import {
   Monitor,
   PrometheusClient,
 } from "../lib/mod.ts";
-import { missingBinaries, startVictoriaMetrics } from "../scripts/stack.ts";
+import { missingBinaries, startVictoriaMetrics } from "../dev/stack.ts";
 
 const HOSTS = 10_000;
 const HOT = 500;

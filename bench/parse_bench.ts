@@ -30,9 +30,9 @@
 import process from "node:process";
 import pl from "nodejs-polars";
 import { PrometheusDriver, QueryResult } from "prometheus-query";
-import { parseQueryBody } from "../lib/frame.ts";
-import { PrometheusClient } from "../lib/prometheus.ts";
-import { cpuUsageQuery } from "../lib/promql.ts";
+import { parseQueryBody } from "../lib/prometheus/frame.ts";
+import { PrometheusClient } from "../lib/prometheus/client.ts";
+import { cpuUsageQuery } from "../lib/prometheus/promql.ts";
 
 const SERIES = 1000;
 const POINTS = 1440;
@@ -272,9 +272,9 @@ if (times.has("opsbook")) {
 }
 
 // Chunked range against the real Prometheus, when available.
-let stack: typeof import("../scripts/stack.ts") | undefined;
+let stack: typeof import("../dev/stack.ts") | undefined;
 try {
-  stack = await import("../scripts/stack.ts");
+  stack = await import("../dev/stack.ts");
 } catch {
   stack = undefined;
 }
@@ -285,7 +285,7 @@ if (only !== undefined && !only.includes("chunks")) {
 ) {
   console.log("chunks: skipped (prometheus/promtool not installed)");
 } else {
-  const { DATASET_END_MS, DATASET_START_MS } = await import("../scripts/dataset.ts");
+  const { DATASET_END_MS, DATASET_START_MS } = await import("../dev/dataset.ts");
   await using prom = await stack.startPrometheus();
   const query = cpuUsageQuery();
   const range = {

@@ -11,7 +11,7 @@
  */
 
 const RUNS = Math.max(5, Number(Deno.args[0] ?? 5));
-import { denoJupyterHome } from "../scripts/stack.ts";
+import { denoJupyterHome } from "../dev/stack.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const NOTEBOOK = `${ROOT}test/fixtures/notebooks/three_cells.ipynb`;

@@ -11,8 +11,8 @@
  *
  * @module
  */
-import { alertmanagerAlerts } from "../lib/alert/alertmanager.ts";
-import { slackMessage, SlackSink } from "../lib/alert/slack.ts";
+import { alertmanagerAlerts } from "../lib/alert/sinks/alertmanager.ts";
+import { slackMessage, SlackSink } from "../lib/alert/sinks/slack.ts";
 import type { Alert, Notification } from "../lib/alert/types.ts";
 import { fingerprint } from "../lib/labels.ts";
 import { startSlackReceiver } from "../test/support/slack_receiver.ts";

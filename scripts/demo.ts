@@ -20,9 +20,9 @@
 import { parseArgs } from "node:util";
 import { AlertState, formatNotification, type Notification, PrometheusClient } from "../lib/mod.ts";
 import { runNotebook, type RunProgress } from "../lib/notebook/runner.ts";
-import { DATASET_START_MS } from "./dataset.ts";
+import { DATASET_START_MS } from "../dev/dataset.ts";
 import { installPackages } from "./setup.ts";
-import { type PrometheusService, REPO_ROOT, startPrometheus, which } from "./stack.ts";
+import { type PrometheusService, REPO_ROOT, startPrometheus, which } from "../dev/stack.ts";
 
 /** The notebooks the demo runs, in order (names under `notebooks/`, without `.ipynb`). */
 export const NOTEBOOKS: readonly string[] = Object.freeze([

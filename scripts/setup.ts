@@ -9,7 +9,7 @@
  * @module
  */
 
-import { prepareDataset, which } from "./stack.ts";
+import { prepareDataset, which } from "../dev/stack.ts";
 
 /** Debian packages and a file each one provides, to tell whether it is installed. */
 const DEBIAN: ReadonlyArray<[pkg: string, probe: string]> = [

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { concatBytes } from "../_bytes.ts";
+import { concatBytes } from "../_internal/bytes.ts";
 
 const ENCODER = new TextEncoder();
 const DECODER = new TextDecoder();

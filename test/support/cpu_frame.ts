@@ -7,7 +7,7 @@
  */
 
 import pl from "nodejs-polars";
-import { expectedCpuRange, HOSTS } from "../../scripts/dataset.ts";
+import { expectedCpuRange, HOSTS } from "../../dev/dataset.ts";
 
 const byInstance = new Map(HOSTS.map((h) => [h.instance, h]));
 
@@ -25,7 +25,7 @@ export interface CpuFrameOptions {
  *
  * @example
  * ```ts
- * import { DATASET_START_MS } from "../../scripts/dataset.ts";
+ * import { DATASET_START_MS } from "../../dev/dataset.ts";
  * import { cpuFrame } from "./cpu_frame.ts";
  * const frame = cpuFrame(DATASET_START_MS + 3_600_000, DATASET_START_MS + 7_200_000, 300_000);
  * console.log(frame.height); // 156

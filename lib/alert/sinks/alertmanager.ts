@@ -1,0 +1,364 @@
+/**
+ * The Alertmanager sink: `POST /api/v2/alerts` with the notification's
+ * alerts, for teams who route through Alertmanager (grouping, silences,
+ * inhibition, high availability).
+ *
+ * @module
+ */
+
+import { redactUrl } from "../../errors.ts";
+import type { Notification, SendOptions, Sink } from "../types.ts";
+import { DeliveryError } from "../types.ts";
+import { httpRequest, redact, statusError, withRetry } from "../../_internal/http.ts";
+
+/** One alert as Alertmanager's API v2 takes it (`postableAlert`). */
+export interface PostableAlert {
+  /** The label set: the alert's identity. */
+  labels: Record<string, string>;
+  /** Annotations (summary, description, value, …). */
+  annotations: Record<string, string>;
+  /** When the alert started firing, RFC 3339. */
+  startsAt: string;
+  /** When it ends: in the past for resolved alerts, a little ahead for firing ones. */
+  endsAt: string;
+  /** Link back to the source (the Prometheus graph). */
+  generatorURL?: string;
+}
+
+/** Options of {@linkcode alertmanagerAlerts}. */
+export interface AlertmanagerAlertsOptions {
+  /**
+   * How long a firing alert stays active in Alertmanager without being
+   * re-sent: its `endsAt` is the evaluation time plus this. Keep it a few
+   * evaluation intervals long (Prometheus uses 4 × the resend delay).
+   * @default {1_200_000} (20 minutes: four 5-minute evaluations)
+   */
+  firingTtlMs?: number;
+  /**
+   * Add the alert's value as the `value` annotation (unless one is set).
+   * @default {true}
+   */
+  valueAnnotation?: boolean;
+}
+
+function validGeneratorUrl(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "http:" || parsed.protocol === "https:" ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The `POST /api/v2/alerts` body of a notification: every alert with its
+ * labels, annotations, `startsAt`, `endsAt` (its own when resolved, the
+ * evaluation time plus `firingTtlMs` while firing) and `generatorURL`.
+ *
+ * @example Preview what Alertmanager receives
+ * ```ts
+ * import { alertmanagerAlerts } from "./alertmanager.ts";
+ * const body = alertmanagerAlerts({
+ *   id: "n1", receiver: "alertmanager", group: "HostHighCpu", kind: "firing",
+ *   createdAt: "2024-05-01T12:00:00Z", context: { evaluatedAt: "2024-05-01T12:00:00Z" },
+ *   alerts: [{
+ *     labels: { alertname: "HostHighCpu", instance: "web-01" },
+ *     annotations: { summary: "CPU usage above 80%" }, value: 93.2,
+ *     startsAt: "2024-05-01T11:55:00Z", status: "firing", fingerprint: "0123456789abcdef",
+ *   }],
+ * });
+ * console.log(body[0].endsAt); // 2024-05-01T12:20:00.000Z
+ * ```
+ */
+export function alertmanagerAlerts(
+  notification: Notification,
+  options: AlertmanagerAlertsOptions = {},
+): PostableAlert[] {
+  const ttl = options.firingTtlMs ?? 20 * 60_000;
+  const evaluated = Date.parse(notification.context.evaluatedAt || notification.createdAt);
+  const base = Number.isNaN(evaluated) ? Date.now() : evaluated;
+  return notification.alerts.map((alert) => {
+    const labels: Record<string, string> = {};
+    for (const [k, v] of Object.entries(alert.labels)) if (v !== "") labels[k] = v;
+    const annotations: Record<string, string> = {};
+    for (const [k, v] of Object.entries(alert.annotations)) if (v !== undefined) annotations[k] = v;
+    if ((options.valueAnnotation ?? true) && annotations.value === undefined) {
+      annotations.value = String(alert.value);
+    }
+    const endsAt = alert.status === "resolved"
+      ? alert.endsAt ?? new Date(base).toISOString()
+      : new Date(base + ttl).toISOString();
+    const out: PostableAlert = { labels, annotations, startsAt: alert.startsAt, endsAt };
+    const generatorURL = validGeneratorUrl(alert.generatorURL) ??
+      validGeneratorUrl(notification.context.graphURL);
+    if (generatorURL) out.generatorURL = generatorURL;
+    return out;
+  });
+}
+
+/** Options of {@linkcode AlertmanagerSink}. */
+export interface AlertmanagerSinkOptions extends AlertmanagerAlertsOptions {
+  /**
+   * Alertmanager base URL(s), e.g. `http://alertmanager:9093`; several URLs
+   * (an HA pair) each receive every alert. User info in a URL becomes a
+   * Basic `Authorization` header and is never shown.
+   */
+  urls: string | string[];
+  /**
+   * The receiver name used in notifications, the outbox and logs.
+   * @default {"alertmanager"}
+   */
+  name?: string;
+  /** Extra request headers, e.g. `Authorization` (treated as secrets). */
+  headers?: Record<string, string>;
+  /**
+   * Per-request timeout in milliseconds.
+   * @default {10000}
+   */
+  timeoutMs?: number;
+  /**
+   * Retries per URL within one `send` (429, 5xx, timeouts, network errors).
+   * @default {2}
+   */
+  retries?: number;
+  /**
+   * Total time one `send` may spend waiting between attempts, per URL.
+   * @default {5000}
+   */
+  maxWaitMs?: number;
+  /**
+   * First backoff delay in milliseconds (doubled per retry, full jitter).
+   * @default {500}
+   */
+  backoffMs?: number;
+  /**
+   * Require every URL to acknowledge. By default one acknowledgement is
+   * enough: the peers of an HA cluster share alerts by gossip, and firing
+   * alerts are re-sent at the next evaluation anyway.
+   * @default {false}
+   */
+  requireAll?: boolean;
+}
+
+interface Target {
+  endpoint: string;
+  shown: string;
+  headers: Record<string, string>;
+  secrets: string[];
+}
+
+function target(url: string, headers: Record<string, string>): Target {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new TypeError(
+      "Invalid Alertmanager URL: expected an http(s) URL such as http://alertmanager:9093",
+    );
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new TypeError(
+      "Invalid Alertmanager URL: expected an http(s) URL such as http://alertmanager:9093",
+    );
+  }
+  const secrets = Object.values(headers).flatMap((v) => [v, ...v.split(/\s+/).slice(1)]);
+  const all: Record<string, string> = { "content-type": "application/json", ...headers };
+  if (parsed.username || parsed.password) {
+    const user = decodeURIComponent(parsed.username);
+    const pass = decodeURIComponent(parsed.password);
+    const basic = btoa(`${user}:${pass}`);
+    all.authorization = `Basic ${basic}`;
+    secrets.push(basic, pass, parsed.password, url);
+    parsed.username = "";
+    parsed.password = "";
+  }
+  const path = parsed.pathname.replace(/\/+$/, "").replace(/\/api\/v2\/alerts$/, "");
+  const endpoint = `${parsed.origin}${path}/api/v2/alerts`;
+  return {
+    endpoint,
+    shown: redactUrl(`${parsed.origin}${path}`).replace(/\/$/, ""),
+    headers: all,
+    secrets,
+  };
+}
+
+function amDetail(text: string): string | undefined {
+  let detail = text.trim();
+  try {
+    const json = JSON.parse(detail);
+    if (typeof json === "string") detail = json;
+    else if (json && typeof json.message === "string") detail = json.message;
+    else if (json && typeof json.error === "string") detail = json.error;
+  } catch { /* plain text */ }
+  detail = detail.replace(/\s+/g, " ").trim();
+  return detail === "" ? undefined : detail.slice(0, 300);
+}
+
+/**
+ * Posts notifications to Alertmanager's `POST /api/v2/alerts`. Firing alerts
+ * are re-sent at every evaluation (`resendFiring` is `true`), as Alertmanager
+ * expects; resolved alerts carry their `endsAt`.
+ *
+ * Responses: 200 resolves; 429, 5xx, timeouts and network errors are retried
+ * with backoff and then thrown as retriable {@linkcode DeliveryError}s; 400
+ * (a malformed alert) and other 4xx are thrown at once, not retriable, with
+ * Alertmanager's message. With several URLs, each gets the alerts; `send`
+ * resolves when one acknowledged (or all, with `requireAll`).
+ *
+ * @example Send to an HA pair
+ * ```ts ignore
+ * import { AlertmanagerSink } from "./alertmanager.ts";
+ * const sink = new AlertmanagerSink({ urls: ["http://am-0:9093", "http://am-1:9093"] });
+ * await sink.send(notification);
+ * ```
+ */
+export class AlertmanagerSink implements Sink {
+  /** Receiver name (never a secret). */
+  readonly name: string;
+  /** Alertmanager wants firing alerts re-sent at every evaluation. */
+  readonly resendFiring = true;
+  #targets: Target[];
+  #timeoutMs: number;
+  #retries: number;
+  #maxWaitMs: number;
+  #backoffMs: number;
+  #requireAll: boolean;
+  #alerts: AlertmanagerAlertsOptions;
+
+  /**
+   * Creates the sink; throws a `TypeError` for a malformed or missing URL.
+   *
+   * @example
+   * ```ts
+   * import { AlertmanagerSink } from "./alertmanager.ts";
+   * const sink = new AlertmanagerSink({ urls: "http://127.0.0.1:9093" });
+   * console.log(String(sink)); // AlertmanagerSink(alertmanager: http://127.0.0.1:9093)
+   * ```
+   */
+  constructor(options: AlertmanagerSinkOptions) {
+    const urls = (Array.isArray(options.urls) ? options.urls : [options.urls])
+      .map((u) => u.trim()).filter((u) => u !== "");
+    if (urls.length === 0) {
+      throw new TypeError("Missing Alertmanager URL: expected e.g. http://alertmanager:9093");
+    }
+    this.name = options.name ?? "alertmanager";
+    this.#targets = urls.map((u) => target(u, options.headers ?? {}));
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#retries = options.retries ?? 2;
+    this.#maxWaitMs = options.maxWaitMs ?? 5_000;
+    this.#backoffMs = options.backoffMs ?? 500;
+    this.#requireAll = options.requireAll ?? false;
+    this.#alerts = { firingTtlMs: options.firingTtlMs, valueAnnotation: options.valueAnnotation };
+  }
+
+  /**
+   * Creates a sink from `ALERTMANAGER_URL` (comma-separated for several);
+   * returns `undefined` when it is unset.
+   *
+   * @example
+   * ```ts
+   * import { AlertmanagerSink } from "./alertmanager.ts";
+   * const sink = AlertmanagerSink.fromEnv({ env: { ALERTMANAGER_URL: "http://a:9093,http://b:9093" } });
+   * console.log(sink?.urls); // ["http://a:9093", "http://b:9093"]
+   * ```
+   */
+  static fromEnv(
+    options: Omit<AlertmanagerSinkOptions, "urls"> & { env?: Record<string, string | undefined> } =
+      {},
+  ): AlertmanagerSink | undefined {
+    const { env, ...rest } = options;
+    const value = env ? env.ALERTMANAGER_URL : Deno.env.get("ALERTMANAGER_URL");
+    if (!value || value.trim() === "") return undefined;
+    return new AlertmanagerSink({ ...rest, urls: value.split(",") });
+  }
+
+  /** The base URLs, credentials redacted. */
+  get urls(): string[] {
+    return this.#targets.map((t) => t.shown);
+  }
+
+  /** Posts the notification's alerts to every URL. */
+  async send(notification: Notification, options: SendOptions = {}): Promise<void> {
+    if (notification.alerts.length === 0) return;
+    const body = JSON.stringify(alertmanagerAlerts(notification, this.#alerts));
+    const results = await Promise.allSettled(
+      this.#targets.map((t) =>
+        withRetry(() => this.#post(t, body, options.signal), {
+          retries: this.#retries,
+          maxWaitMs: this.#maxWaitMs,
+          backoffMs: this.#backoffMs,
+          signal: options.signal,
+        })
+      ),
+    );
+    const errors = results.flatMap((r) => r.status === "rejected" ? [r.reason] : []);
+    if (errors.length === 0) return;
+    if (!this.#requireAll && errors.length < results.length) return;
+    const delivery = errors.map((e) =>
+      e instanceof DeliveryError ? e : new DeliveryError(
+        `Alertmanager delivery failed: ${redact(String(e), this.#secrets()).slice(0, 300)}`,
+        { sink: this.name, retriable: true },
+      )
+    );
+    if (delivery.length === 1) throw delivery[0];
+    // Several URLs failed: one error naming each, retriable if any is.
+    const retriable = delivery.some((e) => e.retriable);
+    const first = delivery.find((e) => e.retriable === retriable) ?? delivery[0];
+    throw new DeliveryError(
+      `Alertmanager delivery failed at ${delivery.length} URLs: ${
+        delivery.map((e) => e.message).join("; ")
+      }`,
+      {
+        sink: this.name,
+        retriable,
+        code: first.code,
+        status: first.status,
+        retryAfter: first.retryAfter,
+      },
+    );
+  }
+
+  #secrets(): string[] {
+    return this.#targets.flatMap((t) => t.secrets);
+  }
+
+  async #post(t: Target, body: string, signal?: AbortSignal): Promise<void> {
+    const receiver = `Alertmanager ${t.shown}`;
+    const res = await httpRequest({
+      method: "POST",
+      url: t.endpoint,
+      headers: t.headers,
+      body,
+      timeoutMs: this.#timeoutMs,
+      signal,
+      sink: this.name,
+      receiver,
+      secrets: t.secrets,
+    });
+    if (res.status >= 200 && res.status < 300) return;
+    throw statusError(res, {
+      sink: this.name,
+      receiver,
+      secrets: t.secrets,
+      code: amDetail(res.text),
+    });
+  }
+
+  /** `AlertmanagerSink(name: urls)`, credentials redacted. */
+  toString(): string {
+    return `AlertmanagerSink(${this.name}: ${this.urls.join(", ")})`;
+  }
+
+  /** The sink's public description, never its secrets. */
+  toJSON(): { sink: string; name: string; urls: string[] } {
+    return { sink: "alertmanager", name: this.name, urls: this.urls };
+  }
+
+  /** What `Deno.inspect` and `console.log` show. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return `AlertmanagerSink { name: ${JSON.stringify(this.name)}, urls: ${
+      JSON.stringify(this.urls)
+    } }`;
+  }
+}

@@ -1,0 +1,748 @@
+/**
+ * The monitor's settings: one zod schema ({@linkcode ConfigSchema}) over four
+ * sources merged as defaults < config file (JSON) < environment < flags. A bad
+ * value is reported by its setting name, its source and the expected form
+ * ({@linkcode ConfigError}); {@linkcode redactConfig} hides secrets for
+ * printing.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { redactUrl } from "../errors.ts";
+import { parseDuration } from "../time.ts";
+
+/** Where a setting's value came from. */
+export type ConfigSource = "default" | "file" | "env" | "flag";
+
+/** How a setting is parsed from text and described in messages. */
+type Kind = "string" | "url" | "secret" | "secretUrl" | "number" | "duration" | "boolean" | "enum";
+
+/** Describes one setting: its environment variable, flag, form and whether it is secret. */
+export interface SettingInfo {
+  /** Environment variable, e.g. `CPU_THRESHOLD`. */
+  env: string;
+  /** Command-line flag without dashes, e.g. `threshold`. */
+  flag: string;
+  /** The expected form, used in error messages and the README table. */
+  expected: string;
+  /** One-line description. */
+  description: string;
+  /** Whether the value is a secret (redacted by {@linkcode redactConfig}). */
+  secret: boolean;
+}
+
+function setting(
+  kind: Kind,
+  env: string,
+  flag: string,
+  expected: string,
+  description: string,
+): SettingInfo & { kind: Kind } {
+  return {
+    kind,
+    env,
+    flag,
+    expected,
+    description,
+    secret: kind === "secret" || kind === "secretUrl",
+  };
+}
+
+const INFO = {
+  prometheusUrl: setting(
+    "url",
+    "PROMETHEUS_URL",
+    "prometheus-url",
+    "an http(s) URL such as http://localhost:9090 (a path prefix is kept)",
+    "Prometheus-compatible API (Prometheus, Thanos, Mimir, VictoriaMetrics)",
+  ),
+  prometheusToken: setting(
+    "secret",
+    "PROMETHEUS_TOKEN",
+    "prometheus-token",
+    "a bearer token",
+    "Sent as Authorization: Bearer",
+  ),
+  prometheusOrgId: setting(
+    "string",
+    "PROMETHEUS_ORG_ID",
+    "prometheus-org-id",
+    "a tenant id",
+    "Sent as X-Scope-OrgID (Mimir, Cortex, Thanos receive)",
+  ),
+  queryTimeout: setting(
+    "duration",
+    "PROMETHEUS_TIMEOUT",
+    "query-timeout",
+    'a duration such as "10s" or "500ms"',
+    "Timeout of each query attempt",
+  ),
+  query: setting(
+    "string",
+    "OPSBOOK_QUERY",
+    "query",
+    "a PromQL expression returning one series per host",
+    "CPU usage query (default: the classic node_exporter irate query)",
+  ),
+  hostLabel: setting(
+    "string",
+    "OPSBOOK_HOST_LABEL",
+    "host-label",
+    "a label name",
+    "Label that names a host in the query's result",
+  ),
+  threshold: setting(
+    "number",
+    "CPU_THRESHOLD",
+    "threshold",
+    "a number between 0 and 100",
+    "Fire HostHighCpu above this CPU usage (%)",
+  ),
+  low: setting(
+    "number",
+    "CPU_LOW",
+    "low",
+    "a number between 0 and 100, below threshold",
+    "Resolve only below this usage (hysteresis; default threshold - 5)",
+  ),
+  for: setting(
+    "duration",
+    "CPU_FOR",
+    "for",
+    'a duration such as "5m"',
+    "How long usage must stay above threshold at every sample before HostHighCpu fires",
+  ),
+  trend: setting(
+    "boolean",
+    "CPU_TREND",
+    "trend",
+    '"true" or "false"',
+    "Evaluate the HostCpuTrend early warning",
+  ),
+  trendWithin: setting(
+    "duration",
+    "CPU_TREND_WITHIN",
+    "trend-within",
+    'a positive duration such as "12h"',
+    "HostCpuTrend fires when the fitted line reaches 100 % within this long",
+  ),
+  trendLookback: setting(
+    "duration",
+    "CPU_TREND_LOOKBACK",
+    "trend-lookback",
+    'a positive duration such as "6h"',
+    "History the HostCpuTrend line is fitted over",
+  ),
+  interval: setting(
+    "duration",
+    "MONITOR_INTERVAL",
+    "interval",
+    'a positive duration such as "5m" or "30s"',
+    "Time between evaluations",
+  ),
+  state: setting(
+    "string",
+    "OPSBOOK_STATE",
+    "state",
+    "a file path",
+    "Alert state file; the outbox and lock live beside it",
+  ),
+  blindAfter: setting(
+    "number",
+    "OPSBOOK_BLIND_AFTER",
+    "blind-after",
+    "a positive integer",
+    'Failed evaluations in a row before "monitoring is blind" fires',
+  ),
+  logFile: setting(
+    "string",
+    "OPSBOOK_LOG_FILE",
+    "log-file",
+    "a file path",
+    "Also write log lines to this file (rotated by size)",
+  ),
+  logFormat: setting(
+    "enum",
+    "OPSBOOK_LOG_FORMAT",
+    "log-format",
+    '"logfmt" or "json"',
+    "Log line format",
+  ),
+  logLevel: setting(
+    "enum",
+    "OPSBOOK_LOG_LEVEL",
+    "log-level",
+    '"debug", "info", "warn" or "error"',
+    "Lowest level written",
+  ),
+  logMaxBytes: setting(
+    "number",
+    "OPSBOOK_LOG_MAX_BYTES",
+    "log-max-bytes",
+    "a positive integer",
+    "Rotate the log file when it would grow past this size",
+  ),
+  logMaxFiles: setting(
+    "number",
+    "OPSBOOK_LOG_MAX_FILES",
+    "log-max-files",
+    "a non-negative integer",
+    "Rotated files kept (file.1 … file.N)",
+  ),
+  metricsPort: setting(
+    "number",
+    "OPSBOOK_METRICS_PORT",
+    "metrics-port",
+    "a port number 0-65535 (0 picks a free port)",
+    "Serve /metrics on this port",
+  ),
+  metricsHost: setting(
+    "string",
+    "OPSBOOK_METRICS_HOST",
+    "metrics-host",
+    "a host name or address",
+    "Address /metrics listens on",
+  ),
+  slackWebhookUrl: setting(
+    "secretUrl",
+    "SLACK_WEBHOOK_URL",
+    "slack-webhook-url",
+    "a Slack incoming webhook URL such as https://hooks.slack.com/services/T…/B…/…",
+    "Slack incoming webhook",
+  ),
+  slackBotToken: setting(
+    "secret",
+    "SLACK_BOT_TOKEN",
+    "slack-bot-token",
+    "a Slack bot token (xoxb-…)",
+    "Slack bot token (with slackChannel, instead of a webhook)",
+  ),
+  slackChannel: setting(
+    "string",
+    "SLACK_CHANNEL",
+    "slack-channel",
+    "a channel id or name",
+    "Channel for the bot token",
+  ),
+  slackBaseUrl: setting(
+    "url",
+    "SLACK_BASE_URL",
+    "slack-base-url",
+    "an http(s) URL",
+    "Send webhook posts to this origin instead of hooks.slack.com (a proxy; tests)",
+  ),
+  slackApiUrl: setting(
+    "url",
+    "SLACK_API_URL",
+    "slack-api-url",
+    "an http(s) URL",
+    "Slack Web API base (for tests)",
+  ),
+  alertmanagerUrl: setting(
+    "url",
+    "ALERTMANAGER_URL",
+    "alertmanager-url",
+    "an http(s) URL; several separated by commas",
+    "Alertmanager(s) to send alerts to",
+  ),
+  zammadUrl: setting(
+    "url",
+    "ZAMMAD_URL",
+    "zammad-url",
+    "an http(s) URL",
+    "Zammad base URL",
+  ),
+  zammadToken: setting(
+    "secret",
+    "ZAMMAD_TOKEN",
+    "zammad-token",
+    "a Zammad API token",
+    "Zammad token",
+  ),
+  zammadGroup: setting("string", "ZAMMAD_GROUP", "zammad-group", "a group name", "Ticket group"),
+  zammadCustomer: setting(
+    "string",
+    "ZAMMAD_CUSTOMER",
+    "zammad-customer",
+    "a customer e-mail or login",
+    "Ticket customer",
+  ),
+  dryRun: setting(
+    "boolean",
+    "OPSBOOK_DRY_RUN",
+    "dry-run",
+    '"true" or "false"',
+    "Print notifications instead of (or with no) sinks",
+  ),
+  sendTimeout: setting(
+    "duration",
+    "OPSBOOK_SEND_TIMEOUT",
+    "send-timeout",
+    'a duration such as "10s"',
+    "Timeout of one delivery to a sink",
+  ),
+  repeatInterval: setting(
+    "duration",
+    "OPSBOOK_REPEAT_INTERVAL",
+    "repeat-interval",
+    'a duration such as "4h"',
+    "Re-notify a still-firing alert after this long",
+  ),
+  replayStart: setting(
+    "string",
+    "OPSBOOK_REPLAY_START",
+    "replay-start",
+    "an RFC 3339 time such as 2026-11-01T00:00:00Z",
+    "Replay: first evaluation time (instead of the wall clock)",
+  ),
+  replayStep: setting(
+    "duration",
+    "OPSBOOK_REPLAY_STEP",
+    "replay-step",
+    'a positive duration such as "5m"',
+    "Replay: evaluation time advance per successful evaluation",
+  ),
+  replayEnd: setting(
+    "string",
+    "OPSBOOK_REPLAY_END",
+    "replay-end",
+    "an RFC 3339 time",
+    "Replay: stop after evaluating this time",
+  ),
+} as const;
+
+/** The name of a setting. */
+export type SettingName = keyof typeof INFO;
+
+/** Every setting with its environment variable, flag, expected form and secrecy. */
+export const SETTINGS: Readonly<Record<SettingName, SettingInfo>> = INFO;
+
+const DEFAULT_QUERY =
+  '100 - (avg by(instance)(irate(node_cpu_seconds_total{mode="idle"}[5m])) * 100)';
+
+/** Parse text from the environment or a flag into the JS value the schema expects. */
+function fromText(kind: Kind, text: string): unknown {
+  const t = text.trim();
+  switch (kind) {
+    case "number":
+      return t === "" ? Number.NaN : Number(t);
+    case "boolean": {
+      const v = t.toLowerCase();
+      if (["1", "true", "yes", "on"].includes(v)) return true;
+      if (["0", "false", "no", "off"].includes(v)) return false;
+      return text;
+    }
+    default:
+      return t;
+  }
+}
+
+const httpUrl = z.string().refine((s) => {
+  try {
+    const u = new URL(s);
+    return u.protocol === "http:" || u.protocol === "https:";
+  } catch {
+    return false;
+  }
+});
+const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  try {
+    return parseDuration(v);
+  } catch {
+    ctx.addIssue({ code: "custom", message: "bad duration" });
+    return z.NEVER;
+  }
+});
+const positiveDuration = duration.refine((v) => v > 0);
+const rfc3339 = z.string().refine((s) =>
+  /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(s) &&
+  !Number.isNaN(Date.parse(s))
+);
+const percent = z.number().min(0).max(100);
+
+/**
+ * The one schema of the monitor's settings. Durations are given as Prometheus
+ * durations (`"5m"`) or seconds and come out as seconds.
+ *
+ * @example Parse settings
+ * ```ts
+ * import { ConfigSchema } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const config = ConfigSchema.parse({ threshold: 90, interval: "1m" });
+ * assert.equal(config.interval, 60);
+ * assert.equal(config.low, 85);
+ * ```
+ */
+export const ConfigSchema = z.object({
+  prometheusUrl: httpUrl.default("http://localhost:9090"),
+  prometheusToken: z.string().min(1).optional(),
+  prometheusOrgId: z.string().min(1).optional(),
+  queryTimeout: positiveDuration.default(10),
+  query: z.string().min(1).default(DEFAULT_QUERY),
+  hostLabel: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/).default("instance"),
+  threshold: percent.default(80),
+  low: percent.optional(),
+  for: duration.default(300),
+  trend: z.boolean().default(true),
+  trendWithin: positiveDuration.default(12 * 3600),
+  trendLookback: positiveDuration.default(6 * 3600),
+  interval: positiveDuration.default(300),
+  state: z.string().min(1).default("opsbook-state.json"),
+  blindAfter: z.number().int().min(1).default(3),
+  logFile: z.string().min(1).optional(),
+  logFormat: z.enum(["logfmt", "json"]).default("logfmt"),
+  logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  logMaxBytes: z.number().int().min(1).default(10 * 1024 * 1024),
+  logMaxFiles: z.number().int().min(0).default(5),
+  metricsPort: z.number().int().min(0).max(65535).optional(),
+  metricsHost: z.string().min(1).default("127.0.0.1"),
+  slackWebhookUrl: httpUrl.optional(),
+  slackBotToken: z.string().min(1).optional(),
+  slackChannel: z.string().min(1).optional(),
+  slackBaseUrl: httpUrl.optional(),
+  slackApiUrl: httpUrl.optional(),
+  alertmanagerUrl: z.string().refine((s) =>
+    s.split(",").every((u) => httpUrl.safeParse(u.trim()).success)
+  )
+    .optional(),
+  zammadUrl: httpUrl.optional(),
+  zammadToken: z.string().min(1).optional(),
+  zammadGroup: z.string().min(1).default("Users"),
+  zammadCustomer: z.string().min(1).optional(),
+  dryRun: z.boolean().default(false),
+  sendTimeout: positiveDuration.default(10),
+  repeatInterval: positiveDuration.default(4 * 3600),
+  replayStart: rfc3339.optional(),
+  replayStep: positiveDuration.default(300),
+  replayEnd: rfc3339.optional(),
+}).transform((c, ctx) => {
+  const low = c.low ?? Math.max(0, c.threshold - 5);
+  if (low > c.threshold) {
+    ctx.addIssue({ code: "custom", path: ["low"], message: "above threshold", input: low });
+  }
+  if (c.slackBotToken !== undefined && c.slackChannel === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["slackChannel"],
+      message: "required with slackBotToken",
+      input: undefined,
+    });
+  }
+  if (c.zammadUrl !== undefined && c.zammadToken === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["zammadToken"],
+      message: "required with zammadUrl",
+      input: undefined,
+    });
+  }
+  if (c.zammadUrl !== undefined && c.zammadCustomer === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["zammadCustomer"],
+      message: "required with zammadUrl",
+      input: undefined,
+    });
+  }
+  if (
+    c.replayStart !== undefined && c.replayEnd !== undefined &&
+    Date.parse(c.replayEnd) < Date.parse(c.replayStart)
+  ) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["replayEnd"],
+      message: "before replayStart",
+      input: c.replayEnd,
+    });
+  }
+  return { ...c, low };
+});
+
+/** The effective, validated settings (durations in seconds). */
+export type Config = z.output<typeof ConfigSchema>;
+
+/** Raw settings as a config file or {@linkcode loadConfig}'s `flags` give them. */
+export type ConfigInput = Partial<Record<SettingName, unknown>>;
+
+/**
+ * A setting had a bad value. `setting` names it, `source` says where the value
+ * came from, `expected` gives the form; the message never repeats a secret.
+ *
+ * @example
+ * ```ts
+ * import { ConfigError, loadConfig } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(() => loadConfig({ env: { CPU_THRESHOLD: "hot" } }), ConfigError);
+ * ```
+ */
+export class ConfigError extends Error {
+  /** The setting's name, e.g. `threshold`. */
+  readonly setting: string;
+  /** Where the bad value came from. */
+  readonly source: ConfigSource | "config";
+  /** The expected form. */
+  readonly expected: string;
+
+  /** Create the error for one setting. */
+  constructor(
+    message: string,
+    init: { setting: string; source: ConfigSource | "config"; expected: string },
+  ) {
+    super(message);
+    this.name = "ConfigError";
+    this.setting = init.setting;
+    this.source = init.source;
+    this.expected = init.expected;
+  }
+}
+
+/** Options of {@linkcode loadConfig}. */
+export interface LoadConfigOptions {
+  /** Values from command-line flags (highest precedence), keyed by setting name; strings are parsed. */
+  flags?: ConfigInput;
+  /** The environment. @default {Deno.env.toObject()} */
+  env?: Record<string, string | undefined>;
+  /** A JSON config file; its keys are setting names. @default {the `OPSBOOK_CONFIG` variable, if set} */
+  file?: string;
+}
+
+function describeSource(source: ConfigSource, name: SettingName, file?: string): string {
+  const info = INFO[name];
+  switch (source) {
+    case "env":
+      return `environment variable ${info.env}`;
+    case "flag":
+      return `flag --${info.flag}`;
+    case "file":
+      return `config file ${file}`;
+    default:
+      return "default";
+  }
+}
+
+function showValue(name: SettingName, value: unknown): string {
+  if (INFO[name].secret) return "a redacted value";
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "number" && Number.isNaN(value)) return "not a number";
+  return JSON.stringify(value) ?? String(value);
+}
+
+function readConfigFile(path: string): ConfigInput {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (error) {
+    throw new ConfigError(
+      `Invalid config: cannot read config file ${path}: ${(error as Error).message}`,
+      { setting: "config", source: "config", expected: "a readable JSON file" },
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(
+      `Invalid config: config file ${path} is not JSON: ${(error as Error).message}`,
+      { setting: "config", source: "config", expected: "a JSON object of settings" },
+    );
+  }
+  if (json === null || typeof json !== "object" || Array.isArray(json)) {
+    throw new ConfigError(`Invalid config: config file ${path} must hold a JSON object`, {
+      setting: "config",
+      source: "config",
+      expected: "a JSON object of settings",
+    });
+  }
+  for (const key of Object.keys(json)) {
+    if (!(key in INFO)) {
+      throw new ConfigError(
+        `Invalid config: unknown setting ${JSON.stringify(key)} in config file ${path}`,
+        { setting: key, source: "file", expected: `one of ${Object.keys(INFO).join(", ")}` },
+      );
+    }
+  }
+  return json as ConfigInput;
+}
+
+/**
+ * Load the settings: defaults < config file < environment < flags, validated
+ * by {@linkcode ConfigSchema}. Throws a {@linkcode ConfigError} naming the
+ * first bad setting, where it came from and the expected form.
+ *
+ * When `STATE_DIRECTORY` is set (systemd's `StateDirectory=`) and no state path
+ * is given, the state file defaults to `$STATE_DIRECTORY/state.json`.
+ *
+ * @example Merge the environment and flags
+ * ```ts
+ * import { loadConfig } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const config = loadConfig({
+ *   env: { CPU_THRESHOLD: "90", MONITOR_INTERVAL: "1m" },
+ *   flags: { interval: "30s" },
+ * });
+ * assert.equal(config.threshold, 90);
+ * assert.equal(config.interval, 30);
+ * ```
+ */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? Deno.env.toObject();
+  const merged: Record<string, unknown> = {};
+  const sources: Partial<Record<SettingName, ConfigSource>> = {};
+  const names = Object.keys(INFO) as SettingName[];
+  const file = options.file ?? env.OPSBOOK_CONFIG;
+  if (file !== undefined && file !== "") {
+    const values = readConfigFile(file);
+    for (const name of names) {
+      if (values[name] === undefined || values[name] === null) continue;
+      const v = values[name];
+      merged[name] = typeof v === "string" ? fromText(INFO[name].kind, v) : v;
+      sources[name] = "file";
+    }
+  }
+  for (const name of names) {
+    const text = env[INFO[name].env];
+    if (text === undefined || text === "") continue;
+    merged[name] = fromText(INFO[name].kind, text);
+    sources[name] = "env";
+  }
+  if (merged.state === undefined && env.STATE_DIRECTORY) {
+    merged.state = `${env.STATE_DIRECTORY.split(":")[0]}/state.json`;
+  }
+  for (const name of names) {
+    const v = options.flags?.[name];
+    if (v === undefined) continue;
+    merged[name] = typeof v === "string" ? fromText(INFO[name].kind, v) : v;
+    sources[name] = "flag";
+  }
+  const result = ConfigSchema.safeParse(merged);
+  if (result.success) {
+    ORIGINS.set(result.data, { sources, file });
+    return result.data;
+  }
+  const issue = result.error.issues[0];
+  const name = String(issue.path[0] ?? "config") as SettingName;
+  if (!(name in INFO)) {
+    throw new ConfigError(`Invalid config: ${issue.message}`, {
+      setting: name,
+      source: "config",
+      expected: "valid settings",
+    });
+  }
+  const source = sources[name] ?? "default";
+  const info = INFO[name];
+  const value = merged[name];
+  const got = value === undefined ? "nothing" : showValue(name, value);
+  const extra = issue.code === "custom" && issue.message !== "bad duration"
+    ? ` (${issue.message})`
+    : "";
+  throw new ConfigError(
+    `Invalid ${name} from ${describeSource(source, name, file)}: expected ${info.expected}, ` +
+      `got ${got}${extra}`,
+    { setting: name, source, expected: info.expected },
+  );
+}
+
+/** Where each setting of a config returned by {@linkcode loadConfig} came from. */
+const ORIGINS = new WeakMap<
+  Config,
+  { sources: Partial<Record<SettingName, ConfigSource>>; file?: string }
+>();
+
+/**
+ * Where a setting of a config made by {@linkcode loadConfig} came from
+ * (`"default"` for a config made otherwise).
+ *
+ * @example
+ * ```ts
+ * import { loadConfig, settingSource } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const config = loadConfig({ env: { CPU_THRESHOLD: "90" } });
+ * assert.equal(settingSource(config, "threshold"), "env");
+ * assert.equal(settingSource(config, "interval"), "default");
+ * ```
+ */
+export function settingSource(config: Config, name: SettingName): ConfigSource {
+  return ORIGINS.get(config)?.sources[name] ?? "default";
+}
+
+/**
+ * A {@linkcode ConfigError} for a setting whose value passed the schema but
+ * was refused later (e.g. by a sink's constructor): it names the setting and
+ * where its value came from; `detail` must not contain the value when the
+ * setting is a secret.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig, settingError } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const config = loadConfig({ env: { SLACK_WEBHOOK_URL: "https://example.com/hook" } });
+ * const error = settingError(config, "slackWebhookUrl", "expected https://hooks.slack.com/services/…");
+ * assert.equal(
+ *   error.message,
+ *   "Invalid slackWebhookUrl from environment variable SLACK_WEBHOOK_URL: " +
+ *     "expected https://hooks.slack.com/services/…",
+ * );
+ * ```
+ */
+export function settingError(config: Config, name: SettingName, detail: string): ConfigError {
+  const origin = ORIGINS.get(config);
+  const source = origin?.sources[name] ?? "default";
+  return new ConfigError(
+    `Invalid ${name} from ${describeSource(source, name, origin?.file)}: ${detail}`,
+    { setting: name, source, expected: INFO[name].expected },
+  );
+}
+
+/**
+ * A copy of the settings safe to print or log: secrets become `***`, URLs
+ * lose their credentials and secret-looking query parameters.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig, redactConfig } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const config = loadConfig({ env: { SLACK_WEBHOOK_URL: "https://hooks.slack.com/services/T/B/x" } });
+ * assert.equal(redactConfig(config).slackWebhookUrl, "***");
+ * ```
+ */
+export function redactConfig(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(config)) {
+    if (value === undefined) continue;
+    const info = INFO[name as SettingName];
+    if (info?.secret) out[name] = "***";
+    else if (info?.kind === "url" && typeof value === "string") {
+      out[name] = value.split(",").map((u) => redactUrl(u.trim())).join(",");
+    } else out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * Every secret value in the settings, for a logger's redaction list.
+ *
+ * @example
+ * ```ts
+ * import { configSecrets, loadConfig } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const config = loadConfig({
+ *   env: { ZAMMAD_URL: "https://z.example", ZAMMAD_TOKEN: "tok123", ZAMMAD_CUSTOMER: "ops@example.com" },
+ * });
+ * assert.deepEqual(configSecrets(config), ["tok123"]);
+ * ```
+ */
+export function configSecrets(config: Config): string[] {
+  const out: string[] = [];
+  for (const [name, value] of Object.entries(config)) {
+    if (INFO[name as SettingName]?.secret && typeof value === "string") out.push(value);
+  }
+  return out;
+}

@@ -1,0 +1,19 @@
+/**
+ * The notebook stage: a headless runner for Deno Jupyter notebooks (its own
+ * ZMTP and Jupyter wire protocol client), papermill-style parameters, and an
+ * HTML report of the executed notebook.
+ *
+ * @example A missing notebook is an input error
+ * ```ts
+ * import { NotebookInputError, runNotebook } from "opsbook/notebook";
+ * import assert from "node:assert/strict";
+ *
+ * await assert.rejects(() => runNotebook("no-such-notebook.ipynb"), NotebookInputError);
+ * ```
+ *
+ * @module
+ */
+
+export * from "./runner.ts";
+export { KernelDiedError, KernelStartError } from "./kernel.ts";
+export { NotebookInputError } from "./nbformat.ts";

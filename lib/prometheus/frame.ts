@@ -1,0 +1,999 @@
+/**
+ * Prometheus query results → nodejs-polars DataFrames, following the frame
+ * contract: one Utf8 column per label name found across all series (sorted by
+ * name, `__name__` kept, missing → null), then `timestamp` (`Datetime("ms")`,
+ * epoch milliseconds in UTC), then `value` (Float64). Range results are long:
+ * one row per sample.
+ *
+ * The conversion never runs zod per sample: a tight loop checks the shape and
+ * fills typed arrays; only when that loop finds a problem is zod run again to
+ * name the exact path in a {@linkcode SchemaError}. {@linkcode parseQueryBody}
+ * goes further and scans a response body's text straight into typed columns
+ * without building the per-sample arrays and strings at all. Label columns
+ * are expanded natively (a gather on the series index, or a broadcast literal
+ * for a label equal in every series), never through per-sample JS strings.
+ *
+ * @module
+ */
+
+import pl from "nodejs-polars";
+import {
+  NativeHistogramError,
+  OpsbookError,
+  PrometheusError,
+  SchemaError,
+  type SchemaIssue,
+} from "../errors.ts";
+import { quoteString } from "./promql.ts";
+import {
+  HistogramPairSchema,
+  type LabelSet,
+  type MatrixSeries,
+  type QueryData,
+  QueryDataSchema,
+  type VectorSample,
+} from "./schema.ts";
+
+/** A nodejs-polars DataFrame. */
+export type DataFrame = pl.DataFrame;
+
+/**
+ * Parse a sample value as the API encodes it: decimal and exponent forms
+ * (`"1e-07"`), `"NaN"`, `"+Inf"`, `"-Inf"` (and `"Inf"`). Returns `undefined`
+ * for anything else.
+ *
+ * @example
+ * ```ts
+ * import { parseSampleValue } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseSampleValue("1e-07"), 1e-7);
+ * assert.equal(parseSampleValue("+Inf"), Infinity);
+ * assert.ok(Number.isNaN(parseSampleValue("NaN")));
+ * assert.equal(parseSampleValue("abc"), undefined);
+ * ```
+ */
+export function parseSampleValue(text: string): number | undefined {
+  const n = +text;
+  if (n === n) return text.length === 0 || text.charCodeAt(0) <= 32 ? undefined : n;
+  switch (text) {
+    case "NaN":
+      return NaN;
+    case "+Inf":
+    case "Inf":
+      return Infinity;
+    case "-Inf":
+      return -Infinity;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Format a label set as a selector, for messages: `up{instance="a:9100",job="node"}`.
+ *
+ * @example
+ * ```ts
+ * import { formatSeries } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(formatSeries({ __name__: "up", job: "node" }), 'up{job="node"}');
+ * ```
+ */
+export function formatSeries(metric: LabelSet): string {
+  const name = metric.__name__ ?? "";
+  const labels = Object.keys(metric).filter((k) => k !== "__name__").sort()
+    .map((k) => `${k}=${quoteString(metric[k])}`);
+  return `${name}{${labels.join(",")}}`;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isLabelSet(value: unknown): boolean {
+  if (!isObject(value)) return false;
+  for (const key in value) if (typeof value[key] !== "string") return false;
+  return true;
+}
+
+function isPair(value: unknown): boolean {
+  return Array.isArray(value) && value.length === 2 && typeof value[0] === "number" &&
+    typeof value[1] === "string";
+}
+
+function isPairs(value: unknown): boolean {
+  if (!Array.isArray(value)) return false;
+  for (let i = 0; i < value.length; i++) {
+    const p = value[i];
+    if (
+      !Array.isArray(p) || p.length !== 2 || typeof p[0] !== "number" || typeof p[1] !== "string"
+    ) return false;
+  }
+  return true;
+}
+
+function isHistogramPairs(value: unknown): boolean {
+  return Array.isArray(value) && value.every((p) => HistogramPairSchema.safeParse(p).success);
+}
+
+function fastCheck(data: unknown): boolean {
+  if (!isObject(data)) return false;
+  const result = data.result;
+  switch (data.resultType) {
+    case "vector": {
+      if (!Array.isArray(result)) return false;
+      for (const s of result) {
+        if (!isObject(s) || !isLabelSet(s.metric)) return false;
+        if (s.value === undefined && s.histogram === undefined) return false;
+        if (s.value !== undefined && !isPair(s.value)) return false;
+        if (s.histogram !== undefined && !HistogramPairSchema.safeParse(s.histogram).success) {
+          return false;
+        }
+      }
+      return true;
+    }
+    case "matrix": {
+      if (!Array.isArray(result)) return false;
+      for (const s of result) {
+        if (!isObject(s) || !isLabelSet(s.metric)) return false;
+        if (s.values !== undefined && !isPairs(s.values)) return false;
+        if (s.histograms !== undefined && !isHistogramPairs(s.histograms)) return false;
+      }
+      return true;
+    }
+    case "scalar":
+    case "string":
+      return isPair(result);
+    default:
+      return false;
+  }
+}
+
+/** Options for {@linkcode checkQueryData}. */
+export interface CheckOptions {
+  /** Path prefix for messages. @default {["data"]} */
+  path?: (string | number)[];
+  /** The endpoint, for messages (redacted). */
+  endpoint?: string;
+}
+
+/**
+ * Check that a parsed `data` member is a query result (vector, matrix, scalar
+ * or string) and return it typed. Large results are checked with a tight loop
+ * (no copy, no zod per sample); on a problem zod names the exact path in a
+ * {@linkcode SchemaError}.
+ *
+ * @example
+ * ```ts
+ * import { checkQueryData, SchemaError } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const data = checkQueryData({ resultType: "scalar", result: [1, "2"] });
+ * assert.equal(data.resultType, "scalar");
+ * assert.throws(
+ *   () => checkQueryData({ resultType: "matrix", result: [{ metric: {}, values: [[1, 2]] }] }),
+ *   (e) => e instanceof SchemaError && e.message.includes("data.result[0].values[0][1]"),
+ * );
+ * ```
+ */
+export function checkQueryData(data: unknown, options: CheckOptions = {}): QueryData {
+  if (fastCheck(data)) return data as QueryData;
+  const parsed = QueryDataSchema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  const prefix = options.path ?? ["data"];
+  const issues: SchemaIssue[] = parsed.error.issues.map((issue) => ({
+    path: [...prefix, ...issue.path.map((p) => typeof p === "symbol" ? String(p) : p)],
+    message: issue.message,
+  }));
+  throw new SchemaError(issues, { endpoint: options.endpoint });
+}
+
+function badValue(path: (string | number)[], text: string): SchemaError {
+  const shown = text.length > 40 ? `${text.slice(0, 40)}...` : text;
+  return new SchemaError([{
+    path,
+    message: `Expected a number string such as "1.5", "1e-07", "NaN" or "+Inf", got "${shown}"`,
+  }]);
+}
+
+function labelNames(metrics: LabelSet[]): string[] {
+  const names = new Set<string>();
+  for (const m of metrics) for (const key in m) names.add(key);
+  const sorted = [...names].sort();
+  for (const name of sorted) {
+    if (name === "timestamp" || name === "value") {
+      throw new OpsbookError(
+        `Label name clashes with a frame column: "${name}"; rename it with label_replace()`,
+      );
+    }
+  }
+  return sorted;
+}
+
+function emptyFrame(): pl.DataFrame {
+  return pl.DataFrame([
+    pl.Series("timestamp", [], pl.Datetime("ms")),
+    pl.Series("value", [], pl.Float64),
+  ]);
+}
+
+function labelColumns(names: string[], metrics: LabelSet[]): pl.Series[] {
+  return names.map((name) => {
+    const column = new Array<string | null>(metrics.length);
+    for (let i = 0; i < metrics.length; i++) column[i] = metrics[i][name] ?? null;
+    return pl.Series(name, column, pl.Utf8);
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Columns. Timestamps are written as int64 epoch milliseconds (two int32
+// halves, so no BigInt is created) and become `Datetime("ms")` without a
+// conversion pass; values are float64. polars copies both when it builds its
+// Series, so the arrays are scratch space reused between calls: fresh memory
+// costs page faults, which for a large body cost as much as the parsing.
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** Index of the low and high int32 half of an int64 in an Int32Array. */
+const LO = LITTLE_ENDIAN ? 0 : 1;
+const HI = 1 - LO;
+const TWO_32 = 4294967296;
+/** Scratch arrays up to this many samples are kept for the next call (at most 160 MB virtual). */
+const POOL_LIMIT = 8 * 1024 * 1024;
+
+/** Samples of one body or result, in the order of their series. */
+interface Columns {
+  /** Epoch milliseconds as int64 halves (`2 * capacity` entries). */
+  ts: Int32Array;
+  /** Float64 values (`capacity` entries). */
+  values: Float64Array;
+  /** Samples written so far. */
+  rows: number;
+}
+
+let pool: Columns | undefined;
+let poolIndex: Uint32Array | undefined;
+
+/** Scratch columns for at least `capacity` samples (only the pages written get memory). */
+function scratchColumns(capacity: number): Columns {
+  if (pool !== undefined && pool.values.length >= capacity) {
+    pool.rows = 0;
+    return pool;
+  }
+  const columns = {
+    ts: new Int32Array(2 * capacity),
+    values: new Float64Array(capacity),
+    rows: 0,
+  };
+  if (capacity <= POOL_LIMIT) pool = columns;
+  return columns;
+}
+
+function scratchIndex(rows: number): Uint32Array {
+  if (poolIndex !== undefined && poolIndex.length >= rows) return poolIndex;
+  const index = new Uint32Array(rows);
+  if (rows <= POOL_LIMIT) poolIndex = index;
+  return index;
+}
+
+/** Whether `ms` can be stored as a timestamp (an integer within ±2^53). */
+function isTimestampMs(ms: number): boolean {
+  return ms >= -9007199254740991 && ms <= 9007199254740991;
+}
+
+function badTimestamp(path: (string | number)[], seconds: number): SchemaError {
+  return new SchemaError([{
+    path,
+    message: `Expected a timestamp in Unix seconds, got ${seconds}`,
+  }]);
+}
+
+/** Append one sample (`ms` must pass {@linkcode isTimestampMs}). */
+function pushSample(columns: Columns, ms: number, value: number): void {
+  const row = columns.rows++;
+  const hi = Math.floor(ms / TWO_32);
+  columns.ts[2 * row + LO] = ms - hi * TWO_32;
+  columns.ts[2 * row + HI] = hi;
+  columns.values[row] = value;
+}
+
+function timestampSeries(columns: Columns): pl.Series {
+  const ts = columns.ts;
+  // polars builds an Int64 Series from a BigInt64Array (its typings omit it).
+  const int64 = new BigInt64Array(ts.buffer, ts.byteOffset, columns.rows) as unknown as number[];
+  return pl.Series("timestamp", int64).cast(pl.Datetime("ms"));
+}
+
+function valueSeries(columns: Columns): pl.Series {
+  return pl.Series("value", columns.values.subarray(0, columns.rows));
+}
+
+function vectorFrame(result: VectorSample[]): pl.DataFrame {
+  const n = result.length;
+  if (n === 0) return emptyFrame();
+  const metrics = new Array<LabelSet>(n);
+  const columns = scratchColumns(n);
+  for (let i = 0; i < n; i++) {
+    const s = result[i];
+    metrics[i] = s.metric;
+    if (s.value === undefined) throw new NativeHistogramError(formatSeries(s.metric));
+    const ms = Math.round(s.value[0] * 1000);
+    if (!isTimestampMs(ms)) throw badTimestamp(["data", "result", i, "value", 0], s.value[0]);
+    const v = parseSampleValue(s.value[1]);
+    if (v === undefined) throw badValue(["data", "result", i, "value", 1], s.value[1]);
+    pushSample(columns, ms, v);
+  }
+  return buildVectorFrame(metrics, columns);
+}
+
+/** The frame of a vector: one row per series, so the label columns need no expansion. */
+function buildVectorFrame(metrics: LabelSet[], columns: Columns): pl.DataFrame {
+  if (metrics.length === 0) return emptyFrame();
+  return pl.DataFrame([
+    ...labelColumns(labelNames(metrics), metrics),
+    timestampSeries(columns),
+    valueSeries(columns),
+  ]);
+}
+
+function matrixFrame(result: MatrixSeries[]): pl.DataFrame {
+  const n = result.length;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const s = result[i];
+    if (s.histograms !== undefined && s.histograms.length > 0) {
+      throw new NativeHistogramError(formatSeries(s.metric));
+    }
+    total += s.values === undefined ? 0 : s.values.length;
+  }
+  if (total === 0) return emptyFrame();
+  const metrics = new Array<LabelSet>(n);
+  const counts = new Int32Array(n);
+  const columns = scratchColumns(total);
+  for (let i = 0; i < n; i++) {
+    const s = result[i];
+    metrics[i] = s.metric;
+    const pairs = s.values;
+    if (pairs === undefined) continue;
+    counts[i] = pairs.length;
+    for (let j = 0; j < pairs.length; j++) {
+      const pair = pairs[j];
+      const text = pair[1];
+      // Inline fast path of parseSampleValue for plain numbers.
+      let v = +text;
+      if (v !== v || text.length === 0 || text.charCodeAt(0) <= 32) {
+        const parsed = parseSampleValue(text);
+        if (parsed === undefined) throw badValue(["data", "result", i, "values", j, 1], text);
+        v = parsed;
+      }
+      const ms = Math.round(pair[0] * 1000);
+      if (!isTimestampMs(ms)) throw badTimestamp(["data", "result", i, "values", j, 0], pair[0]);
+      pushSample(columns, ms, v);
+    }
+  }
+  return buildMatrixFrame(metrics, counts, columns);
+}
+
+/**
+ * The long frame of a matrix: the `counts[i]` samples of series `i` are
+ * consecutive in `columns`. Label columns are built per series (one row each)
+ * and expanded natively with a gather on the series index, so no per-sample
+ * JS string is ever created. A label with the same value in every series
+ * (`job`, often `__name__`) becomes a broadcast literal, which polars keeps as
+ * one value until something needs the rows.
+ */
+function buildMatrixFrame(
+  metrics: LabelSet[],
+  counts: Int32Array,
+  columns: Columns,
+): pl.DataFrame {
+  const total = columns.rows;
+  if (total === 0) return emptyFrame();
+  const names = labelNames(metrics);
+  const constant: pl.Expr[] = [];
+  const varying: string[] = [];
+  for (const name of names) {
+    const first = metrics[0][name];
+    let same = first !== undefined;
+    for (let i = 1; same && i < metrics.length; i++) same = metrics[i][name] === first;
+    if (same) constant.push(pl.lit(first).alias(name));
+    else varying.push(name);
+  }
+  let labels: pl.Series[] = [];
+  if (varying.length > 0) {
+    const index = scratchIndex(total);
+    let row = 0;
+    for (let i = 0; i < counts.length; i++) {
+      const end = row + counts[i];
+      index.fill(i, row, end);
+      row = end;
+    }
+    const perSeries = pl.DataFrame(labelColumns(varying, metrics));
+    labels = perSeries.select(pl.all().gather(pl.Series("index", index.subarray(0, total))))
+      .getColumns();
+  }
+  const frame = pl.DataFrame([...labels, timestampSeries(columns), valueSeries(columns)]);
+  if (constant.length === 0) return frame;
+  return frame.withColumns(...constant).select(...names, "timestamp", "value");
+}
+
+/** One-row (`timestamp`, `value`) frame of a scalar or string result. */
+function singleFrame(pair: [number, string], text: boolean): pl.DataFrame {
+  const ms = Math.round(pair[0] * 1000);
+  if (!isTimestampMs(ms)) throw badTimestamp(["data", "result", 0], pair[0]);
+  let v = 0;
+  if (!text) {
+    const parsed = parseSampleValue(pair[1]);
+    if (parsed === undefined) throw badValue(["data", "result", 1], pair[1]);
+    v = parsed;
+  }
+  const columns = scratchColumns(1);
+  pushSample(columns, ms, v);
+  return pl.DataFrame([
+    timestampSeries(columns),
+    text ? pl.Series("value", [pair[1]], pl.Utf8) : valueSeries(columns),
+  ]);
+}
+
+/**
+ * Convert a query result to a DataFrame following the frame contract.
+ *
+ * - vector: one row per series; matrix: one row per sample (long format);
+ * - scalar: one row (`timestamp`, `value`); string: (`timestamp`, `value` as Utf8);
+ * - an empty result: `timestamp` and `value` columns, zero rows;
+ * - native-histogram samples: a {@linkcode NativeHistogramError} naming the series.
+ *
+ * @example
+ * ```ts
+ * import { queryDataToFrame } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const frame = queryDataToFrame({
+ *   resultType: "matrix",
+ *   result: [
+ *     { metric: { __name__: "up", job: "node" }, values: [[1793491200, "1"], [1793491215, "NaN"]] },
+ *     { metric: { __name__: "up", instance: "a:9100" }, values: [[1793491200, "+Inf"]] },
+ *   ],
+ * });
+ * assert.deepEqual(frame.columns, ["__name__", "instance", "job", "timestamp", "value"]);
+ * assert.deepEqual(frame.getColumn("job").toArray(), ["node", "node", null]);
+ * assert.deepEqual(frame.getColumn("value").toArray(), [1, NaN, Infinity]);
+ * ```
+ */
+export function queryDataToFrame(data: QueryData): pl.DataFrame {
+  switch (data.resultType) {
+    case "vector":
+      return vectorFrame(data.result);
+    case "matrix":
+      return matrixFrame(data.result);
+    case "scalar":
+      return singleFrame(data.result, false);
+    case "string":
+      return singleFrame(data.result, true);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The body scanner: the `vector` and `matrix` shapes straight from the text.
+//
+// It walks the response text once, fills typed arrays with timestamps (ms) and
+// values, and `JSON.parse`s only the small per-series `metric` objects and
+// the envelope's other members. It is strict: anything it does not fully
+// understand (escapes in sample strings, unknown keys inside `data`,
+// histograms, duplicate keys, an error envelope, a value `parseSampleValue`
+// rejects...) makes it give up, and the caller runs the validated path
+// (`JSON.parse`, zod, `queryDataToFrame`), which gives the exact error or
+// result. So it never accepts a body the validated path would reject, and
+// both give the same frame.
+
+/** Exact powers of ten: `m / POW10[k]` is correctly rounded for `m < 2 ** 53`, `k <= 22`. */
+const POW10 = [
+  1e0,
+  1e1,
+  1e2,
+  1e3,
+  1e4,
+  1e5,
+  1e6,
+  1e7,
+  1e8,
+  1e9,
+  1e10,
+  1e11,
+  1e12,
+  1e13,
+  1e14,
+  1e15,
+  1e16,
+  1e17,
+  1e18,
+  1e19,
+  1e20,
+  1e21,
+  1e22,
+];
+
+/** What the scanner collects from a `vector` or `matrix` body. */
+interface Scan {
+  resultType: string | undefined;
+  metrics: LabelSet[];
+  /** Samples per series (matrix: `values.length`; vector: 1). */
+  counts: number[];
+  /** Series that had a `value` member (vector shape). */
+  withValue: number;
+  /** Series that had a `values` member (matrix shape). */
+  withValues: number;
+  /** The samples of all series, in order. */
+  columns: Columns;
+}
+
+function skipWs(s: string, i: number): number {
+  let c = s.charCodeAt(i);
+  while (c === 32 || c === 10 || c === 13 || c === 9) c = s.charCodeAt(++i);
+  return i;
+}
+
+/** End (exclusive) of the JSON value starting at `i`, found by bracket matching; -1 if none. */
+function skipValue(s: string, i: number): number {
+  const n = s.length;
+  let c = s.charCodeAt(i);
+  if (c === 34) return skipString(s, i);
+  if (c === 123 || c === 91) {
+    let depth = 0;
+    for (let j = i; j < n; j++) {
+      c = s.charCodeAt(j);
+      if (c === 34) {
+        j = skipString(s, j) - 1;
+        if (j < 0) return -1;
+      } else if (c === 123 || c === 91) depth++;
+      else if (c === 125 || c === 93) {
+        if (--depth === 0) return j + 1;
+      }
+    }
+    return -1;
+  }
+  let j = i;
+  while (j < n) {
+    c = s.charCodeAt(j);
+    if (c === 44 || c === 125 || c === 93 || c === 32 || c === 10 || c === 13 || c === 9) break;
+    j++;
+  }
+  return j === i ? -1 : j;
+}
+
+/** End (exclusive) of the JSON string starting at `i` (a quote); -1 if unterminated. */
+function skipString(s: string, i: number): number {
+  const n = s.length;
+  for (let j = i + 1; j < n; j++) {
+    const c = s.charCodeAt(j);
+    if (c === 34) return j + 1;
+    if (c === 92) j++;
+  }
+  return -1;
+}
+
+/** Parse the JSON value at `i..end` on its own; `undefined` on a syntax error. */
+function parseSlice(s: string, i: number, end: number): { value: unknown } | undefined {
+  try {
+    return { value: JSON.parse(s.slice(i, end)) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Read a key without escapes at `i` (a quote); sets `keyEnd`. */
+let keyEnd = 0;
+function readKey(s: string, i: number): string | undefined {
+  if (s.charCodeAt(i) !== 34) return undefined;
+  const n = s.length;
+  for (let j = i + 1; j < n; j++) {
+    const c = s.charCodeAt(j);
+    if (c === 34) {
+      keyEnd = j + 1;
+      return s.slice(i + 1, j);
+    }
+    if (c === 92 || c < 32) return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Scan a `[[t, "v"], ...]` array (`pairs`) or a single `[t, "v"]` (`!pairs`)
+ * at `i` into `scan`; returns the index after it, or -1.
+ */
+function scanPairs(s: string, i: number, scan: Scan, pairs: boolean): number {
+  const columns = scan.columns;
+  const ts = columns.ts;
+  const vs = columns.values;
+  const cap = vs.length;
+  let row = columns.rows;
+  let c = s.charCodeAt(i);
+  if (pairs) {
+    if (c !== 91) return -1;
+    c = s.charCodeAt(++i);
+    if (c <= 32) c = s.charCodeAt(i = skipWs(s, i));
+    if (c === 93) return i + 1;
+  }
+  for (;;) {
+    if (c !== 91 || row >= cap) return -1;
+    c = s.charCodeAt(++i);
+    if (c <= 32) c = s.charCodeAt(i = skipWs(s, i));
+    // The timestamp: a JSON number.
+    let start = i;
+    let negative = false;
+    if (c === 45) {
+      negative = true;
+      c = s.charCodeAt(++i);
+    }
+    if (!(c >= 48 && c <= 57)) return -1;
+    let m = c - 48;
+    let digits = 1;
+    let fraction = 0;
+    c = s.charCodeAt(++i);
+    if (m === 0) {
+      if (c >= 48 && c <= 57) return -1; // leading zero
+    } else {
+      while (c >= 48 && c <= 57) {
+        m = m * 10 + (c - 48);
+        digits++;
+        c = s.charCodeAt(++i);
+      }
+    }
+    if (c === 46) {
+      c = s.charCodeAt(++i);
+      if (!(c >= 48 && c <= 57)) return -1;
+      do {
+        m = m * 10 + (c - 48);
+        digits++;
+        fraction++;
+        c = s.charCodeAt(++i);
+      } while (c >= 48 && c <= 57);
+    }
+    let t: number;
+    if (c === 101 || c === 69) {
+      c = s.charCodeAt(++i);
+      if (c === 43 || c === 45) c = s.charCodeAt(++i);
+      if (!(c >= 48 && c <= 57)) return -1;
+      do c = s.charCodeAt(++i); while (c >= 48 && c <= 57);
+      t = +s.slice(start, i);
+    } else if (digits > 15) {
+      t = +s.slice(start, i);
+    } else {
+      t = negative ? -(m / POW10[fraction]) : m / POW10[fraction];
+    }
+    if (c <= 32) c = s.charCodeAt(i = skipWs(s, i));
+    if (c !== 44) return -1;
+    c = s.charCodeAt(++i);
+    if (c <= 32) c = s.charCodeAt(i = skipWs(s, i));
+    if (c !== 34) return -1;
+    // The value: a string such as "1.5"; plain decimals are converted here,
+    // anything else ("1e-07", "NaN", "+Inf", ".5") by parseSampleValue.
+    start = ++i;
+    c = s.charCodeAt(i);
+    let v = NaN;
+    let fast = false;
+    negative = c === 45;
+    if (negative) c = s.charCodeAt(++i);
+    if (c >= 48 && c <= 57) {
+      m = 0;
+      digits = 0;
+      fraction = 0;
+      do {
+        m = m * 10 + (c - 48);
+        digits++;
+        c = s.charCodeAt(++i);
+      } while (c >= 48 && c <= 57);
+      if (c === 46) {
+        c = s.charCodeAt(++i);
+        while (c >= 48 && c <= 57) {
+          m = m * 10 + (c - 48);
+          digits++;
+          fraction++;
+          c = s.charCodeAt(++i);
+        }
+      }
+      if (c === 34 && s.charCodeAt(i - 1) !== 46) {
+        // A plain decimal: exact division when the digits fit in 2^53, else
+        // the engine's correctly rounded conversion (as `+text` would do).
+        v = digits > 15
+          ? +s.slice(start, i)
+          : negative
+          ? -(m / POW10[fraction])
+          : m / POW10[fraction];
+        fast = true;
+      }
+    }
+    if (!fast) {
+      const end = s.indexOf('"', start);
+      if (end < 0) return -1;
+      const text = s.slice(start, end);
+      if (text.indexOf("\\") >= 0) return -1;
+      for (let k = 0; k < text.length; k++) if (text.charCodeAt(k) < 32) return -1;
+      const parsed = parseSampleValue(text);
+      if (parsed === undefined) return -1;
+      v = parsed;
+      i = end;
+    }
+    c = s.charCodeAt(++i);
+    if (c <= 32) c = s.charCodeAt(i = skipWs(s, i));
+    if (c !== 93) return -1;
+    const ms = Math.round(t * 1000);
+    if (!isTimestampMs(ms)) return -1;
+    const hi = Math.floor(ms / TWO_32);
+    ts[2 * row + LO] = ms - hi * TWO_32;
+    ts[2 * row + HI] = hi;
+    vs[row] = v;
+    row++;
+    if (!pairs) {
+      columns.rows = row;
+      return i + 1;
+    }
+    c = s.charCodeAt(++i);
+    if (c <= 32) c = s.charCodeAt(i = skipWs(s, i));
+    if (c === 44) {
+      c = s.charCodeAt(++i);
+      if (c <= 32) c = s.charCodeAt(i = skipWs(s, i));
+      continue;
+    }
+    columns.rows = row;
+    return c === 93 ? i + 1 : -1;
+  }
+}
+
+/** Scan one element of `result` (`{"metric": {...}, "values": [...]}`) at `i`. */
+function scanSeries(s: string, i: number, scan: Scan): number {
+  if (s.charCodeAt(i) !== 123) return -1;
+  i = skipWs(s, i + 1);
+  let metric: LabelSet | undefined;
+  let hasValue = false;
+  let hasValues = false;
+  const before = scan.columns.rows;
+  if (s.charCodeAt(i) === 125) return -1; // no metric
+  for (;;) {
+    const key = readKey(s, i);
+    if (key === undefined) return -1;
+    i = skipWs(s, keyEnd);
+    if (s.charCodeAt(i) !== 58) return -1;
+    i = skipWs(s, i + 1);
+    if (key === "metric" && metric === undefined) {
+      if (s.charCodeAt(i) !== 123) return -1;
+      const end = skipValue(s, i);
+      if (end < 0) return -1;
+      const parsed = parseSlice(s, i, end);
+      if (parsed === undefined || !isLabelSet(parsed.value)) return -1;
+      metric = parsed.value as LabelSet;
+      i = end;
+    } else if (key === "values" && !hasValues && !hasValue) {
+      hasValues = true;
+      i = scanPairs(s, i, scan, true);
+    } else if (key === "value" && !hasValue && !hasValues) {
+      hasValue = true;
+      i = scanPairs(s, i, scan, false);
+    } else {
+      return -1;
+    }
+    if (i < 0) return -1;
+    i = skipWs(s, i);
+    const c = s.charCodeAt(i);
+    if (c === 44) {
+      i = skipWs(s, i + 1);
+      continue;
+    }
+    if (c !== 125 || metric === undefined) return -1;
+    scan.metrics.push(metric);
+    scan.counts.push(scan.columns.rows - before);
+    if (hasValue) scan.withValue++;
+    if (hasValues) scan.withValues++;
+    return i + 1;
+  }
+}
+
+/** Scan `data` (`{"resultType": ..., "result": [...]}`) at `i`. */
+function scanData(s: string, i: number, scan: Scan): number {
+  if (s.charCodeAt(i) !== 123) return -1;
+  i = skipWs(s, i + 1);
+  let sawResult = false;
+  for (;;) {
+    const key = readKey(s, i);
+    if (key === undefined) return -1;
+    i = skipWs(s, keyEnd);
+    if (s.charCodeAt(i) !== 58) return -1;
+    i = skipWs(s, i + 1);
+    if (key === "resultType" && scan.resultType === undefined) {
+      const end = s.charCodeAt(i) === 34 ? skipString(s, i) : -1;
+      if (end < 0) return -1;
+      const parsed = parseSlice(s, i, end);
+      if (parsed === undefined) return -1;
+      scan.resultType = parsed.value as string;
+      i = end;
+    } else if (key === "result" && !sawResult) {
+      sawResult = true;
+      if (s.charCodeAt(i) !== 91) return -1;
+      i = skipWs(s, i + 1);
+      if (s.charCodeAt(i) === 93) i++;
+      else {
+        for (;;) {
+          i = scanSeries(s, i, scan);
+          if (i < 0) return -1;
+          i = skipWs(s, i);
+          const c = s.charCodeAt(i);
+          if (c === 93) {
+            i++;
+            break;
+          }
+          if (c !== 44) return -1;
+          i = skipWs(s, i + 1);
+        }
+      }
+    } else {
+      return -1;
+    }
+    i = skipWs(s, i);
+    const c = s.charCodeAt(i);
+    if (c === 44) {
+      i = skipWs(s, i + 1);
+      continue;
+    }
+    if (c !== 125 || !sawResult) return -1;
+    return i + 1;
+  }
+}
+
+/** A success body scanned into columns, or `undefined` when the validated path must decide. */
+function scanBody(
+  s: string,
+): { scan: Scan; warnings: string[]; infos: string[] } | undefined {
+  // A sample takes at least 7 characters (`[1,"1"]`): an upper bound for the
+  // columns; pages past the rows actually written never get memory.
+  const scan: Scan = {
+    resultType: undefined,
+    metrics: [],
+    counts: [],
+    withValue: 0,
+    withValues: 0,
+    columns: scratchColumns(Math.floor(s.length / 7) + 1),
+  };
+  let warnings: unknown;
+  let infos: unknown;
+  let status: unknown;
+  let sawData = false;
+  const seen = new Set<string>();
+  let i = skipWs(s, 0);
+  if (s.charCodeAt(i) !== 123) return undefined;
+  i = skipWs(s, i + 1);
+  for (;;) {
+    const key = readKey(s, i);
+    if (key === undefined || seen.has(key)) return undefined;
+    seen.add(key);
+    i = skipWs(s, keyEnd);
+    if (s.charCodeAt(i) !== 58) return undefined;
+    i = skipWs(s, i + 1);
+    if (key === "data") {
+      sawData = true;
+      i = scanData(s, i, scan);
+      if (i < 0) return undefined;
+    } else {
+      const end = skipValue(s, i);
+      if (end < 0) return undefined;
+      const parsed = parseSlice(s, i, end);
+      if (parsed === undefined) return undefined;
+      if (key === "status") status = parsed.value;
+      else if (key === "warnings") warnings = parsed.value;
+      else if (key === "infos") infos = parsed.value;
+      i = end;
+    }
+    i = skipWs(s, i);
+    const c = s.charCodeAt(i);
+    if (c === 44) {
+      i = skipWs(s, i + 1);
+      continue;
+    }
+    if (c !== 125) return undefined;
+    break;
+  }
+  if (skipWs(s, i + 1) !== s.length || status !== "success" || !sawData) return undefined;
+  const n = scan.metrics.length;
+  if (scan.resultType === "matrix") {
+    if (scan.withValue > 0) return undefined;
+  } else if (scan.resultType === "vector") {
+    if (scan.withValue !== n) return undefined;
+  } else {
+    return undefined;
+  }
+  return {
+    scan,
+    warnings: Array.isArray(warnings) ? warnings.map(String) : [],
+    infos: Array.isArray(infos) ? infos.map(String) : [],
+  };
+}
+
+function scannedFrame(scan: Scan): pl.DataFrame {
+  if (scan.resultType === "vector") return buildVectorFrame(scan.metrics, scan.columns);
+  return buildMatrixFrame(scan.metrics, Int32Array.from(scan.counts), scan.columns);
+}
+
+/** What {@linkcode parseQueryBody} returns. */
+export interface ParsedBody {
+  /** The frame, following the module's frame contract. */
+  frame: pl.DataFrame;
+  /** The result type, known without parsing `data`. */
+  resultType: QueryData["resultType"];
+  /** The checked result (parsed lazily after a scan). */
+  readonly data: QueryData;
+  /** The response's warnings. */
+  warnings: string[];
+  /** The response's infos. */
+  infos: string[];
+}
+
+/**
+ * Parse a whole query response body (`/api/v1/query` or `/api/v1/query_range`)
+ * straight to a DataFrame, with the same checks as the client. The API's
+ * error envelope throws a {@linkcode PrometheusError} (status 200 assumed);
+ * anything else that is not a success envelope throws a
+ * {@linkcode SchemaError} naming the path.
+ *
+ * Vector and matrix bodies are scanned straight from the text into typed
+ * columns (only the small `metric` objects go through `JSON.parse`); any
+ * body the scanner does not fully accept takes the validated path
+ * (`JSON.parse`, {@linkcode checkQueryData}, {@linkcode queryDataToFrame}),
+ * which gives the same frame or the exact error. After a scan, `data` is
+ * parsed when first read.
+ *
+ * @example
+ * ```ts
+ * import { parseQueryBody } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const body = '{"status":"success","data":{"resultType":"vector","result":' +
+ *   '[{"metric":{"instance":"a"},"value":[1793491200,"1e-07"]}]}}';
+ * const { frame, warnings } = parseQueryBody(body);
+ * assert.deepEqual(frame.getColumn("value").toArray(), [1e-7]);
+ * assert.deepEqual(warnings, []);
+ * ```
+ */
+export function parseQueryBody(body: string): ParsedBody {
+  const scanned = scanBody(body);
+  if (scanned === undefined) return validatedBody(body);
+  const frame = scannedFrame(scanned.scan);
+  let data: QueryData | undefined;
+  return {
+    frame,
+    resultType: scanned.scan.resultType === "matrix" ? "matrix" : "vector",
+    get data(): QueryData {
+      return data ??= checkQueryData(parseEnvelope(body).data);
+    },
+    warnings: scanned.warnings,
+    infos: scanned.infos,
+  };
+}
+
+/** `JSON.parse` a body and check its envelope; returns the success envelope. */
+function parseEnvelope(body: string): Record<string, unknown> {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (cause) {
+    throw new SchemaError([{ path: [], message: `Invalid JSON: ${(cause as Error).message}` }]);
+  }
+  if (isObject(json) && json.status === "error") {
+    throw new PrometheusError({
+      errorType: String(json.errorType),
+      error: String(json.error),
+      status: 200,
+    });
+  }
+  if (!isObject(json) || json.status !== "success") {
+    throw new SchemaError([{ path: ["status"], message: 'Expected "success"' }]);
+  }
+  return json;
+}
+
+/** The validated path: `JSON.parse`, the shape check (zod on a problem), then the frame. */
+function validatedBody(body: string): ParsedBody {
+  const json = parseEnvelope(body);
+  const data = checkQueryData(json.data);
+  const warnings = Array.isArray(json.warnings) ? json.warnings.map(String) : [];
+  const infos = Array.isArray(json.infos) ? json.infos.map(String) : [];
+  return { frame: queryDataToFrame(data), resultType: data.resultType, data, warnings, infos };
+}

@@ -1,0 +1,308 @@
+/**
+ * The four notebooks, executed headless with `runNotebook` against a real
+ * Prometheus holding the synthetic dataset, with the demo's parameters: zero
+ * error outputs, and the key outputs asserted.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import type { Notification } from "../../lib/alert/types.ts";
+import type { Notebook } from "../../lib/notebook/nbformat.ts";
+import { runNotebook } from "../../lib/notebook/runner.ts";
+import { notebookProblems } from "../../scripts/check_notebooks.ts";
+import { HOSTS, SCENARIO_HOSTS } from "../../dev/dataset.ts";
+import { notebookParameters, NOTEBOOKS } from "../../scripts/demo.ts";
+import { missingBinaries, REPO_ROOT, startPrometheus } from "../../dev/stack.ts";
+
+const missing = missingBinaries(["prometheus", "promtool"]);
+
+function text(value: unknown): string {
+  return Array.isArray(value) ? value.join("") : typeof value === "string" ? value : "";
+}
+
+/** Every output of one cell as text (streams, text/plain and text/html). */
+function cellText(cell: Notebook["cells"][number]): string {
+  return (cell.outputs ?? []).map((o) => {
+    if (o.output_type === "stream") return text(o.text);
+    if (o.output_type === "error") return `${o.ename}: ${o.evalue}`;
+    return text(o.data["text/plain"]) + text(o.data["text/html"]);
+  }).join("\n");
+}
+
+function allText(nb: Notebook): string {
+  return nb.cells.map(cellText).join("\n");
+}
+
+function errorOutputs(nb: Notebook): string[] {
+  return nb.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.output_type === "error")
+    .map((o) => o.output_type === "error" ? `${o.ename}: ${o.evalue}` : "");
+}
+
+/** The code cell whose source contains `marker`. */
+function cellWith(nb: Notebook, marker: string): Notebook["cells"][number] {
+  const cell = nb.cells.find((c) => c.cell_type === "code" && c.source.includes(marker));
+  assert.ok(cell, `a code cell containing ${marker}`);
+  return cell;
+}
+
+Deno.test("notebooks: committed clean, documented, parameterised and importing opsbook", async () => {
+  for (const name of NOTEBOOKS) {
+    const raw = await Deno.readTextFile(`${REPO_ROOT}/notebooks/${name}.ipynb`);
+    assert.deepEqual(notebookProblems(raw), [], name);
+    const nb = JSON.parse(raw);
+    assert.equal(nb.metadata.kernelspec.name, "deno", name);
+    const [first, second] = nb.cells;
+    assert.equal(first.cell_type, "markdown", `${name}: starts with a markdown cell`);
+    assert.match(text(first.source), /^# 0\d · /, name);
+    assert.equal(second.cell_type, "code", name);
+    assert.deepEqual(second.metadata.tags, ["parameters"], name);
+    const params = text(second.source);
+    assert.match(
+      params,
+      /const prometheus_url = Deno\.env\.get\("PROMETHEUS_URL"\) \?\? "http:\/\/localhost:9090";/,
+      name,
+    );
+    assert.match(params, /const threshold = 80;/, name);
+    assert.match(params, /const window = "5m";/, name);
+    assert.match(params, /const eval_time: string \| null = null;/, name);
+    assert.match(params, /const range = "/, name);
+    const code = nb.cells.filter((c: { cell_type: string }) => c.cell_type === "code")
+      .map((c: { source: unknown }) => text(c.source)).join("\n");
+    assert.match(code, /from "opsbook";/, name);
+    assert.ok(
+      nb.cells.filter((c: { cell_type: string }) => c.cell_type === "markdown").length >= 4,
+      `${name}: explains its steps`,
+    );
+  }
+});
+
+Deno.test({
+  name: "notebooks: all four run headless against the dataset with their key outputs",
+  ignore: missing !== null,
+  fn: async (t) => {
+    const prom = await startPrometheus({ dataset: true });
+    const outDir = await Deno.makeTempDir({ prefix: "opsbook-notebooks-" });
+    const targets = { prometheusUrl: prom.url, outDir };
+    const run = async (
+      name: string,
+      options: { parameters?: Record<string, unknown>; env?: Record<string, string> } = {},
+    ) => {
+      const result = await runNotebook(`${REPO_ROOT}/notebooks/${name}.ipynb`, {
+        output: `${outDir}/${name}.ipynb`,
+        parameters: options.parameters ?? notebookParameters(name, targets),
+        env: { PROMETHEUS_URL: prom.url, ...options.env },
+        timeout: 60_000,
+      });
+      assert.deepEqual(result.warnings, []);
+      assert.deepEqual(errorOutputs(result.notebook), []);
+      return result.notebook;
+    };
+    try {
+      await t.step(
+        "01_query: every dataset host, the down target, PROMETHEUS_URL from the env",
+        async () => {
+          const { prometheus_url: _, ...parameters } = notebookParameters("01_query", targets);
+          const nb = await run("01_query", { parameters });
+          const out = allText(nb);
+          assert.match(
+            out,
+            new RegExp(`Prometheus [^ ]+ at ${prom.url}, evaluating at 2026-11-01T16:30`),
+          );
+          const targetsTable = cellText(cellWith(nb, "table(targets"));
+          for (const host of HOSTS) {
+            assert.ok(
+              targetsTable.includes(host.instance),
+              `${host.instance} in the targets table`,
+            );
+          }
+          assert.match(targetsTable, /Every target \(12\)/);
+          assert.match(out, new RegExp(`Down: ${SCENARIO_HOSTS.stops}\n`));
+          const summary = cellText(cellWith(nb, "queryRangeFrame"));
+          for (const host of HOSTS) assert.ok(summary.includes(host.instance), host.instance);
+          assert.match(out, /<table/);
+        },
+      );
+
+      await t.step("02_chart: four charts shown and saved as SVG and PNG", async () => {
+        const nb = await run("02_chart");
+        const svgs = nb.cells.flatMap((c) => c.outputs ?? [])
+          .filter((o) => o.output_type !== "stream" && o.output_type !== "error")
+          .filter((o) => "data" in o && typeof o.data["image/svg+xml"] !== "undefined");
+        assert.equal(svgs.length, 4);
+        assert.match(allText(nb), /Chart "CPU usage per host at 2026-11-01 12:00 UTC"/);
+        const files = [];
+        for await (const e of Deno.readDir(`${outDir}/charts`)) files.push(e.name);
+        for (const base of ["cpu_bars", "cpu_lines", "cpu_heatmap", "cpu_per_cloud"]) {
+          assert.ok(files.includes(`${base}.svg`) && files.includes(`${base}.png`), base);
+          const png = await Deno.readFile(`${outDir}/charts/${base}.png`);
+          assert.deepEqual([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+          const svg = await Deno.readTextFile(`${outDir}/charts/${base}.svg`);
+          assert.ok(svg.startsWith("<svg"), base);
+        }
+        assert.match(
+          cellText(cellWith(nb, 'groupBy("cloud")')),
+          /aliyun[\s\S]*azure[\s\S]*tencent/,
+        );
+      });
+
+      await t.step(
+        "03_alert: the shared rules over the day: flapping and sustained hosts once each, the trend warning, never the spike host; no repeats",
+        async () => {
+          const { flapping, sustained, spike, trend } = SCENARIO_HOSTS;
+          const nb = await run("03_alert");
+          const sent = cellText(cellWith(nb, "alerter.evaluate(result.alerts"));
+          assert.match(
+            sent,
+            /^Dry run: 288 evaluation\(s\) of HostHighCpu and HostCpuTrend, 0 skipped$/m,
+          );
+          // What the dry run printed, in order: heading and the instance of each alert.
+          const printed = [...sent.matchAll(/^\[(\w+)\] (\w+): .*\n {2}- \w+ .*instance=(\S+)/gm)]
+            .map((m) => `${m[1]} ${m[2]} ${m[3]}`);
+          assert.deepEqual(printed, [
+            `FIRING HostHighCpu ${flapping}`,
+            `RESOLVED HostHighCpu ${flapping}`,
+            `FIRING HostHighCpu ${sustained}`,
+            `RESOLVED HostHighCpu ${sustained}`,
+            `FIRING HostCpuTrend ${trend}`,
+          ]);
+          assert.ok(!sent.includes(spike), "the spike host is never named");
+          assert.match(sent, /^5 notification\(s\) written to /m);
+          // The same notifications as JSON files: when, which group, which hosts.
+          const notifications = async () => {
+            const out: Notification[] = [];
+            const names = Array.from(Deno.readDirSync(`${outDir}/alerts`)).map((e) => e.name)
+              .filter((n) => /-(firing|resolved|repeat|delayed)-/.test(n)).sort();
+            for (const n of names) {
+              out.push(JSON.parse(await Deno.readTextFile(`${outDir}/alerts/${n}`)));
+            }
+            return out;
+          };
+          const written = await notifications();
+          assert.deepEqual(
+            written.map((n) =>
+              `${n.createdAt.slice(11, 16)} ${n.group} ${n.kind} ${
+                n.alerts.map((a) => `${a.labels.instance}:${a.status}`).join(",")
+              }`
+            ),
+            [
+              `06:10 HostHighCpu firing ${flapping}:firing`,
+              `09:05 HostHighCpu resolved ${flapping}:resolved`,
+              `10:10 HostHighCpu firing ${sustained}:firing`,
+              `12:05 HostHighCpu resolved ${sustained}:resolved`,
+              `19:05 HostCpuTrend firing ${trend}:firing`,
+            ],
+          );
+          assert.ok(!JSON.stringify(written).includes(spike));
+          // The resolve notice says when it fired and resolved, whatever the last detector row said.
+          assert.deepEqual(written[3].alerts[0].annotations, {
+            summary: `CPU 95 % on ${sustained} (above 80 % for 5m)`,
+            description:
+              "Resolved at 2026-11-01 12:05:00 UTC after 2h4m45s firing (since 10:00:15). " +
+              "When it fired: 95.0 % > 80 % for 9m45s since 2026-11-01T10:00:15Z; " +
+              "fires above 80 % sustained for 5m, clears below 75 %",
+          });
+
+          const preview = cellText(cellWith(nb, "slackMessage("));
+          const message = JSON.parse(preview);
+          assert.equal(message.blocks[0].type, "header");
+          assert.equal(message.blocks[0].text.text, ":red_circle: FIRING: HostHighCpu — 1 host");
+          assert.ok(preview.includes(sustained));
+          assert.match(
+            cellText(cellWith(nb, "const preview = evaluateAt")),
+            new RegExp(
+              `^At 2026-11-01T10:10:00\\.000Z the rules hold for: HostHighCpu ${sustained}$`,
+              "m",
+            ),
+          );
+          // The threshold detector alone would have flagged the spike host; sustained alone
+          // fires the flapping host again and again, hysteresis once.
+          const detectors = cellText(cellWith(nb, "compareDetectors(history)"));
+          assert.match(detectors, new RegExp(`${spike}\\s+2\\s+0\\s+1\\b`));
+          assert.match(detectors, new RegExp(`${flapping}\\s+120\\s+12\\s+1\\b`));
+          assert.match(detectors, new RegExp(`${sustained}\\s+120\\s+1\\s+1\\b`));
+          assert.match(
+            allText(nb),
+            /Second evaluation at 2026-11-02T00:00:00\.000Z: 1 firing, 0 sent/,
+          );
+
+          // The next timer run over the same state sends nothing again.
+          const again = await run("03_alert");
+          const sentAgain = cellText(cellWith(again, "alerter.evaluate(result.alerts"));
+          // Evaluations before the state's last change (the trend warning at 19:05) are skipped.
+          assert.match(
+            sentAgain,
+            /^Dry run: 60 evaluation\(s\) of HostHighCpu and HostCpuTrend, 228 skipped \(the state's last change was at 2026-11-01T19:05:00\.000Z\)$/m,
+          );
+          assert.match(sentAgain, /^0 notification\(s\) written to /m);
+          assert.ok(!/\[(FIRING|RESOLVED|STILL FIRING)\]/.test(sentAgain), sentAgain);
+          assert.deepEqual(await notifications(), written);
+          const states = cellText(cellWith(again, "alerter.records()"));
+          assert.match(states, new RegExp(`HostCpuTrend\\s+${trend}\\s+firing`));
+          assert.match(states, new RegExp(`HostHighCpu\\s+${flapping}\\s+resolved`));
+          assert.match(states, new RegExp(`HostHighCpu\\s+${sustained}\\s+resolved`));
+          assert.ok(!states.includes(spike));
+        },
+      );
+
+      await t.step(
+        "03_alert: with SLACK_WEBHOOK_URL the message goes to Slack, the URL never in the outputs",
+        async () => {
+          const posts: { path: string; body: string }[] = [];
+          await using server = Deno.serve(
+            { port: 0, hostname: "127.0.0.1", onListen() {} },
+            async (req) => {
+              posts.push({ path: new URL(req.url).pathname, body: await req.text() });
+              return new Response("ok");
+            },
+          );
+          const secretPath = "/services/T0000/B0000/notebookSecret42";
+          const nb = await run("03_alert", {
+            parameters: {
+              ...notebookParameters("03_alert", { ...targets, outDir: `${outDir}/slack` }),
+              eval_time: "2026-11-01T10:30:00Z",
+              range: "1h",
+            },
+            env: {
+              SLACK_WEBHOOK_URL: `https://hooks.slack.com${secretPath}`,
+              SLACK_BASE_URL: `http://127.0.0.1:${server.addr.port}`,
+            },
+          });
+          const sent = cellText(cellWith(nb, "alerter.evaluate(result.alerts"));
+          assert.match(sent, /^Sending to Slack: 12 evaluation\(s\) of /m);
+          assert.match(sent, /^1 notification\(s\) sent to Slack$/m);
+          assert.equal(posts.length, 1);
+          assert.equal(posts[0].path, secretPath);
+          const body = JSON.parse(posts[0].body);
+          assert.equal(body.blocks[0].text.text, ":red_circle: FIRING: HostHighCpu — 1 host");
+          assert.ok(posts[0].body.includes(SCENARIO_HOSTS.sustained));
+          assert.ok(!posts[0].body.includes(SCENARIO_HOSTS.spike));
+          assert.ok(!JSON.stringify(nb).includes("notebookSecret42"), "the webhook is never shown");
+          // Not a dry run: nothing written as a notification file, only the state.
+          const files = Array.from(Deno.readDirSync(`${outDir}/slack/alerts`)).map((e) => e.name);
+          assert.deepEqual(files.sort(), ["state.json", "state.outbox.json"]);
+        },
+      );
+
+      await t.step("04_anomaly: flags the trending host and compares the detectors", async () => {
+        const nb = await run("04_anomaly");
+        const trendTable = cellText(cellWith(nb, "trend(history"));
+        assert.ok(trendTable.includes(SCENARIO_HOSTS.trend), "the trending host is flagged");
+        assert.match(trendTable, /1 rows? × 6 columns/);
+        const comparison = cellText(cellWith(nb, "const caught"));
+        const trendRow = comparison.split("\n").find((l) => l.startsWith(SCENARIO_HOSTS.trend));
+        assert.ok(trendRow, "the trending host is in the comparison");
+        assert.match(trendRow, /yes\s*$/, "caught by the trend detector");
+        for (
+          const host of [SCENARIO_HOSTS.sustained, SCENARIO_HOSTS.spike, SCENARIO_HOSTS.flapping]
+        ) {
+          assert.ok(comparison.includes(host), host);
+        }
+        assert.match(allText(nb), /Saved 3 charts as SVG and PNG/);
+      });
+    } finally {
+      await prom.stop();
+      await Deno.remove(outDir, { recursive: true }).catch(() => {});
+    }
+  },
+});
