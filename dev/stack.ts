@@ -263,11 +263,64 @@ async function copyDir(from: string, to: string) {
   }
 }
 
+/** Writes TSDB blocks of `openMetrics` into `dataDir` with promtool. */
+async function backfill(openMetrics: string, dataDir: string): Promise<void> {
+  const promtool = which("promtool");
+  if (!promtool) throw new Error("promtool is not installed: run `apt-get install -y prometheus`");
+  await Deno.mkdir(dataDir, { recursive: true });
+  const om = `${dataDir}/../backfill.om`;
+  await Deno.writeTextFile(om, openMetrics);
+  const out = await new Deno.Command(promtool, {
+    args: ["tsdb", "create-blocks-from", "openmetrics", "--max-block-duration=24h", om, dataDir],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  await Deno.remove(om).catch(() => {});
+  if (!out.success) {
+    throw new Error(`promtool failed: ${new TextDecoder().decode(out.stderr).slice(0, 2000)}`);
+  }
+}
+
+/** Seconds of a Prometheus duration such as `15s`, `1m` or `500ms`. */
+function parseSeconds(duration: string): number {
+  const m = /^(\d+)(ms|s|m|h)$/.exec(duration);
+  if (!m) throw new Error(`Invalid scrapeInterval: expected e.g. 15s or 1m, got ${duration}`);
+  return Number(m[1]) * { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2] as "ms" | "s" | "m" | "h"];
+}
+
+/**
+ * Waits until `query` returns a series: a just-started Prometheus scrapes a
+ * target first after a random offset within the scrape interval, and a
+ * caller counting live hosts right after start-up would otherwise see none.
+ */
+async function firstScrape(url: string, query: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    try {
+      const res = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query })}`);
+      const body = await res.json();
+      if ((body?.data?.result?.length ?? 0) > 0) return;
+    } catch { /* not answering yet */ }
+    if (Date.now() > deadline) {
+      throw new Error(`No scrape of node_exporter within ${timeoutMs} ms (${query} is empty)`);
+    }
+    await sleep(200);
+  }
+}
+
 /** Options of {@linkcode startPrometheus}. */
 export interface StartPrometheusOptions {
   /** Load the synthetic dataset. @default {true} */
   dataset?: boolean;
-  /** Also start node_exporter and scrape it (labels cloud="local"). @default {false} */
+  /**
+   * Backfill this OpenMetrics text (timestamps in seconds, ending `# EOF`)
+   * with `promtool tsdb create-blocks-from openmetrics`, instead of the dataset.
+   */
+  openMetrics?: string;
+  /**
+   * Also start node_exporter and scrape it (labels cloud="local"); returns once
+   * its first scrape has landed (`up{job="node"}` answers). @default {false}
+   */
   nodeExporter?: boolean;
   /** Alertmanager base URLs to send this Prometheus' alerts to. */
   alertmanagers?: string[];
@@ -313,7 +366,9 @@ export async function startPrometheus(
   const dir = await Deno.makeTempDir({ prefix: "opsbook-prometheus-" });
   let nodeExporter: Service | undefined;
   try {
-    if (options.dataset ?? true) {
+    if (options.openMetrics !== undefined) {
+      await backfill(options.openMetrics, `${dir}/data`);
+    } else if (options.dataset ?? true) {
       const { blocks } = await prepareDataset({ onProgress: options.onProgress });
       await copyDir(blocks, `${dir}/data`);
     }
@@ -352,6 +407,14 @@ export async function startPrometheus(
       await svc.stop();
       await nodeExporter?.stop();
     };
+    if (nodeExporter !== undefined) {
+      try {
+        await firstScrape(svc.url, 'up{job="node"}', 30_000 + 2 * parseSeconds(interval) * 1000);
+      } catch (e) {
+        await stopBoth();
+        throw e;
+      }
+    }
     return { ...svc, nodeExporter, stop: stopBoth, [Symbol.asyncDispose]: stopBoth };
   } catch (e) {
     await nodeExporter?.stop();

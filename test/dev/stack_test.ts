@@ -38,3 +38,43 @@ Deno.test({
     pid = 0;
   },
 });
+
+Deno.test({
+  name: "stack: with nodeExporter, startPrometheus returns after the first scrape has landed",
+  ignore: missingBinaries(["prometheus", "promtool", "prometheus-node-exporter"]) !== null,
+  fn: async () => {
+    // A long interval makes the first scrape's random offset (up to the interval) visible.
+    await using prom = await startPrometheus({
+      dataset: false,
+      nodeExporter: true,
+      scrapeInterval: "5s",
+    });
+    const q = new URLSearchParams({ query: 'up{job="node",cloud="local"}' });
+    const body = await (await fetch(`${prom.url}/api/v1/query?${q}`)).json();
+    assert.equal(body.data.result.length, 1);
+    assert.equal(body.data.result[0].value[1], "1");
+  },
+});
+
+Deno.test({
+  name: "stack: openMetrics backfills the given series instead of the dataset",
+  ignore: missing !== null,
+  fn: async () => {
+    const t = 1_700_000_000;
+    await using prom = await startPrometheus({
+      openMetrics: `# TYPE x gauge\nx{instance="a:9100",job="node"} 1 ${t}\n` +
+        `x{instance="a:9100",job="node"} 2 ${t + 15}\n# EOF\n`,
+    });
+    const q = new URLSearchParams({ query: "x", time: String(t + 20) });
+    const body = await (await fetch(`${prom.url}/api/v1/query?${q}`)).json();
+    assert.deepEqual(body.data.result, [{
+      metric: { __name__: "x", instance: "a:9100", job: "node" },
+      value: [t + 20, "2"],
+    }]);
+    const all = new URLSearchParams({ query: "count(node_cpu_seconds_total)", time: String(t) });
+    assert.deepEqual(
+      (await (await fetch(`${prom.url}/api/v1/query?${all}`)).json()).data.result,
+      [],
+    );
+  },
+});
