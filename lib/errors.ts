@@ -254,7 +254,8 @@ export class TimeoutError extends OpsbookError {
 
   /** Create the error for an endpoint and the timeout that expired. */
   constructor(endpoint: string, timeoutMs: number, options: ErrorOptions = {}) {
-    super(`Request timed out after ${timeoutMs} ms: ${redactUrl(endpoint)}`, {
+    const after = timeoutMs < 1000 ? `${timeoutMs} ms` : `${timeoutMs / 1000} s`;
+    super(`Request timed out after ${after}: ${redactUrl(endpoint)}`, {
       ...options,
       endpoint,
     });

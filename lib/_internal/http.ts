@@ -7,6 +7,7 @@
  */
 
 import { redactText } from "../errors.ts";
+import { describeFetchError } from "./net.ts";
 import { DeliveryError } from "../alert/types.ts";
 
 /** One HTTP request of a sink. */
@@ -92,7 +93,7 @@ function transportError(req: HttpRequest, cause: unknown): DeliveryError {
   }
   // Deno's fetch errors name the URL: keep only a redacted description, and
   // no `cause`, since the original error (and its stack) carries the URL.
-  const detail = cause instanceof Error ? cause.message : String(cause);
+  const detail = describeFetchError(cause, req.url);
   return new DeliveryError(
     `Cannot reach ${req.receiver}: ${redact(detail, req.secrets).slice(0, 300)}`,
     { sink: req.sink, retriable: true, code: "network" },

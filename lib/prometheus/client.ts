@@ -13,6 +13,7 @@ import ky, {
   TimeoutError as KyTimeoutError,
 } from "ky";
 import type { z } from "zod";
+import { describeFetchError } from "../_internal/net.ts";
 import {
   NetworkError,
   type OpsbookError,
@@ -616,11 +617,8 @@ export class PrometheusClient {
       if (error instanceof KyTimeoutError) throw new TimeoutError(endpoint, this.#timeoutMs);
       if (options.signal?.aborted) throw error;
       if (error instanceof KyNetworkError || error instanceof TypeError) {
-        const cause = error instanceof KyNetworkError ? error.cause : error;
-        const detail = cause instanceof Error
-          ? this.#redact(cause.message).replace(/\(https?:\/\/[^)]*\)/, "").replace(/\s+/g, " ")
-          : "network error";
-        throw new NetworkError(endpoint, { detail: detail.trim() });
+        const detail = this.#redact(describeFetchError(error, this.#base));
+        throw new NetworkError(endpoint, { detail });
       }
       throw error;
     }
