@@ -246,8 +246,9 @@ async function main(argv: string[]): Promise<number> {
     lock = acquireLock(`${config.state}.lock`);
   } catch (error) {
     if (error instanceof LockError) {
-      const msg = `Another monitor is running with this state file (pid ${error.pid}); ` +
-        `stop it or use another --state: ${error.path}`;
+      const pid = Number.isNaN(error.pid) ? "unknown" : error.pid;
+      const msg = `Another monitor is running (pid ${pid}) with this state file: ` +
+        `stop it or use another --state (lock file ${error.path})`;
       log.error("lock_held", { pid: error.pid, lock: error.path, error: msg });
       console.error(`opsbook monitor: ${msg}`);
       return 2;

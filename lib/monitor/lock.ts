@@ -1,36 +1,32 @@
 /**
- * A pid lock file, so a second monitor with the same state file refuses to
- * start instead of double-alerting. A lock left by a dead process (after
- * `kill -9` or a crash) is taken over.
+ * The single-instance lock of the monitor: an exclusive `flock(2)` on an open
+ * file kept for the life of the process, so a second monitor with the same
+ * state file refuses to start instead of double-alerting. The kernel releases
+ * the lock when the process dies, however it dies (`kill -9`, a crash, a
+ * reboot, a container restart), so a lock file left behind never blocks: only
+ * a process that holds the lock does. The file holds the holder's pid, for
+ * the message only.
  *
  * @module
  */
 
+import { OpsbookError } from "../errors.ts";
+
 /** Another live process holds the lock. */
-export class LockError extends Error {
+export class LockError extends OpsbookError {
   /** The lock file. */
   readonly path: string;
-  /** The process id holding it. */
+  /** The process id holding it, as it wrote it into the file (`NaN` when unknown). */
   readonly pid: number;
 
   /** Create the error for a lock path and the holder's pid. */
   constructor(path: string, pid: number) {
-    super(`Another monitor (pid ${pid}) holds the lock: ${path}`);
+    super(
+      `Another monitor (pid ${Number.isNaN(pid) ? "unknown" : pid}) holds the lock: ${path}`,
+    );
     this.name = "LockError";
     this.path = path;
     this.pid = pid;
-  }
-}
-
-function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  if (pid === Deno.pid) return true;
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    // A zombie (state Z) is as good as dead.
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
   }
 }
 
@@ -38,14 +34,40 @@ function alive(pid: number): boolean {
 export interface FileLock extends Disposable {
   /** The lock file path. */
   path: string;
-  /** Remove the lock file if it is still ours. */
+  /** Release the lock and remove the lock file (the kernel releases it anyway when the process exits). */
   release(): void;
 }
 
+function readPid(file: Deno.FsFile): number {
+  try {
+    const buf = new Uint8Array(32);
+    file.seekSync(0, Deno.SeekMode.Start);
+    const n = file.readSync(buf) ?? 0;
+    const text = new TextDecoder().decode(buf.subarray(0, n)).trim();
+    return /^\d+$/.test(text) ? Number(text) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+function sameFile(file: Deno.FsFile, path: string): boolean {
+  try {
+    const a = file.statSync();
+    const b = Deno.statSync(path);
+    return a.ino === b.ino && a.dev === b.dev;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Take the lock file `path`, writing this process' pid into it. Throws a
- * {@linkcode LockError} when a live process holds it; a stale lock (its
- * process is gone) is replaced.
+ * Take the lock file `path`: an exclusive `flock` on it, held until
+ * {@linkcode FileLock.release} or the end of the process, and this
+ * process' pid written into it. Throws a {@linkcode LockError} naming the
+ * holder's pid when another open file holds the lock (another process, or
+ * another `acquireLock` of this one). What the file contains does not
+ * matter: a lock file left by a dead process, a pid reused after a reboot,
+ * or this very pid (a container's PID 1) never blocks.
  *
  * @example
  * ```ts
@@ -53,37 +75,47 @@ export interface FileLock extends Disposable {
  * import assert from "node:assert/strict";
  *
  * const path = await Deno.makeTempFile();
- * await Deno.remove(path);
+ * await Deno.writeTextFile(path, "1\n"); // a stale lock naming a live pid
  * using lock = acquireLock(path);
  * assert.throws(() => acquireLock(path), LockError);
  * ```
  */
 export function acquireLock(path: string): FileLock {
-  for (let attempt = 0; attempt < 3; attempt++) {
+  // The inode check catches a holder that removed the file between our open
+  // and our flock (we would then hold a lock on a file nobody else can see).
+  for (;;) {
+    const file = Deno.openSync(path, { read: true, write: true, create: true, mode: 0o644 });
+    let locked = false;
     try {
-      const file = Deno.openSync(path, { write: true, createNew: true });
-      file.writeSync(new TextEncoder().encode(`${Deno.pid}\n`));
-      file.close();
-      let released = false;
-      const release = () => {
-        if (released) return;
-        released = true;
-        try {
-          if (Number(Deno.readTextFileSync(path).trim()) === Deno.pid) Deno.removeSync(path);
-        } catch { /* already gone */ }
-      };
-      return { path, release, [Symbol.dispose]: release };
+      locked = file.tryLockSync(true);
     } catch (error) {
-      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+      file.close();
+      throw error;
     }
-    let pid = NaN;
-    try {
-      pid = Number(Deno.readTextFileSync(path).trim());
-    } catch { /* vanished: retry */ }
-    if (alive(pid)) throw new LockError(path, pid);
-    try {
-      Deno.removeSync(path);
-    } catch { /* someone else removed it */ }
+    if (!locked) {
+      const pid = readPid(file);
+      file.close();
+      throw new LockError(path, pid);
+    }
+    if (!sameFile(file, path)) {
+      file.close();
+      continue;
+    }
+    file.truncateSync(0);
+    file.seekSync(0, Deno.SeekMode.Start);
+    file.writeSync(new TextEncoder().encode(`${Deno.pid}\n`));
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      // Remove while still holding the lock, so nobody locks the old inode in between.
+      try {
+        if (sameFile(file, path)) Deno.removeSync(path);
+      } catch { /* already gone */ }
+      try {
+        file.close();
+      } catch { /* already closed */ }
+    };
+    return { path, release, [Symbol.dispose]: release };
   }
-  throw new LockError(path, NaN);
 }

@@ -8,7 +8,7 @@ import {
   type SendOptions,
   type Sink,
 } from "../../lib/alert/types.ts";
-import { LockError } from "../../lib/monitor/lock.ts";
+import { acquireLock, LockError } from "../../lib/monitor/lock.ts";
 import { alertFixture } from "../support/alerts.ts";
 
 const T0 = Date.UTC(2026, 10, 1, 10, 0);
@@ -185,12 +185,13 @@ Deno.test("alerter: no data and missing series are reported, never alerted", asy
 Deno.test("alerter: one writer at a time", async () => {
   await using tmp = await tempDir();
   const statePath = `${tmp.dir}/alerts.json`;
-  // A live process (this test's parent) holds the lock.
-  await Deno.writeTextFile(`${statePath}.alerter.lock`, `${Deno.ppid}\n`);
+  // Another holder (an open, flock-ed file) keeps the alerter out.
+  const held = acquireLock(`${statePath}.alerter.lock`);
   const alerter = new Alerter({ statePath, sinks: [] });
   await assert.rejects(() => alerter.evaluate([], { now: at(0) }), LockError);
-  // A lock left by a dead process is taken over.
-  await Deno.writeTextFile(`${statePath}.alerter.lock`, "999999999\n");
+  held.release();
+  // A lock file nobody holds, naming a live process (this test's parent), is taken over.
+  await Deno.writeTextFile(`${statePath}.alerter.lock`, `${Deno.ppid}\n`);
   const report = await alerter.evaluate([], { now: at(0) });
   assert.equal(report.firing.length, 0);
   await assert.rejects(() => Deno.stat(`${statePath}.alerter.lock`), Deno.errors.NotFound);

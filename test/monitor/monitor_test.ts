@@ -251,7 +251,7 @@ Deno.test({
           assert.equal(b.code, 2);
           assert.match(
             b.stderr,
-            new RegExp(`Another monitor is running with this state file \\(pid ${a.child.pid}\\)`),
+            new RegExp(`Another monitor is running \\(pid ${a.child.pid}\\) with this state file`),
           );
 
           const stopAt = Date.now();
