@@ -1,8 +1,18 @@
 import assert from "node:assert/strict";
 import { missingBinaries, startPrometheus } from "../../dev/stack.ts";
-import { DATASET_START_MS, expectedCpuUsage, HOSTS } from "../../dev/dataset.ts";
+import {
+  DATASET_START_MS,
+  expectedCpuUsage,
+  expectedFilesystem,
+  expectedIowait,
+  expectedMemory,
+  HOSTS,
+  SCENARIO_HOSTS,
+} from "../../dev/dataset.ts";
 
 const missing = missingBinaries(["prometheus", "promtool"]);
+const MEM = "node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes * 100";
+const IOWAIT = 'avg by(instance)(rate(node_cpu_seconds_total{mode="iowait"}[5m])) * 100';
 const CPU = '100 - (avg by(instance)(irate(node_cpu_seconds_total{mode="idle"}[5m])) * 100)';
 
 Deno.test({
@@ -76,5 +86,56 @@ Deno.test({
       (await (await fetch(`${prom.url}/api/v1/query?${all}`)).json()).data.result,
       [],
     );
+  },
+});
+
+Deno.test({
+  name: "stack: Prometheus serves the node_exporter incidents exactly (memory, /data, iowait, up)",
+  ignore: missing !== null,
+  fn: async () => {
+    await using prom = await startPrometheus();
+    const query = async (expr: string, hours: number) => {
+      const q = new URLSearchParams({
+        query: expr,
+        time: String((DATASET_START_MS + hours * 3_600_000) / 1000),
+      });
+      const body = await (await fetch(`${prom.url}/api/v1/query?${q}`)).json();
+      return body.data.result.map((
+        s: { metric: Record<string, string>; value: [number, string] },
+      ) => [s.metric.instance, s.metric.mountpoint ?? "", Number(s.value[1])]);
+    };
+    for (const hours of [1.5, 2.5, 3.75, 4.25, 16.1, 19, 20.8, 21.5, 21.6]) {
+      const t = DATASET_START_MS + hours * 3_600_000;
+      for (const [instance, , v] of await query(MEM, hours)) {
+        const m = expectedMemory(instance, t)!;
+        assert.ok(
+          Math.abs(v - (m.available / m.total) * 100) < 1e-9,
+          `memory ${instance} ${hours}`,
+        );
+      }
+      for (const [instance, mountpoint, v] of await query("node_filesystem_avail_bytes", hours)) {
+        assert.equal(v, expectedFilesystem(instance, mountpoint, t)!.avail, `${instance} ${hours}`);
+      }
+      for (const [instance, , v] of await query(IOWAIT, hours)) {
+        assert.ok(Math.abs(v - expectedIowait(instance, t)!) < 1e-9, `iowait ${instance} ${hours}`);
+      }
+    }
+    // Each rule-shaped condition holds for its scripted host only.
+    assert.deepEqual(await query(`${MEM} < 10`, 2.5), [[SCENARIO_HOSTS.memory, "", 6]]);
+    assert.deepEqual(await query(`${IOWAIT} > 10`, 4), [[SCENARIO_HOSTS.iowait, "", 20]]);
+    assert.deepEqual(
+      await query(
+        'node_filesystem_avail_bytes{fstype!="tmpfs"} / node_filesystem_size_bytes * 100 < 10',
+        21.5,
+      ),
+      [[SCENARIO_HOSTS.disk, "/data", 4]],
+    );
+    const fill = await query(
+      'predict_linear(node_filesystem_avail_bytes{fstype!="tmpfs"}[1h], 86400) < 0',
+      18,
+    );
+    assert.deepEqual(fill.map((r: unknown[]) => r.slice(0, 2)), [[SCENARIO_HOSTS.disk, "/data"]]);
+    assert.deepEqual(await query("up == 0", 16.1), [[SCENARIO_HOSTS.stops, "", 0]]);
+    assert.deepEqual(await query("count(node_uname_info)", 16.1), [[undefined, "", 11]]);
   },
 });
