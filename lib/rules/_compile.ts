@@ -1,0 +1,243 @@
+/**
+ * Rules as the evaluator runs them: durations in milliseconds, label and
+ * annotation templates compiled once, selectors extracted once.
+ *
+ * @module
+ */
+
+import type { Labels } from "../labels.ts";
+import { type DurationInput, parseDuration } from "../time.ts";
+import type { MachineRule, RuleSample } from "./rule_state.ts";
+import { type VectorSelector, vectorSelectors } from "./_selectors.ts";
+
+/** What a template sees: `$labels`, `$value`, `$externalLabels`, `$externalURL`. */
+export interface TemplateData {
+  /** The series' labels. */
+  labels: Labels;
+  /** The sample value. */
+  value: number;
+  /** The evaluator's external labels. */
+  externalLabels: Labels;
+  /** The evaluator's external URL. */
+  externalURL: string;
+}
+
+/** Compiles a template text into a function of its data. */
+export type TemplateCompiler = (text: string) => (data: TemplateData) => string;
+
+/** One alerting rule as the evaluator takes it (the shape of a rule file's rule). */
+export interface AlertingRuleSpec {
+  /** The `alertname`. */
+  alert: string;
+  /** The PromQL expression. */
+  expr: string;
+  /**
+   * `for`: how long the series must be returned before the alert fires.
+   * @default {0}
+   */
+  for?: DurationInput;
+  /**
+   * `keep_firing_for`: how long a firing alert stays firing once its series is gone.
+   * @default {0}
+   */
+  keepFiringFor?: DurationInput;
+  /** Extra labels (templates). */
+  labels?: Record<string, string>;
+  /** Annotations (templates). */
+  annotations?: Record<string, string>;
+  /** opsbook's detector extension (the rule's `opsbook:` key). */
+  opsbook?: Record<string, unknown>;
+}
+
+/** One rule group as the evaluator takes it. */
+export interface RuleGroupSpec {
+  /** The group name (unique). */
+  name: string;
+  /** The evaluation interval; the evaluator's default when absent. */
+  interval?: DurationInput;
+  /**
+   * Most active alerts per rule; more make the rule fail (0: no limit).
+   * @default {0}
+   */
+  limit?: number;
+  /** The rules; recording rules (`record:`) are skipped (the server evaluates them). */
+  rules: readonly (AlertingRuleSpec | { record: string; expr: string })[];
+}
+
+/** A rule ready to evaluate. */
+export interface CompiledRule extends MachineRule {
+  /** Unique key: `group/alertname` (with `#n` for a repeated name in a group). */
+  key: string;
+  /** The group's name. */
+  group: string;
+  /** The expression. */
+  expr: string;
+  /** The selectors whose presence tells "no data" from "all clear". */
+  selectors: VectorSelector[];
+  /** The rule as given. */
+  spec: AlertingRuleSpec;
+  /** `true` when the rule's labels hold no template: alert labels depend on the series only. */
+  staticLabels: boolean;
+}
+
+/** A group ready to evaluate. */
+export interface CompiledGroup {
+  /** The group name. */
+  name: string;
+  /** The interval in milliseconds. */
+  intervalMs: number;
+  /** The rules that are evaluated (alerting rules). */
+  rules: CompiledRule[];
+  /** Recording rules of the group: read and reported, not evaluated here. */
+  recording: string[];
+}
+
+/**
+ * The template language until the rule file loader's Go-template engine is
+ * used: `{{ $labels.x }}`, `{{ $value }}`, `{{ $externalLabels.x }}`,
+ * `{{ $externalURL }}`; numbers print as Go's `%v` does for the common cases.
+ */
+export const simpleTemplate: TemplateCompiler = (text) => {
+  if (!text.includes("{{")) return () => text;
+  const re =
+    /\{\{\s*(\$labels|\$externalLabels)\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}|\{\{\s*\$value\s*\}\}|\{\{\s*\$externalURL\s*\}\}/g;
+  return (data) =>
+    text.replace(re, (m, map: string | undefined, name: string | undefined) => {
+      if (map === "$labels") return data.labels[name!] ?? "";
+      if (map === "$externalLabels") return data.externalLabels[name!] ?? "";
+      if (m.includes("$externalURL")) return data.externalURL;
+      return goFloat(data.value);
+    });
+};
+
+/** A float as Go's `strconv.FormatFloat(v, 'g', -1, 64)` / `%v` prints it. */
+export function goFloat(v: number): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (v === Infinity) return "+Inf";
+  if (v === -Infinity) return "-Inf";
+  if (v === 0) return Object.is(v, -0) ? "-0" : "0";
+  const exp = Math.floor(Math.log10(Math.abs(v)));
+  if (exp < -4 || exp >= 6) {
+    const s = v.toExponential().replace(/e([+-])(\d)$/, "e$10$2");
+    return s;
+  }
+  return String(v);
+}
+
+function ms(name: string, rule: string, d: DurationInput | undefined): number {
+  if (d === undefined) return 0;
+  try {
+    return parseDuration(d) * 1000;
+  } catch (error) {
+    throw new RangeError(`Invalid ${name} of rule ${rule}: ${(error as Error).message}`);
+  }
+}
+
+/** Options of {@linkcode compileGroups}. */
+export interface CompileOptions {
+  /** Interval of groups without one. */
+  intervalMs: number;
+  /** External labels, for templates. */
+  externalLabels: Labels;
+  /** External URL, for templates. */
+  externalURL: string;
+  /** The template compiler. */
+  template: TemplateCompiler;
+}
+
+/**
+ * Compiles groups for evaluation: durations parsed, templates compiled,
+ * selectors found. Misuse (duplicate group names, bad durations) throws.
+ */
+export function compileGroups(
+  groups: readonly RuleGroupSpec[],
+  options: CompileOptions,
+): CompiledGroup[] {
+  const names = new Set<string>();
+  return groups.map((g) => {
+    if (typeof g?.name !== "string" || g.name === "") {
+      throw new TypeError("Invalid rule group: expected a non-empty name");
+    }
+    if (names.has(g.name)) {
+      throw new TypeError(`Invalid rule groups: duplicate group name: ${g.name}`);
+    }
+    names.add(g.name);
+    const intervalMs = g.interval === undefined
+      ? options.intervalMs
+      : ms("interval", `group ${g.name}`, g.interval);
+    if (!(intervalMs > 0)) {
+      throw new RangeError(`Invalid interval of group ${g.name}: expected a positive duration`);
+    }
+    const limit = g.limit ?? 0;
+    const seen = new Map<string, number>();
+    const rules: CompiledRule[] = [];
+    const recording: string[] = [];
+    for (const r of g.rules) {
+      if ("record" in r && typeof r.record === "string") {
+        recording.push(r.record);
+        continue;
+      }
+      const spec = r as AlertingRuleSpec;
+      const n = (seen.get(spec.alert) ?? 0) + 1;
+      seen.set(spec.alert, n);
+      rules.push(compileRule(spec, g.name, n, limit, options));
+    }
+    return { name: g.name, intervalMs, rules, recording };
+  });
+}
+
+function compileRule(
+  spec: AlertingRuleSpec,
+  group: string,
+  n: number,
+  limit: number,
+  options: CompileOptions,
+): CompiledRule {
+  const name = spec.alert;
+  const labelTemplates = Object.entries(spec.labels ?? {}).map((
+    [k, v],
+  ) => [k, v, v.includes("{{") ? options.template(v) : undefined] as const);
+  const staticLabels = labelTemplates.every(([, , t]) => t === undefined);
+  const annotationTemplates = Object.entries(spec.annotations ?? {}).map((
+    [k, v],
+  ) => [k, options.template(v)] as const);
+  const data = (s: RuleSample): TemplateData => ({
+    labels: s.labels,
+    value: s.value,
+    externalLabels: options.externalLabels,
+    externalURL: options.externalURL,
+  });
+  const alertLabels = (s: RuleSample): Labels => {
+    const out: Labels = {};
+    for (const k in s.labels) if (k !== "__name__") out[k] = s.labels[k];
+    if (labelTemplates.length > 0) {
+      const d = staticLabels ? undefined : data(s);
+      for (const [k, v, t] of labelTemplates) out[k] = t === undefined ? v : t(d!);
+    }
+    out.alertname = name;
+    return out;
+  };
+  const annotations = (s: RuleSample): Record<string, string> => {
+    const out: Record<string, string> = {};
+    if (annotationTemplates.length === 0) return out;
+    const d = data(s);
+    for (const [k, t] of annotationTemplates) out[k] = t(d);
+    return out;
+  };
+  const pure = Object.values(spec.annotations ?? {}).every((t) => !/\bquery\b/.test(t));
+  return {
+    key: n === 1 ? `${group}/${name}` : `${group}/${name}#${n}`,
+    group,
+    name,
+    expr: spec.expr,
+    spec,
+    forMs: ms("for", name, spec.for),
+    keepFiringForMs: ms("keep_firing_for", name, spec.keepFiringFor),
+    limit,
+    selectors: vectorSelectors(spec.expr).filter((s) => !s.inAbsent),
+    staticLabels,
+    alertLabels,
+    annotations,
+    pureAnnotations: pure,
+  };
+}
