@@ -9,7 +9,7 @@
  */
 
 import { z } from "zod";
-import { redactUrl } from "../errors.ts";
+import { OpsbookError, redactText, redactUrl } from "../errors.ts";
 import { parseDuration } from "../time.ts";
 
 /** Where a setting's value came from. */
@@ -478,7 +478,7 @@ export type ConfigInput = Partial<Record<SettingName, unknown>>;
  * assert.throws(() => loadConfig({ env: { CPU_THRESHOLD: "hot" } }), ConfigError);
  * ```
  */
-export class ConfigError extends Error {
+export class ConfigError extends OpsbookError {
   /** The setting's name, e.g. `threshold`. */
   readonly setting: string;
   /** Where the bad value came from. */
@@ -523,8 +523,35 @@ function describeSource(source: ConfigSource, name: SettingName, file?: string):
   }
 }
 
+/**
+ * A URL setting's text with its credentials removed, whether or not it
+ * parses: everything from the first `//` (or the start) to the last `@`
+ * becomes `***` (userinfo, even with `@`, `/` or `,` in the password), and
+ * secret-looking query parameters lose their values.
+ */
+function redactUrlText(text: string): string {
+  let out = text;
+  const at = out.lastIndexOf("@");
+  if (at !== -1) {
+    const slashes = out.indexOf("//");
+    const from = slashes !== -1 && slashes < at ? slashes + 2 : 0;
+    out = `${out.slice(0, from)}***${out.slice(at)}`;
+  }
+  return redactText(out);
+}
+
+/** A JSON parser's message without the quoted source excerpt V8 adds (it may hold a secret). */
+function jsonProblem(error: unknown): string {
+  const message = (error as Error).message;
+  if (/^Unexpected token\b/.test(message)) return "unexpected token (a value without quotes?)";
+  return message.replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, " is not valid JSON");
+}
+
 function showValue(name: SettingName, value: unknown): string {
   if (INFO[name].secret) return "a redacted value";
+  if (typeof value === "string" && INFO[name].kind === "url") {
+    return JSON.stringify(redactUrlText(value));
+  }
   if (typeof value === "string") return JSON.stringify(value);
   if (typeof value === "number" && Number.isNaN(value)) return "not a number";
   return JSON.stringify(value) ?? String(value);
@@ -545,7 +572,7 @@ function readConfigFile(path: string): ConfigInput {
     json = JSON.parse(text);
   } catch (error) {
     throw new ConfigError(
-      `Invalid config: config file ${path} is not JSON: ${(error as Error).message}`,
+      `Invalid config: config file ${path} is not JSON: ${jsonProblem(error)}`,
       { setting: "config", source: "config", expected: "a JSON object of settings" },
     );
   }
@@ -636,7 +663,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const info = INFO[name];
   const value = merged[name];
   const got = value === undefined ? "nothing" : showValue(name, value);
-  const extra = issue.code === "custom" && issue.message !== "bad duration"
+  const extra = issue.code === "custom" && issue.message !== "bad duration" &&
+      issue.message !== "Invalid input"
     ? ` (${issue.message})`
     : "";
   throw new ConfigError(
@@ -719,14 +747,18 @@ export function redactConfig(config: Config): Record<string, unknown> {
     const info = INFO[name as SettingName];
     if (info?.secret) out[name] = "***";
     else if (info?.kind === "url" && typeof value === "string") {
-      out[name] = value.split(",").map((u) => redactUrl(u.trim())).join(",");
+      // Only alertmanagerUrl holds several URLs; a "," elsewhere may be part of a password.
+      const parts = name === "alertmanagerUrl" ? value.split(",") : [value];
+      out[name] = parts.map((u) => redactUrlText(redactUrl(u.trim()))).join(",");
     } else out[name] = value;
   }
   return out;
 }
 
 /**
- * Every secret value in the settings, for a logger's redaction list.
+ * Every secret value in the settings, for a logger's redaction list: the
+ * secret settings, and the password and secret-looking query values inside
+ * URL settings.
  *
  * @example
  * ```ts
@@ -734,15 +766,46 @@ export function redactConfig(config: Config): Record<string, unknown> {
  * import assert from "node:assert/strict";
  *
  * const config = loadConfig({
- *   env: { ZAMMAD_URL: "https://z.example", ZAMMAD_TOKEN: "tok123", ZAMMAD_CUSTOMER: "ops@example.com" },
+ *   env: {
+ *     PROMETHEUS_URL: "http://admin:pw%21x@prom:9090",
+ *     ZAMMAD_URL: "https://z.example",
+ *     ZAMMAD_TOKEN: "tok123",
+ *     ZAMMAD_CUSTOMER: "ops@example.com",
+ *   },
  * });
- * assert.deepEqual(configSecrets(config), ["tok123"]);
+ * assert.deepEqual(configSecrets(config), ["pw%21x", "pw!x", "tok123"]);
  * ```
  */
 export function configSecrets(config: Config): string[] {
   const out: string[] = [];
   for (const [name, value] of Object.entries(config)) {
-    if (INFO[name as SettingName]?.secret && typeof value === "string") out.push(value);
+    const info = INFO[name as SettingName];
+    if (info === undefined || typeof value !== "string") continue;
+    if (info.secret) out.push(value);
+    else if (info.kind === "url") out.push(...urlSecrets(value));
   }
   return out;
+}
+
+/** The password and secret-looking query values of a (comma-separated) URL setting. */
+function urlSecrets(value: string): string[] {
+  const out: string[] = [];
+  for (const part of value.split(",")) {
+    let url: URL;
+    try {
+      url = new URL(part.trim());
+    } catch {
+      continue;
+    }
+    if (url.password !== "") {
+      out.push(url.password);
+      try {
+        out.push(decodeURIComponent(url.password));
+      } catch { /* not percent-encoded text */ }
+    }
+    for (const [key, v] of url.searchParams) {
+      if (v !== "" && redactText(`?${key}=x`) !== `?${key}=x`) out.push(v);
+    }
+  }
+  return [...new Set(out)];
 }

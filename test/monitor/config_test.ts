@@ -187,6 +187,7 @@ Deno.test("redactConfig and configSecrets: secrets and URL credentials hidden", 
   assert.deepEqual(configSecrets(c).sort(), [
     "https://hooks.slack.com/services/T1/B1/secretpart",
     "ptok-789",
+    "pw123",
     "xoxb-1-2-3",
     "ztok-456",
   ]);
@@ -211,4 +212,166 @@ Deno.test("loadConfig: dependent settings", () => {
       }),
     /replayEnd/,
   );
+});
+
+const SECRET = "S3cretPW";
+
+/** Run `deno task monitor` (the script) with exactly this environment; returns code and output. */
+async function monitorCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; out: string; err: string }> {
+  const base: Record<string, string> = { NO_COLOR: "1" };
+  for (const k of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "TMPDIR"]) {
+    const v = Deno.env.get(k);
+    if (v !== undefined) base[k] = v;
+  }
+  const script = new URL("../../scripts/monitor.ts", import.meta.url).pathname;
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-check", script, ...args],
+    env: { ...base, ...env },
+    clearEnv: true,
+    stdin: "null",
+  }).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code, out: decode(stdout), err: decode(stderr) };
+}
+
+Deno.test("monitor CLI: no URL or secret setting is ever echoed, parsed or not", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const state = `${dir}/state.json`;
+    const badFile = `${dir}/bad.json`;
+    await Deno.writeTextFile(badFile, `{"prometheusToken": ${SECRET}}`);
+    const cases: {
+      env?: Record<string, string>;
+      args?: string[];
+      code: number;
+      err: string | RegExp;
+      hidden?: string[];
+    }[] = [
+      {
+        env: { PROMETHEUS_URL: `ftp://admin:${SECRET}@prom:9090` },
+        code: 2,
+        err:
+          "Invalid prometheusUrl from environment variable PROMETHEUS_URL: expected an http(s) " +
+          'URL such as http://localhost:9090 (a path prefix is kept), got "ftp://***@prom:9090"',
+      },
+      {
+        // A bad port: the URL does not parse, the credentials are still cut out.
+        env: { PROMETHEUS_URL: `http://admin:${SECRET}@prom:99999` },
+        code: 2,
+        err: /got "http:\/\/\*\*\*@prom:99999"/,
+      },
+      {
+        // A password holding "@", "/" and " ".
+        env: { PROMETHEUS_URL: "http://admin:S3c@r et/PW@prom:9090" },
+        code: 2,
+        err: /got "http:\/\/\*\*\*@prom:9090"/,
+        hidden: ["S3c", "r et", "et/PW"],
+      },
+      {
+        // ... or "@", "/" and ",": a valid URL (host "r,et"), still printed without any of it.
+        env: { PROMETHEUS_URL: "http://admin:S3c@r,et/PW@prom:9090" },
+        code: 0,
+        err: "",
+        hidden: ["S3c", "r,et", "et/PW"],
+      },
+      {
+        env: { ALERTMANAGER_URL: `http://am:${SECRET}@am:9093,notaurl` },
+        code: 2,
+        err:
+          /^opsbook monitor: Invalid alertmanagerUrl from environment variable ALERTMANAGER_URL: .*got "http:\/\/\*\*\*@am:9093,notaurl"/,
+      },
+      {
+        env: { ZAMMAD_URL: `zammad://u:${SECRET}@z` },
+        code: 2,
+        err: /got "zammad:\/\/\*\*\*@z"/,
+      },
+      {
+        // No scheme at all.
+        env: { SLACK_API_URL: `u:${SECRET}@slack:8080` },
+        code: 2,
+        err: /got "\*\*\*@slack:8080"/,
+      },
+      {
+        env: { SLACK_BASE_URL: `http://slack:99999/x?token=${SECRET}&a=1` },
+        code: 2,
+        err: /got "http:\/\/slack:99999\/x\?token=\*\*\*&a=1"/,
+      },
+      {
+        args: ["--prometheus-url", `http://u:${SECRET}@[::1`],
+        code: 2,
+        err: /Invalid prometheusUrl from flag --prometheus-url: .*got "http:\/\/\*\*\*@\[::1"/,
+      },
+      {
+        env: { PROMETHEUS_TOKEN: " " },
+        code: 2,
+        err: "Invalid prometheusToken from environment variable PROMETHEUS_TOKEN: " +
+          "expected a bearer token, got a redacted value",
+      },
+      {
+        env: { SLACK_BOT_TOKEN: SECRET },
+        code: 2,
+        err: "Invalid slackChannel from default: expected a channel id or name, got nothing " +
+          "(required with slackBotToken)",
+      },
+      {
+        env: { OPSBOOK_CONFIG: badFile },
+        code: 2,
+        err:
+          `Invalid config: config file ${badFile} is not JSON: unexpected token (a value without quotes?)`,
+      },
+      {
+        // A webhook URL the Slack sink refuses (checked after the schema, before anything runs).
+        env: { SLACK_WEBHOOK_URL: `https://evil.example/services/T/B/${SECRET}` },
+        args: ["--once", "--state", state],
+        code: 2,
+        err:
+          /^opsbook monitor: Invalid slackWebhookUrl from environment variable SLACK_WEBHOOK_URL: expected the form/,
+      },
+      {
+        // Valid settings full of secrets: --print-config shows none of them.
+        env: {
+          PROMETHEUS_URL: `http://admin:${SECRET}@prom:9090/?access_token=${SECRET}x`,
+          PROMETHEUS_TOKEN: `${SECRET}a`,
+          SLACK_WEBHOOK_URL: `https://hooks.slack.com/services/T0/B0/${SECRET}b`,
+          SLACK_BOT_TOKEN: `xoxb-${SECRET}c`,
+          SLACK_CHANNEL: "C0",
+          ALERTMANAGER_URL: `http://am:${SECRET}d@am:9093,https://am2:9093/?api_key=${SECRET}e`,
+          ZAMMAD_URL: "https://z.example",
+          ZAMMAD_TOKEN: `${SECRET}f`,
+          ZAMMAD_CUSTOMER: "ops@example.com",
+        },
+        args: ["--print-config"],
+        code: 0,
+        err: "",
+      },
+      {
+        // Running: the start line and the error of an unreachable Prometheus hide the password.
+        env: { PROMETHEUS_URL: `http://admin:${SECRET}@127.0.0.1:1/?token=${SECRET}t` },
+        args: ["--once", "--state", state],
+        code: 1,
+        err: "",
+      },
+    ];
+    for (const c of cases) {
+      const args = c.args ?? ["--print-config"];
+      const r = await monitorCli(args, c.env ?? {});
+      const label = JSON.stringify({ env: c.env, args });
+      assert.equal(r.code, c.code, `${label}\n${r.err}`);
+      if (typeof c.err === "string") {
+        assert.equal(r.err, c.err === "" ? "" : `opsbook monitor: ${c.err}\n`, label);
+      } else {
+        assert.match(r.err, c.err, label);
+        assert.equal(r.err.trim().split("\n").length, 1, label); // one line, no stack trace
+      }
+      for (const secret of [SECRET, ...(c.hidden ?? [])]) {
+        assert.ok(!r.out.includes(secret), `${label} stdout: ${r.out}`);
+        assert.ok(!r.err.includes(secret), `${label} stderr: ${r.err}`);
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
