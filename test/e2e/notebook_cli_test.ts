@@ -92,7 +92,10 @@ Deno.test("run_notebook writes the default output, plain progress and an HTML re
     const html = await Deno.readTextFile(`${dir}/report.html`);
     assert.match(html, /<h1>Mixed outputs<\/h1>/);
     assert.match(html, /<table><tr><td>a<\/td>/);
-    assert.match(html, /<div class="svg"><svg xmlns/);
+    assert.match(
+      html,
+      /<div class="svg"><img class="output-image" alt="[^"]*" src="data:image\/svg\+xml;base64,/,
+    );
     assert.doesNotMatch(html, /<script|<link /);
   });
 });
