@@ -184,8 +184,12 @@ export function formatFloat(x: number, verb: string, prec: number): string {
     else digs = roundDigits(exact, prec === 0 ? 1 : prec);
     if (lower === "f" && exact.dp + prec < 0) digs = { d: "", dp: 0 };
   }
-  if (lower === "e") return sign + fmtE(digs, shortest ? Math.max(digs.d.length - 1, 0) : prec, verb === "E");
-  if (lower === "f") return sign + fmtF(digs, shortest ? Math.max(digs.d.length - digs.dp, 0) : prec);
+  if (lower === "e") {
+    return sign + fmtE(digs, shortest ? Math.max(digs.d.length - 1, 0) : prec, verb === "E");
+  }
+  if (lower === "f") {
+    return sign + fmtF(digs, shortest ? Math.max(digs.d.length - digs.dp, 0) : prec);
+  }
   // %g
   let p = shortest ? digs.d.length : (prec === 0 ? 1 : prec);
   let eprec = p;
@@ -236,7 +240,9 @@ function formatHexFloat(x: number, prec: number, upper: boolean): string {
       exp++;
     }
     lead = kept >> BigInt(prec * 4);
-    frac = prec === 0 ? "" : (kept & ((1n << BigInt(prec * 4)) - 1n)).toString(16).padStart(prec, "0");
+    frac = prec === 0
+      ? ""
+      : (kept & ((1n << BigInt(prec * 4)) - 1n)).toString(16).padStart(prec, "0");
   } else if (prec < 0) frac = frac.replace(/0+$/, "");
   else frac = frac + "0".repeat(prec - 13);
   let out = `0x${lead}${frac === "" ? "" : "." + frac}p${exp < 0 ? "-" : "+"}${
@@ -274,7 +280,7 @@ export function compareStrings(a: string, b: string): number {
 
 /** Go's `time.Time.String()` in UTC: `2024-01-01 00:00:00.5 +0000 UTC`. */
 export function formatTime(time: GoTime): string {
-  let ms = time.ms;
+  const ms = time.ms;
   let ns = time.nsRemainder;
   let secs = ms / 1000n;
   let msPart = ms % 1000n;
@@ -361,8 +367,9 @@ export function goQuote(text: string): string {
     else if (code === 13) out += "\\r";
     else if (code === 9) out += "\\t";
     else if (code === 11) out += "\\v";
-    else if (code < 0x20 || code === 0x7f) out += "\\x" + HEX_DIGITS[code >> 4] + HEX_DIGITS[code & 15];
-    else if (code >= 0x80 && code < 0xa0) out += "\\u" + code.toString(16).padStart(4, "0");
+    else if (code < 0x20 || code === 0x7f) {
+      out += "\\x" + HEX_DIGITS[code >> 4] + HEX_DIGITS[code & 15];
+    } else if (code >= 0x80 && code < 0xa0) out += "\\u" + code.toString(16).padStart(4, "0");
     else if (code === 0xfffd && ch !== "\ufffd") out += "\\ufffd";
     else out += ch;
   }
@@ -458,19 +465,33 @@ function formatString(value: string, verb: string, spec: Spec): string {
       return pad(text, spec);
     }
     case "q":
-      if (spec.sharp && !/[`\x00-\x08\x0a-\x1f\x7f\ufffd]/.test(value)) return pad("`" + value + "`", spec);
+      if (spec.sharp && !hasControl(value, true)) {
+        return pad("`" + value + "`", spec);
+      }
       return pad(goQuote(value), spec);
     case "x":
     case "X": {
       const bytes = new TextEncoder().encode(value);
       const parts = [...bytes].map((b) => b.toString(16).padStart(2, "0"));
-      let text = spec.space ? parts.map((p) => (spec.sharp ? "0x" : "") + p).join(" ") : (spec.sharp && parts.length ? "0x" : "") + parts.join("");
+      let text = spec.space
+        ? parts.map((p) => (spec.sharp ? "0x" : "") + p).join(" ")
+        : (spec.sharp && parts.length ? "0x" : "") + parts.join("");
       if (verb === "X") text = text.toUpperCase();
       return pad(text, spec);
     }
     default:
       return badVerb(verb, value);
   }
+}
+
+/** Whether `text` has a character that Go's `strconv.CanBackquote` refuses. */
+export function hasControl(text: string, replacement = false): boolean {
+  for (const ch of text) {
+    const code = ch.codePointAt(0)!;
+    if (ch === "`" || code === 0x7f || (code < 0x20 && code !== 9)) return true;
+    if (replacement && code === 0xfffd) return true;
+  }
+  return false;
 }
 
 function badVerb(verb: string, value: GoValue): string {
@@ -493,7 +514,9 @@ function formatArg(value: GoValue, verb: string, spec: Spec): string {
   if (value instanceof Map) {
     const keys = [...value.keys()].sort(compareStrings);
     return `map[${
-      keys.map((k) => `${formatArg(k, verb, spec)}:${formatArg(value.get(k), verb, spec)}`).join(" ")
+      keys.map((k) => `${formatArg(k, verb, spec)}:${formatArg(value.get(k), verb, spec)}`).join(
+        " ",
+      )
     }]`;
   }
   if (Array.isArray(value)) return `[${value.map((v) => formatArg(v, verb, spec)).join(" ")}]`;

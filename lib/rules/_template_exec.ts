@@ -15,6 +15,7 @@ import {
   GoTime,
   goTypeName,
   type GoValue,
+  hasControl,
   sprint,
   sprintf,
   sprintln,
@@ -158,7 +159,9 @@ function floatToTime(v: number): GoTime {
   const ns = v * 1e9;
   if (ns > 2 ** 63 || ns < -(2 ** 63)) {
     throw new CallError(
-      `${formatFloat(v, "g", -1)} cannot be represented as a nanoseconds timestamp since it overflows int64`,
+      `${
+        formatFloat(v, "g", -1)
+      } cannot be represented as a nanoseconds timestamp since it overflows int64`,
     );
   }
   // model.TimeFromUnixNano: milliseconds, truncated toward zero
@@ -218,14 +221,19 @@ export function goRegExp(pattern: string, global = false): RegExp {
     if (lead[1].includes("s")) flags += "s";
     if (lead[1].includes("m")) flags += "m";
   }
-  source = source.replaceAll("(?P<", "(?<").replaceAll("\\z", "$(?![\\s\\S])").replaceAll("\\A", "^");
+  source = source.replaceAll("(?P<", "(?<").replaceAll("\\z", "$(?![\\s\\S])").replaceAll(
+    "\\A",
+    "^",
+  );
   try {
     return new RegExp(source, flags + "u");
   } catch {
     try {
       return new RegExp(source, flags);
     } catch (error) {
-      throw new CallError(`error parsing regexp: ${goRegexpError(pattern, (error as Error).message)}`);
+      throw new CallError(
+        `error parsing regexp: ${goRegexpError(pattern, (error as Error).message)}`,
+      );
     }
   }
 }
@@ -250,7 +258,7 @@ function mustCompile(pattern: string, global: boolean): RegExp {
   try {
     return goRegExp(pattern, global);
   } catch (error) {
-    const quoted = /[`\x00-\x08\x0a-\x1f\x7f]/.test(pattern) ? JSON.stringify(pattern) : "`" + pattern + "`";
+    const quoted = hasControl(pattern) ? JSON.stringify(pattern) : "`" + pattern + "`";
     throw new CallError(`regexp: Compile(${quoted}): ${(error as Error).message}`);
   }
 }
@@ -337,7 +345,9 @@ function stripPort(hostPort: string): string {
   }
   const host = hostPort.slice(0, last);
   if (host.includes(":") || host.includes("[") || host.includes("]")) return hostPort;
-  if (hostPort.slice(last + 1).includes("[") || hostPort.slice(last + 1).includes("]")) return hostPort;
+  if (hostPort.slice(last + 1).includes("[") || hostPort.slice(last + 1).includes("]")) {
+    return hostPort;
+  }
   return host;
 }
 
@@ -354,8 +364,11 @@ export function queryEscape(text: string): string {
 }
 
 function htmlEscape(text: string): string {
-  return text.replace(/[\0"'&<>]/g, (c) =>
-    ({ "\0": "\uFFFD", '"': "&#34;", "'": "&#39;", "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c]!);
+  return text.replace(
+    /[\0"'&<>]/g,
+    (c) =>
+      ({ "\0": "\uFFFD", '"': "&#34;", "'": "&#39;", "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c]!,
+  );
 }
 
 function jsEscape(text: string): string {
@@ -370,7 +383,7 @@ function jsEscape(text: string): string {
         out += "\\'";
         break;
       case '"':
-        out += "\\\"";
+        out += '\\"';
         break;
       case "<":
         out += "\\u003C";
@@ -498,7 +511,9 @@ export const FUNCTIONS: Record<string, GoFunc> = {
           }
           v = v.has(index) ? v.get(index) : "";
         } else if (Array.isArray(v) || typeof v === "string") {
-          if (typeof index !== "bigint") throw new CallError(`cannot index slice/array with type ${goTypeName(index)}`);
+          if (typeof index !== "bigint") {
+            throw new CallError(`cannot index slice/array with type ${goTypeName(index)}`);
+          }
           const n = Number(index);
           if (typeof v === "string") {
             const bytes = new TextEncoder().encode(v);
@@ -573,7 +588,14 @@ export const FUNCTIONS: Record<string, GoFunc> = {
 };
 
 /** Prometheus functions that need a PromQL engine; opsbook rejects them at load time. */
-export const QUERY_FUNCTIONS = new Set(["query", "first", "label", "value", "strvalue", "sortByLabel"]);
+export const QUERY_FUNCTIONS = new Set([
+  "query",
+  "first",
+  "label",
+  "value",
+  "strvalue",
+  "sortByLabel",
+]);
 
 // ---------------------------------------------------------------- execution
 
@@ -635,7 +657,9 @@ export function execute(nodes: TemplateNode[], data: GoValue, env: ExecEnv): str
     args: ArgNode[] | undefined,
     final: Final,
   ): GoValue => {
-    for (let i = 0; i < idents.length - 1; i++) receiver = evalField(idents[i], undefined, MISSING, receiver);
+    for (let i = 0; i < idents.length - 1; i++) {
+      receiver = evalField(idents[i], undefined, MISSING, receiver);
+    }
     return evalField(idents[idents.length - 1], args, final, receiver);
   };
 
@@ -766,7 +790,11 @@ export function execute(nodes: TemplateNode[], data: GoValue, env: ExecEnv): str
     }
   };
 
-  const evalVariable = (n: ArgNode & { type: "variable" }, args: ArgNode[], final: Final): GoValue => {
+  const evalVariable = (
+    n: ArgNode & { type: "variable" },
+    args: ArgNode[],
+    final: Final,
+  ): GoValue => {
     setAt(n);
     const value = varValue(n.idents[0]);
     if (n.idents.length === 1) {
@@ -776,7 +804,12 @@ export function execute(nodes: TemplateNode[], data: GoValue, env: ExecEnv): str
     return evalFieldChain(value, n.idents.slice(1), args, final);
   };
 
-  const evalChain = (dot: GoValue, n: ArgNode & { type: "chain" }, args: ArgNode[], final: Final) => {
+  const evalChain = (
+    dot: GoValue,
+    n: ArgNode & { type: "chain" },
+    args: ArgNode[],
+    final: Final,
+  ) => {
     setAt(n);
     const pipe = evalArg(dot, "value", n.node);
     return evalFieldChain(pipe, n.fields, args, final);
@@ -864,8 +897,9 @@ export function execute(nodes: TemplateNode[], data: GoValue, env: ExecEnv): str
     const decl = node.pipe.decl;
     const iteration = (index: GoValue, elem: GoValue): boolean => {
       if (decl.length > 0) {
-        if (node.pipe.isAssign) setVar(decl[decl.length > 1 ? 0 : 0].idents[0], decl.length > 1 ? index : elem);
-        else vars[vars.length - 1].value = elem;
+        if (node.pipe.isAssign) {
+          setVar(decl[decl.length > 1 ? 0 : 0].idents[0], decl.length > 1 ? index : elem);
+        } else vars[vars.length - 1].value = elem;
       }
       if (decl.length > 1) {
         if (node.pipe.isAssign) setVar(decl[1].idents[0], elem);

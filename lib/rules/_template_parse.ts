@@ -152,11 +152,15 @@ export function nodeString(node: ArgNode | CommandNode): string {
     case "string":
       return node.quoted;
     case "chain": {
-      const inner = node.node.type === "pipe" ? `(${nodeString(node.node)})` : nodeString(node.node);
+      const inner = node.node.type === "pipe"
+        ? `(${nodeString(node.node)})`
+        : nodeString(node.node);
       return inner + node.fields.map((f) => "." + f).join("");
     }
     case "command":
-      return node.args.map((a) => a.type === "pipe" ? `(${nodeString(a)})` : nodeString(a)).join(" ");
+      return node.args.map((a) => a.type === "pipe" ? `(${nodeString(a)})` : nodeString(a)).join(
+        " ",
+      );
     case "pipe": {
       let out = "";
       if (node.decl.length > 0) out = node.decl.map(nodeString).join(", ") + " := ";
@@ -242,7 +246,7 @@ function lex(input: string): Token[] {
         throw new ParseFailure("comment ends before closing delimiter", open);
       }
       pos = after + 2;
-      if (trimRight) while (pos < input.length && isSpace(input[pos])) pos++;
+      if (trimRight) { while (pos < input.length && isSpace(input[pos])) pos++; }
       continue;
     }
     tokens.push({ type: "leftDelim", val: "{{", pos: open });
@@ -360,7 +364,9 @@ function lexAction(input: string, start: number, tokens: Token[], open: number):
     } else {
       const code = c.codePointAt(0)!;
       throw new ParseFailure(
-        `unrecognized character in action: U+${code.toString(16).toUpperCase().padStart(4, "0")} '${c}'`,
+        `unrecognized character in action: U+${
+          code.toString(16).toUpperCase().padStart(4, "0")
+        } '${c}'`,
         pos,
       );
     }
@@ -368,8 +374,9 @@ function lexAction(input: string, start: number, tokens: Token[], open: number):
 }
 
 function lexNumber(input: string, pos: number, tokens: Token[]): number {
-  const match = /^[+-]?(?:0[xX][0-9a-fA-F_]*(?:\.[0-9a-fA-F_]*)?(?:[pP][+-]?[0-9_]+)?|0[bBoO][0-9_]+|[0-9_]*\.?[0-9_]*(?:[eE][+-]?[0-9_]+)?)i?/
-    .exec(input.slice(pos))!;
+  const match =
+    /^[+-]?(?:0[xX][0-9a-fA-F_]*(?:\.[0-9a-fA-F_]*)?(?:[pP][+-]?[0-9_]+)?|0[bBoO][0-9_]+|[0-9_]*\.?[0-9_]*(?:[eE][+-]?[0-9_]+)?)i?/
+      .exec(input.slice(pos))!;
   const end = pos + match[0].length;
   if (isAlnum(input[end]) || input[end] === ".") {
     let bad = end;
@@ -435,22 +442,48 @@ function newNumber(pos: number, text: string, isChar: boolean): NumberNode {
       throw new ParseFailure(`malformed character constant: ${text}`, pos);
     }
     const code = BigInt(rune.codePointAt(0)!);
-    return { type: "number", pos, text, isInt: true, isFloat: true, int: code, float: Number(code) };
+    return {
+      type: "number",
+      pos,
+      text,
+      isInt: true,
+      isFloat: true,
+      int: code,
+      float: Number(code),
+    };
   }
   if (text.endsWith("i")) throw new ParseFailure(`complex numbers are not supported: ${text}`, pos);
   const clean = text.replaceAll("_", "");
-  const intMatch = /^([+-]?)(0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|0[0-7]*|[1-9][0-9]*)$/.exec(clean);
+  const intMatch = /^([+-]?)(0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|0[0-7]*|[1-9][0-9]*)$/.exec(
+    clean,
+  );
   if (intMatch) {
     let digits = intMatch[2];
     if (/^0[0-7]+$/.test(digits)) digits = "0o" + digits.slice(1);
     let value = BigInt(digits);
     if (intMatch[1] === "-") value = -value;
-    return { type: "number", pos, text, isInt: true, isFloat: true, int: value, float: Number(value) };
+    return {
+      type: "number",
+      pos,
+      text,
+      isInt: true,
+      isFloat: true,
+      int: value,
+      float: Number(value),
+    };
   }
   if (/^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/.test(clean)) {
     const float = Number(clean);
     const isInt = Number.isInteger(float) && Math.abs(float) < 2 ** 63;
-    return { type: "number", pos, text, isInt, isFloat: true, int: isInt ? BigInt(float) : 0n, float };
+    return {
+      type: "number",
+      pos,
+      text,
+      isInt,
+      isFloat: true,
+      int: isInt ? BigInt(float) : 0n,
+      float,
+    };
   }
   throw new ParseFailure(`illegal number syntax: "${text}"`, pos);
 }
@@ -720,7 +753,9 @@ export function parseTemplate(
           if (stop!.elseIf) throw new ParseFailure(`unexpected <if> in ${kind}`, stop!.pos);
           let elseStop: Stop | undefined;
           [elseList, elseStop] = itemList(true);
-          if (elseStop!.kind !== "end") throw new ParseFailure(`expected end; found {{else}}`, elseStop!.pos);
+          if (elseStop!.kind !== "end") {
+            throw new ParseFailure(`expected end; found {{else}}`, elseStop!.pos);
+          }
         }
       }
       return { type: kind, pos, pipe, list, elseList };

@@ -18,3 +18,4 @@ export * from "./cpu_rules.ts";
 export * from "./rule_state.ts";
 export * from "./evaluator.ts";
 export * from "./detector_rules.ts";
+export * from "./template.ts";

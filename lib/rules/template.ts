@@ -7,7 +7,7 @@
 
 import { OpsbookError } from "../errors.ts";
 import { GoStruct, type GoValue } from "./_go_fmt.ts";
-import { execute, ExecFailure, FUNCTIONS, QUERY_FUNCTIONS } from "./_template_exec.ts";
+import { ExecFailure, execute, FUNCTIONS, QUERY_FUNCTIONS } from "./_template_exec.ts";
 import { ParseFailure, parseTemplate, type TemplateNode } from "./_template_parse.ts";
 
 /**
@@ -33,7 +33,7 @@ export interface CompileTemplateOptions {
 }
 
 /** The data an alert template sees (Prometheus' `AlertTemplateData`). */
-export interface TemplateData {
+export interface AlertTemplateData {
   /**
    * `$labels` / `.Labels`: the labels of the series the rule's `expr`
    * returned (Prometheus passes them as returned, `__name__` included when
@@ -210,7 +210,7 @@ export class Template {
   }
 
   /** Expand the template for one alert; see {@linkcode expandTemplate}. */
-  expand(data: TemplateData = {}, options: ExpandTemplateOptions = {}): string {
+  expand(data: AlertTemplateData = {}, options: ExpandTemplateOptions = {}): string {
     const root = new GoStruct(DATA_TYPE, {
       Labels: toMap(data.labels),
       ExternalLabels: toMap(data.externalLabels),
@@ -223,7 +223,8 @@ export class Template {
       if (!(error instanceof ExecFailure)) throw error;
       const { line, col } = goLocation(this.#full, error.pos);
       const context = error.context;
-      const goMessage = `template: ${this.name}:${line}:${col}: executing "${this.name}" at <${context}>: ${error.detail}`;
+      const goMessage =
+        `template: ${this.name}:${line}:${col}: executing "${this.name}" at <${context}>: ${error.detail}`;
       if ((options.onError ?? "throw") === "text") {
         return `<error expanding template: error executing template ${this.name}: ${goMessage}>`;
       }
@@ -304,9 +305,47 @@ export function compileTemplate(text: string, options: CompileTemplateOptions = 
  */
 export function expandTemplate(
   template: Template | string,
-  data: TemplateData = {},
+  data: AlertTemplateData = {},
   options: ExpandTemplateOptions = {},
 ): string {
   const compiled = typeof template === "string" ? new Template(template) : template;
   return compiled.expand(data, options);
+}
+
+/** Options of {@linkcode goTemplateCompiler}. */
+export interface GoTemplateCompilerOptions {
+  /**
+   * The name given to every compiled template (Prometheus: `__alert_<alertname>`).
+   *
+   * @default {"template"}
+   */
+  name?: string;
+}
+
+/**
+ * A template compiler for the rule evaluator ({@linkcode RuleEvaluator}'s
+ * `template` option): compiles with {@linkcode compileTemplate} (throwing a
+ * {@linkcode TemplateError} at load time) and expands like Prometheus,
+ * an execution error becoming the `<error expanding template: ...>` text.
+ *
+ * @example Use the Go-template engine as a compiler function
+ * ```ts
+ * import { goTemplateCompiler } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const compile = goTemplateCompiler({ name: "__alert_DiskFull" });
+ * const summary = compile("{{ $labels.mountpoint }} {{ humanizePercentage $value }} free");
+ * assert.equal(
+ *   summary({ labels: { mountpoint: "/" }, value: 0.042, externalLabels: {}, externalURL: "" }),
+ *   "/ 4.2% free",
+ * );
+ * ```
+ */
+export function goTemplateCompiler(
+  options: GoTemplateCompilerOptions = {},
+): (text: string) => (data: AlertTemplateData) => string {
+  return (text) => {
+    const template = new Template(text, options);
+    return (data) => template.expand(data, { onError: "text" });
+  };
 }

@@ -10,7 +10,11 @@ import { unquote } from "../../lib/rules/_template_parse.ts";
 /** Whether `promtool` is on PATH. */
 export const hasPromtool: boolean = await (async () => {
   try {
-    const { success } = await new Deno.Command("promtool", { args: ["--version"], stdout: "null", stderr: "null" })
+    const { success } = await new Deno.Command("promtool", {
+      args: ["--version"],
+      stdout: "null",
+      stderr: "null",
+    })
       .output();
     return success;
   } catch {
@@ -19,8 +23,16 @@ export const hasPromtool: boolean = await (async () => {
 })();
 
 /** Run promtool; returns exit code and combined output. */
-export async function promtool(args: string[], cwd?: string): Promise<{ code: number; output: string }> {
-  const { code, stdout, stderr } = await new Deno.Command("promtool", { args, cwd, stdout: "piped", stderr: "piped" })
+export async function promtool(
+  args: string[],
+  cwd?: string,
+): Promise<{ code: number; output: string }> {
+  const { code, stdout, stderr } = await new Deno.Command("promtool", {
+    args,
+    cwd,
+    stdout: "piped",
+    stderr: "piped",
+  })
     .output();
   const decoder = new TextDecoder();
   return { code, output: decoder.decode(stdout) + decoder.decode(stderr) };
@@ -35,7 +47,9 @@ export interface GotAlert {
 /** Parse Go's `labels.Labels.String()`: `{a="x", b="y"}`. */
 function parseLabelSet(text: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const m of text.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*")/g)) out[m[1]] = unquote(m[2]);
+  for (const m of text.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*")/g)) {
+    out[m[1]] = unquote(m[2]);
+  }
   return out;
 }
 
@@ -75,7 +89,9 @@ export async function promtoolAlerts(
     await Deno.writeTextFile(`${dir}/test.json`, JSON.stringify(test, null, 1));
     const { output } = await promtool(["test", "rules", "test.json"], dir);
     const alerts = parseGotAlerts(output);
-    if (alerts.length === 0) throw new Error(`promtool produced no alerts:\n${output.slice(0, 2000)}`);
+    if (alerts.length === 0) {
+      throw new Error(`promtool produced no alerts:\n${output.slice(0, 2000)}`);
+    }
     return alerts;
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -34,7 +34,7 @@ const TEMPLATES = [
   "{{ $labels }}",
   "{{ .Labels }}",
   "{{ $externalLabels }}|{{ $externalLabels.cluster }}",
-  "{{ $labels.instance }}|{{ .Labels.job }}|{{ $labels.missing }}|{{ index $labels \"mountpoint\" }}",
+  '{{ $labels.instance }}|{{ .Labels.job }}|{{ $labels.missing }}|{{ index $labels "mountpoint" }}',
   "{{ . }}",
   // humanize family
   "{{ humanize $value }}",
@@ -72,7 +72,7 @@ const TEMPLATES = [
   '{{ printf "%g|%g|%g|%g" 100000.0 1000000.0 0.0001 0.00001 }}',
   '{{ printf "%T %T %T %T" $value 1 "a" $labels }}',
   // strings
-  "{{ toUpper $labels.instance }}|{{ toLower \"MiXeD\" }}|{{ title \"hello wORLD foo_bar x-y\" }}",
+  '{{ toUpper $labels.instance }}|{{ toLower "MiXeD" }}|{{ title "hello wORLD foo_bar x-y" }}',
   "{{ $labels.job | toUpper }}",
   '{{ reReplaceAll "(.*):.*" "$1" $labels.instance }}',
   '{{ reReplaceAll ":[0-9]+$" "" $labels.instance }}|{{ reReplaceAll "(a)(b)?" "[${1}|$2|$1x|$$]" "abacus" }}',
@@ -87,11 +87,11 @@ const TEMPLATES = [
   "{{ if gt $value 80.0 }}high{{ else if gt $value 1.0 }}mid{{ else }}low{{ end }}",
   "{{ if gt $value 80 }}x{{ end }}",
   '{{ if eq $labels.job "node" }}node{{ end }}|{{ if ne $labels.job "x" }}ne{{ end }}|{{ if eq $labels.job "a" "node" }}any{{ end }}',
-  "{{ if and (ge $value 0.0) (le $value 100.0) }}in{{ else }}out{{ end }}|{{ or $labels.missing \"default\" }}|{{ and 1 0 2 }}|{{ not $value }}",
+  '{{ if and (ge $value 0.0) (le $value 100.0) }}in{{ else }}out{{ end }}|{{ or $labels.missing "default" }}|{{ and 1 0 2 }}|{{ not $value }}',
   "{{ if lt $value 0.0 }}neg{{ end }}{{ if eq $value 0.0 }}zero{{ end }}",
-  '{{ if eq $value 1 }}x{{ end }}',
+  "{{ if eq $value 1 }}x{{ end }}",
   '{{ if lt "a" "b" }}lt{{ end }}|{{ if lt 1 2 }}ilt{{ end }}|{{ if lt true false }}x{{ end }}',
-  "{{ len $labels }}|{{ len $labels.instance }}|{{ len \"héllo\" }}",
+  '{{ len $labels }}|{{ len $labels.instance }}|{{ len "héllo" }}',
   "{{ len $value }}",
   "{{ range $k, $v := $labels }}{{ $k }}={{ $v }};{{ end }}",
   "{{ range $labels }}[{{ . }}]{{ end }}|{{ range $v := $labels }}{{ $v }},{{ end }}",
@@ -100,14 +100,14 @@ const TEMPLATES = [
   "{{ with $labels.instance }}inst={{ . }}{{ else }}noinst{{ end }}|{{ with $labels.missing }}x{{ else }}nomissing{{ end }}",
   '{{ $x := humanize $value }}{{ $x }}|{{ $y := 1 }}{{ if true }}{{ $y = 2 }}{{ end }}{{ $y }}|{{ $z := "a" }}{{ if true }}{{ $z := "b" }}{{ $z }}{{ end }}{{ $z }}',
   "{{ $v := $value }}{{ with $labels }}{{ $v }} {{ $.Value }} {{ .instance }}{{ end }}",
-  "  a  {{- \" b \" -}}  c  |{{- /* comment */ -}}  |{{/* plain comment */}}|{{- 3 }} {{ -3 }}",
+  '  a  {{- " b " -}}  c  |{{- /* comment */ -}}  |{{/* plain comment */}}|{{- 3 }} {{ -3 }}',
   "line1\n{{- if true }}\n  line2 {{ $labels.job }}\n{{- end }}\nline3",
   "{{ 1.5 }} {{ 1e3 }} {{ 0x1F }} {{ 'a' }} {{ true }} {{ \"s\" }} {{ `raw\\n` }} {{ 1_000 }}",
   // errors at execution time, as Prometheus reports them
   "{{ .Foo }}",
   "{{ $value.x }}",
   "{{ $labels.instance.x }}",
-  '{{ index $labels 1 }}',
+  "{{ index $labels 1 }}",
   "{{ toUpper 5 }}",
   "{{ humanize }}",
   '{{ reReplaceAll "(" "" "x" }}',
@@ -128,7 +128,9 @@ Deno.test({
       series: `oracle_value{case="${i}", ${LABELS[i % LABELS.length]}}`,
       values: value,
     }));
-    const annotations = Object.fromEntries(TEMPLATES.map((t, i) => [`t${String(i).padStart(3, "0")}`, t]));
+    const annotations = Object.fromEntries(
+      TEMPLATES.map((t, i) => [`t${String(i).padStart(3, "0")}`, t]),
+    );
     const externalLabels = { cluster: "prod-eu", region: "eu-west" };
     const got = await promtoolAlerts(
       {
@@ -141,9 +143,13 @@ Deno.test({
     );
     assert.equal(got.length, VALUES.length);
     const compiled = Object.fromEntries(
-      Object.entries(annotations).map(([k, t]) => [k, compileTemplate(t, { name: "__alert_Oracle" })]),
+      Object.entries(annotations).map((
+        [k, t],
+      ) => [k, compileTemplate(t, { name: "__alert_Oracle" })]),
     );
-    const labelTemplate = compileTemplate("{{ $labels.job }}-{{ $value | humanize }}", { name: "__alert_Oracle" });
+    const labelTemplate = compileTemplate("{{ $labels.job }}-{{ $value | humanize }}", {
+      name: "__alert_Oracle",
+    });
     const mismatches: string[] = [];
     let compared = 0;
     const failed = new Set<string>();
@@ -157,7 +163,11 @@ Deno.test({
       const data = { labels: seriesLabels, externalLabels, value };
       const label = labelTemplate.expand(data, { onError: "text" });
       if (label !== alert.labels.summary_label) {
-        mismatches.push(`value ${VALUES[caseIndex]} label: want ${JSON.stringify(alert.labels.summary_label)} got ${JSON.stringify(label)}`);
+        mismatches.push(
+          `value ${VALUES[caseIndex]} label: want ${
+            JSON.stringify(alert.labels.summary_label)
+          } got ${JSON.stringify(label)}`,
+        );
       }
       for (const [name, template] of Object.entries(compiled)) {
         const want = alert.annotations[name] ?? "";
@@ -166,7 +176,9 @@ Deno.test({
         if (ours !== want && !failed.has(name)) {
           failed.add(name);
           mismatches.push(
-            `value ${VALUES[caseIndex]} template ${JSON.stringify(template.source)}:\n  promtool ${JSON.stringify(want)}\n  opsbook  ${JSON.stringify(ours)}`,
+            `value ${VALUES[caseIndex]} template ${JSON.stringify(template.source)}:\n  promtool ${
+              JSON.stringify(want)
+            }\n  opsbook  ${JSON.stringify(ours)}`,
           );
         }
       }
@@ -185,7 +197,7 @@ const BAD_TEMPLATES = [
   "{{ $undefined }}",
   '{{ "unterminated }}',
   "{{ 3 | 4 }}",
-  "{{ printf \"%d\" 1 ",
+  '{{ printf "%d" 1 ',
   "{{ ( 1 }}",
   "{{ 1 ) }}",
   "{{ else }}",
@@ -200,8 +212,15 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "opsbook-promtool-" });
     try {
-      const rules = BAD_TEMPLATES.map((t, i) => ({ alert: `Bad${i}`, expr: "up", annotations: { a: t } }));
-      await Deno.writeTextFile(`${dir}/bad.json`, JSON.stringify({ groups: [{ name: "g", rules }] }));
+      const rules = BAD_TEMPLATES.map((t, i) => ({
+        alert: `Bad${i}`,
+        expr: "up",
+        annotations: { a: t },
+      }));
+      await Deno.writeTextFile(
+        `${dir}/bad.json`,
+        JSON.stringify({ groups: [{ name: "g", rules }] }),
+      );
       const { code, output } = await promtool(["check", "rules", "bad.json"], dir);
       assert.equal(code, 1);
       const mismatches: string[] = [];
@@ -210,7 +229,9 @@ Deno.test({
         assert.ok(line, `promtool accepted ${text}`);
         const want = line.slice(line.indexOf(': annotation "a": ') + ': annotation "a": '.length);
         const error = assertTemplateError(() => compileTemplate(text, { name: `__alert_Bad${i}` }));
-        if (error.goMessage !== want) mismatches.push(`${JSON.stringify(text)}: promtool ${want} | opsbook ${error.goMessage}`);
+        if (error.goMessage !== want) {
+          mismatches.push(`${JSON.stringify(text)}: promtool ${want} | opsbook ${error.goMessage}`);
+        }
       }
       assert.deepEqual(mismatches, []);
     } finally {
@@ -240,7 +261,9 @@ Deno.test("templates: query functions are rejected at load time with the positio
 Deno.test("templates: positions are relative to the rule's own text", () => {
   const error = assertTemplateError(() => compileTemplate("a\nb {{ nosuch }}"));
   assert.equal(error.message, 'template: 2:6: function "nosuch" not defined');
-  const exec = assertTemplateError(() => expandTemplate("ok\n  {{ toUpper $value }}", { value: 1 }));
+  const exec = assertTemplateError(() =>
+    expandTemplate("ok\n  {{ toUpper $value }}", { value: 1 })
+  );
   assert.equal(exec.kind, "execute");
   assert.equal(exec.line, 2);
   assert.equal(exec.column, 14);
