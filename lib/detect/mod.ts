@@ -15,3 +15,4 @@ export * from "./outliers.ts";
 export * from "./baseline.ts";
 export * from "./trend.ts";
 export type { DetectorDuration, DetectorTime } from "./_common.ts";
+export * from "./anomaly.ts";
