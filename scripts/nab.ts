@@ -10,7 +10,8 @@
  *   the header `timestamp,value,anomaly_score,label` (one row per input row);
  *   default `out/nab/<NAME>`.
  * - `--name`: the detector's name in the file names and the score table;
- *   default `opsbook_<KIND>` (NAB refuses its own detector names).
+ *   default `opsbook<Kind>` (e.g. `opsbookAnomaly`; no `_`, NAB splits file names
+ *   there, and none of NAB's own detector names).
  * - `--detector`: `anomaly` ({@linkcode anomalyScores}, the default) or
  *   `baseline` ({@linkcode baselineAnomalies}: flagged points score
  *   |z|/(|z|+tolerance), the rest 0).
@@ -220,7 +221,13 @@ async function main(argv: string[]): Promise<number> {
     );
     return 1;
   }
-  const name = values.name ?? `opsbook_${detector}`;
+  const name = values.name ?? `opsbook${detector[0].toUpperCase()}${detector.slice(1)}`;
+  if (!/^[A-Za-z0-9-]+$/.test(name)) {
+    console.error(
+      `Invalid --name: ${name} (letters, digits and "-" only: NAB splits file names at "_")`,
+    );
+    return 2;
+  }
   const out = values.out ?? `${REPO_ROOT}/out/nab/${name}`;
   await Deno.remove(out, { recursive: true }).catch(() => {});
   const t0 = performance.now();

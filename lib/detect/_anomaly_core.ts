@@ -43,14 +43,14 @@ export const DEFAULT_PARAMS: CoreParams = {
   zMax: 12,
   shortWindow: 10,
   longWindow: 1000,
-  decay: 0.99,
+  decay: 0.998,
   likelihoodWeight: 1,
   rangeFloor: 1e-3,
   likHalf: 20,
-  mode: 0,
-  levels: 8,
-  orders: 6,
-  rateRate: 0.002,
+  mode: 3,
+  levels: 5,
+  orders: 3,
+  rateRate: 0.01,
   ctxHalf: 10,
   ctxWeight: 1,
 };
@@ -143,7 +143,7 @@ export class Core {
 
   /** Context novelty of symbol q: the summed surprise of the unseen contexts ending at it. */
   context(q: number): number {
-    const p = this.p, h = this.hist, K = h.length, B = p.levels + 2;
+    const p = this.p, h = this.hist, K = h.length, B = 3 * p.levels;
     h[this.histPos] = q;
     this.histPos = (this.histPos + 1) % K;
     let key = 0, sum = 0;
@@ -209,12 +209,9 @@ export class Core {
     let ctx = 0;
     if (p.ctxWeight > 0) {
       const r = this.hi - this.lo;
-      const u = r > 0 ? (x - this.lo) / r : 0.5;
-      const q = u < 0
-        ? 0
-        : u > 1
-        ? p.levels + 1
-        : 1 + Math.min(p.levels - 1, Math.floor(u * p.levels));
+      const u = r > 0 ? (x - this.lo) / r : x > this.hi ? 2 : x < this.lo ? -1 : 0.5;
+      const L = p.levels;
+      const q = L + Math.max(-L, Math.min(2 * L - 1, Math.floor(u * L)));
       const c = this.context(q);
       ctx = c / (c + p.ctxHalf);
     }

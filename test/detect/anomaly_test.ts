@@ -170,14 +170,14 @@ Deno.test("runNab: the fixture gives one correctly shaped result file per data f
     const result = runNab({
       data: FIXTURE,
       out,
-      name: "opsbook_test",
+      name: "opsbookTest",
       detector: "anomaly",
       log: (l) => lines.push(l),
     });
     assert.deepEqual(result.files, [
-      "artificial/opsbook_test_flat.csv",
-      "artificial/opsbook_test_step.csv",
-      "server/opsbook_test_cpu.csv",
+      "artificial/opsbookTest_flat.csv",
+      "artificial/opsbookTest_step.csv",
+      "server/opsbookTest_cpu.csv",
     ]);
     assert.equal(result.points, 320 + 400 + 360);
     assert.equal(lines.length, 3);
@@ -189,7 +189,7 @@ Deno.test("runNab: the fixture gives one correctly shaped result file per data f
     for (const [rel, onset] of Object.entries(onsets)) {
       const input = Deno.readTextFileSync(`${FIXTURE}/${rel}`).split(/\r?\n/).filter((l) => l);
       const [corpus, file] = rel.split("/");
-      const text = Deno.readTextFileSync(`${out}/${corpus}/opsbook_test_${file}`);
+      const text = Deno.readTextFileSync(`${out}/${corpus}/opsbookTest_${file}`);
       const rows = text.trimEnd().split("\n");
       assert.equal(rows[0], "timestamp,value,anomaly_score,label");
       assert.equal(rows.length, input.length);
@@ -206,7 +206,7 @@ Deno.test("runNab: the fixture gives one correctly shaped result file per data f
       assert.equal(argmax(scores), onset, rel);
     }
     // the baseline detector through the same path
-    const base = runNab({ data: FIXTURE, out, name: "opsbook_base", detector: "baseline" });
+    const base = runNab({ data: FIXTURE, out, name: "opsbookBase", detector: "baseline" });
     assert.equal(base.points, 1080);
   } finally {
     await Deno.remove(out, { recursive: true });
