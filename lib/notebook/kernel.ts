@@ -2,6 +2,14 @@
  * Start, talk to, interrupt and stop a Deno Jupyter kernel
  * (`deno jupyter --kernel --conn FILE`) without any Python or kernelspec.
  *
+ * Nothing outlives its owner: the kernel starts in a process group of its own
+ * through a small `sh` launcher ({@linkcode KERNEL_LAUNCHER}) that leaves a
+ * watchdog behind; the watchdog reads a pipe from the owning process and,
+ * when that pipe closes (the owner exited, even by `kill -9`), removes the
+ * connection folder and kills the whole group, kernel and any process a cell
+ * started. A normal shutdown kills the group too. The connection file holds
+ * the HMAC key: it is removed as soon as the kernel has read it.
+ *
  * @module
  */
 
@@ -105,6 +113,21 @@ async function freePorts(count: number): Promise<number[]> {
   return await Promise.resolve(ports);
 }
 
+/**
+ * The `sh` script the kernel is launched through: `$1` is the connection
+ * folder, the rest is the kernel's command. It keeps the pipe on its standard
+ * input in a background watchdog (in the kernel's process group: the runner
+ * starts it detached, in a session of its own), then becomes the kernel
+ * (`exec`, same pid). When the owner's end of the pipe closes, the watchdog
+ * removes the connection folder and kills the group.
+ */
+export const KERNEL_LAUNCHER = [
+  'dir="$1"; shift',
+  "exec 3<&0",
+  '( cat <&3 >/dev/null 2>&1; rm -rf "$dir"; kill -9 0 ) </dev/null >/dev/null 2>&1 &',
+  'exec 3<&- </dev/null "$@"',
+].join("\n");
+
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -177,13 +200,26 @@ export class Kernel {
     await Deno.writeTextFile(file, JSON.stringify(connection));
     let child: Deno.ChildProcess;
     try {
-      child = new Deno.Command(options.denoPath ?? Deno.execPath(), {
-        args: ["jupyter", "--kernel", "--conn", file],
+      child = new Deno.Command("/bin/sh", {
+        args: [
+          "-c",
+          KERNEL_LAUNCHER,
+          "opsbook-kernel",
+          dir,
+          options.denoPath ?? Deno.execPath(),
+          "jupyter",
+          "--kernel",
+          "--conn",
+          file,
+        ],
         cwd: options.cwd,
         env: { ...options.env, NO_COLOR: "1" },
-        stdin: "null",
+        // The watchdog's pipe: it closes when this process exits, however it exits.
+        stdin: "piped",
         stdout: "null",
         stderr: "piped",
+        // A session (and process group) of its own, killed as a whole.
+        detached: true,
       }).spawn();
     } catch (error) {
       await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -197,6 +233,8 @@ export class Kernel {
     try {
       await kernel.#connect(connection, deadline);
       kernel.#startMs = performance.now() - t0;
+      // The kernel has read the file: the key does not stay on disk.
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
       return kernel;
     } catch (error) {
       await kernel.shutdown({ timeout: 0 });
@@ -376,6 +414,13 @@ export class Kernel {
       }
     }
     await this.#exit;
+    // Whatever the cells started (and the watchdog) go with the kernel.
+    try {
+      Deno.kill(-this.#child.pid, "SIGKILL");
+    } catch {
+      // the group is empty already
+    }
+    await this.#child.stdin.close().catch(() => {});
     for (const s of [this.#shell, this.#control, this.#iopub]) s?.close();
     await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
   }

@@ -15,6 +15,13 @@ Deno.test("Kernel starts, executes, flushes, interrupts and shuts down cleanly",
   const pid = kernel.pid;
   try {
     assert.equal(alive(pid), true);
+    // Its own process group (killed as a whole on shutdown), and the
+    // connection file with the HMAC key is gone once the kernel has read it.
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    assert.equal(Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]), pid, "pgid");
+    const args = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0");
+    assert.deepEqual(args.slice(1, 4), ["jupyter", "--kernel", "--conn"]);
+    assert.throws(() => Deno.statSync(args[4]), Deno.errors.NotFound);
     assert.equal(kernel.info.protocol_version, "5.3");
     assert.equal((kernel.info.language_info as Record<string, unknown>).name, "typescript");
     assert.ok(kernel.startMs > 0);
