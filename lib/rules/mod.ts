@@ -19,3 +19,4 @@ export * from "./rule_state.ts";
 export * from "./evaluator.ts";
 export * from "./detector_rules.ts";
 export * from "./template.ts";
+export * from "./backtest.ts";

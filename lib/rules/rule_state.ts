@@ -58,6 +58,11 @@ export interface RuleSample {
   labels: Labels;
   /** The sample value. */
   value: number;
+  /**
+   * The alert labels and their fingerprint when already known (the backtest
+   * computes them once per series for rules with static labels).
+   */
+  alert?: { labels: Labels; fingerprint: string };
 }
 
 /** The parts of a rule the state machine needs. */
@@ -171,8 +176,9 @@ export function stepRule(
   const fps: string[] = new Array(samples.length);
   const labelSets: Labels[] = new Array(samples.length);
   for (let i = 0; i < samples.length; i++) {
-    const labels = rule.alertLabels(samples[i]);
-    const fp = fingerprint(labels);
+    const cached = samples[i].alert;
+    const labels = cached?.labels ?? rule.alertLabels(samples[i]);
+    const fp = cached?.fingerprint ?? fingerprint(labels);
     if (present.has(fp)) {
       return {
         transitions: [],
