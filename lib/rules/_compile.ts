@@ -9,6 +9,7 @@ import type { Labels } from "../labels.ts";
 import { type DurationInput, parseDuration } from "../time.ts";
 import type { MachineRule, RuleSample } from "./rule_state.ts";
 import { type VectorSelector, vectorSelectors } from "./_selectors.ts";
+import { goTemplateCompiler } from "./template.ts";
 
 /** What a template sees: `$labels`, `$value`, `$externalLabels`, `$externalURL`. */
 export interface TemplateData {
@@ -92,38 +93,6 @@ export interface CompiledGroup {
   recording: string[];
 }
 
-/**
- * The template language until the rule file loader's Go-template engine is
- * used: `{{ $labels.x }}`, `{{ $value }}`, `{{ $externalLabels.x }}`,
- * `{{ $externalURL }}`; numbers print as Go's `%v` does for the common cases.
- */
-export const simpleTemplate: TemplateCompiler = (text) => {
-  if (!text.includes("{{")) return () => text;
-  const re =
-    /\{\{\s*(\$labels|\$externalLabels)\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}|\{\{\s*\$value\s*\}\}|\{\{\s*\$externalURL\s*\}\}/g;
-  return (data) =>
-    text.replace(re, (m, map: string | undefined, name: string | undefined) => {
-      if (map === "$labels") return data.labels[name!] ?? "";
-      if (map === "$externalLabels") return data.externalLabels[name!] ?? "";
-      if (m.includes("$externalURL")) return data.externalURL;
-      return goFloat(data.value);
-    });
-};
-
-/** A float as Go's `strconv.FormatFloat(v, 'g', -1, 64)` / `%v` prints it. */
-export function goFloat(v: number): string {
-  if (Number.isNaN(v)) return "NaN";
-  if (v === Infinity) return "+Inf";
-  if (v === -Infinity) return "-Inf";
-  if (v === 0) return Object.is(v, -0) ? "-0" : "0";
-  const exp = Math.floor(Math.log10(Math.abs(v)));
-  if (exp < -4 || exp >= 6) {
-    const s = v.toExponential().replace(/e([+-])(\d)$/, "e$10$2");
-    return s;
-  }
-  return String(v);
-}
-
 function ms(name: string, rule: string, d: DurationInput | undefined): number {
   if (d === undefined) return 0;
   try {
@@ -141,8 +110,8 @@ export interface CompileOptions {
   externalLabels: Labels;
   /** External URL, for templates. */
   externalURL: string;
-  /** The template compiler. */
-  template: TemplateCompiler;
+  /** The template compiler. @default {the Go-template engine, templates named `__alert_<alertname>`} */
+  template?: TemplateCompiler;
 }
 
 /**
@@ -194,13 +163,14 @@ function compileRule(
   options: CompileOptions,
 ): CompiledRule {
   const name = spec.alert;
+  const template = options.template ?? goTemplateCompiler({ name: `__alert_${name}` });
   const labelTemplates = Object.entries(spec.labels ?? {}).map((
     [k, v],
-  ) => [k, v, v.includes("{{") ? options.template(v) : undefined] as const);
+  ) => [k, v, v.includes("{{") ? template(v) : undefined] as const);
   const staticLabels = labelTemplates.every(([, , t]) => t === undefined);
   const annotationTemplates = Object.entries(spec.annotations ?? {}).map((
     [k, v],
-  ) => [k, options.template(v)] as const);
+  ) => [k, template(v)] as const);
   const data = (s: RuleSample): TemplateData => ({
     labels: s.labels,
     value: s.value,

@@ -16,7 +16,6 @@ import {
   type CompiledRule,
   compileGroups,
   type RuleGroupSpec,
-  simpleTemplate,
   type TemplateCompiler,
 } from "./_compile.ts";
 import { PRESENCE_LABEL, presenceQueryAll } from "./_selectors.ts";
@@ -275,7 +274,7 @@ export async function backtest(
     intervalMs: parseDuration(options.interval ?? "1m") * 1000,
     externalLabels: options.externalLabels ?? {},
     externalURL: options.externalURL ?? "",
-    template: options.template ?? simpleTemplate,
+    template: options.template,
   });
   const rows: BacktestRow[] = [];
   const summaries: BacktestRuleSummary[] = [];

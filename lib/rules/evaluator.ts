@@ -19,7 +19,6 @@ import {
   type CompiledRule,
   compileGroups,
   type RuleGroupSpec,
-  simpleTemplate,
   type TemplateCompiler,
 } from "./_compile.ts";
 import {
@@ -280,7 +279,7 @@ export class RuleEvaluator {
       intervalMs: parseDuration(options.interval ?? "1m") * 1000,
       externalLabels: options.externalLabels ?? {},
       externalURL: options.externalURL ?? "",
-      template: options.template ?? simpleTemplate,
+      template: options.template,
     });
     this.#blindAfterMs = parseDuration(options.blindAfter ?? "1h") * 1000;
     const given = options.state;
