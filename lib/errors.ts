@@ -354,3 +354,66 @@ export class NativeHistogramError extends OpsbookError {
     this.series = series;
   }
 }
+
+/**
+ * A query returned no series where data was expected: a misspelled metric or
+ * label, a server without that data, or an evaluation time outside the data.
+ * `when` says at which time (or range) it was evaluated.
+ *
+ * @example
+ * ```ts
+ * import { EmptyResultError } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new EmptyResultError("up{job=\"nod\"}", { when: "at 2026-11-01T12:00:00.000Z" });
+ * assert.equal(
+ *   error.message,
+ *   'Query returned no series: up{job="nod"} at 2026-11-01T12:00:00.000Z ' +
+ *     "(check the metric and label names, and that the time lies within the data)",
+ * );
+ * ```
+ */
+export class EmptyResultError extends OpsbookError {
+  /** The PromQL query. */
+  readonly query: string;
+
+  /** Create the error for a query evaluated `when` (e.g. `at <time>`, `from <start> to <end>`). */
+  constructor(query: string, options: OpsbookErrorOptions & { when?: string } = {}) {
+    super(
+      `Query returned no series: ${query}${options.when ? ` ${options.when}` : ""} ` +
+        "(check the metric and label names, and that the time lies within the data)",
+      options,
+    );
+    this.name = "EmptyResultError";
+    this.query = query;
+  }
+}
+
+/**
+ * Every server of a {@linkcode FleetClient} failed; `errors` holds each
+ * server's error by name (when only some fail, the answer keeps the others
+ * and each failure is a warning instead).
+ *
+ * @example
+ * ```ts
+ * import { FleetError, NetworkError } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new FleetError({ a: new NetworkError("http://a:9090/api/v1/query") });
+ * assert.equal(error.message, "Every Prometheus failed: a: Cannot reach http://a:9090/api/v1/query: network error");
+ * ```
+ */
+export class FleetError extends OpsbookError {
+  /** Each server's error, by name. */
+  readonly errors: Readonly<Record<string, Error>>;
+
+  /** Create the error from each server's error. */
+  constructor(errors: Record<string, Error>) {
+    const parts = Object.entries(errors).map(([name, e]) => `${name}: ${e.message}`);
+    super(`Every Prometheus failed: ${parts.join("; ")}`, {
+      cause: Object.values(errors)[0],
+    });
+    this.name = "FleetError";
+    this.errors = { ...errors };
+  }
+}

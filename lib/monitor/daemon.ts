@@ -37,16 +37,7 @@ import type { Alert, NotificationContext, Sink } from "../alert/types.ts";
 import type { Config } from "./config.ts";
 import { Logger } from "./log.ts";
 import { type Counter, type Gauge, MetricsRegistry, registerProcessMetrics } from "./metrics.ts";
-import { OpsbookError } from "../errors.ts";
-
-/** The query answered, but with no series at all while hosts were known: never "all clear". */
-export class EmptyResultError extends OpsbookError {
-  /** Create the error for a query. */
-  constructor(query: string) {
-    super(`Prometheus returned no series: ${query}`);
-    this.name = "EmptyResultError";
-  }
-}
+import { EmptyResultError } from "../errors.ts";
 
 /** Options of {@linkcode monitorRules}. */
 export interface MonitorRulesOptions {

@@ -15,6 +15,7 @@ import ky, {
 import type { z } from "zod";
 import { describeFetchError } from "../_internal/net.ts";
 import {
+  EmptyResultError,
   NetworkError,
   type OpsbookError,
   PrometheusError,
@@ -32,6 +33,7 @@ import {
   parseQueryBody,
   queryDataToFrame,
 } from "./frame.ts";
+import { describeInstant, describeRange } from "./_when.ts";
 import {
   type ApiAlert,
   ApiAlertsSchema,
@@ -76,6 +78,14 @@ export interface RetryOptions {
 /** A callback receiving warnings and infos that arrived with data. */
 export type WarningHandler = (message: string, kind: "warning" | "info") => void;
 
+/**
+ * What the frame helpers do when a query returns no series: `"warn"` sends
+ * `query returned no series: <query> at <time>` through the warnings path,
+ * `"error"` throws {@linkcode EmptyResultError} with that sentence,
+ * `"ignore"` returns the empty frame silently.
+ */
+export type EmptyResultAction = "warn" | "error" | "ignore";
+
 /** Options of {@linkcode PrometheusClient}. */
 export interface PrometheusClientOptions {
   /**
@@ -103,6 +113,8 @@ export interface PrometheusClientOptions {
   params?: Record<string, string>;
   /** Where the frame helpers report warnings and infos. @default {writes to stderr} */
   onWarning?: WarningHandler;
+  /** What the frame helpers do with an answer without series. @default {"warn"} */
+  onEmpty?: EmptyResultAction;
 }
 
 /** Options of {@linkcode PrometheusClient.prototype.query}. */
@@ -145,6 +157,8 @@ export interface QueryRangeOptions {
 export interface FrameOptions {
   /** Receives warnings and infos instead of the client's handler. */
   onWarning?: WarningHandler;
+  /** Overrides the client's {@linkcode PrometheusClientOptions.onEmpty}. */
+  onEmpty?: EmptyResultAction;
 }
 
 /** Options of the metadata calls taking a time range. */
@@ -391,6 +405,7 @@ export class PrometheusClient {
   #usePost: boolean;
   #params: Record<string, string>;
   #onWarning: WarningHandler;
+  #onEmpty: EmptyResultAction;
 
   /** Create a client; options are checked and normalised once here. */
   constructor(options: PrometheusClientOptions) {
@@ -440,6 +455,14 @@ export class PrometheusClient {
     this.#usePost = (options.method ?? "POST") === "POST";
     this.#params = { ...options.params };
     this.#onWarning = options.onWarning ?? defaultWarningHandler;
+    this.#onEmpty = options.onEmpty ?? "warn";
+    if (!["warn", "error", "ignore"].includes(this.#onEmpty)) {
+      throw new TypeError(
+        `Invalid onEmpty: expected "warn", "error" or "ignore", got ${
+          JSON.stringify(this.#onEmpty)
+        }`,
+      );
+    }
     const retry = this.#retry;
     this.#ky = ky.create({
       headers,
@@ -805,6 +828,20 @@ export class PrometheusClient {
     for (const i of result.infos) handler(this.#redact(i), "info");
   }
 
+  /** Report (or throw) an answer without series, as `onEmpty` says. */
+  #checkEmpty(frame: DataFrame, promql: string, when: string, options: FrameOptions): void {
+    if (frame.height > 0) return;
+    const action = options.onEmpty ?? this.#onEmpty;
+    if (action === "ignore") return;
+    if (action === "error") {
+      throw new EmptyResultError(promql, { when, endpoint: this.url });
+    }
+    (options.onWarning ?? this.#onWarning)(
+      this.#redact(`query returned no series: ${promql} ${when}`),
+      "warning",
+    );
+  }
+
   /**
    * Evaluate an instant query into a DataFrame (labels…, `timestamp`,
    * `value`). Warnings and infos go to `onWarning` (stderr by default).
@@ -823,6 +860,7 @@ export class PrometheusClient {
       signal: options.signal,
     });
     this.#report(result, options);
+    this.#checkEmpty(result.frame, promql, describeInstant(options.time), options);
     return result.frame;
   }
 
@@ -861,11 +899,14 @@ export class PrometheusClient {
         { signal: options.signal, expect: "matrix" },
       );
       this.#report(result, options);
+      this.#checkEmpty(result.frame, promql, describeRange(options), options);
       return result.frame;
     }
     const result = await this.queryRange(promql, options);
     this.#report(result, options);
-    return queryDataToFrame(result);
+    const frame = queryDataToFrame(result);
+    this.#checkEmpty(frame, promql, describeRange(options), options);
+    return frame;
   }
 
   /**

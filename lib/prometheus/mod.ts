@@ -19,3 +19,4 @@ export * from "./schema.ts";
 export * from "./promql.ts";
 export * from "./frame.ts";
 export * from "./client.ts";
+export * from "./fleet.ts";
