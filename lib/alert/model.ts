@@ -10,6 +10,7 @@ import pl from "nodejs-polars";
 import { fingerprint, type Labels } from "../labels.ts";
 import { type TimeInput, toMillis } from "../time.ts";
 import type { Alert } from "./types.ts";
+import { formatValue } from "../_internal/format.ts";
 
 /**
  * Utf8 columns that detectors add and that are not labels. `__name__` is
@@ -65,18 +66,22 @@ export interface FrameCheck {
 const TEMPLATE = /\{\{\s*(?:\$labels\.|\$|\.)?([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 
 /**
- * Formats a number for a message: integers as they are, others rounded to at
- * most two decimals; NaN and infinities by name.
+ * Formats an alert's value the one way every message, sink, chart and
+ * detector reason does: one decimal (three significant digits for very
+ * small or large magnitudes), `NaN`, `+Inf`, `-Inf`, then the unit if given.
  *
  * @example
  * ```ts
- * import { formatAlertValue } from "./model.ts";
- * console.log(formatAlertValue(95), formatAlertValue(83.256), formatAlertValue(NaN)); // 95 83.26 NaN
+ * import { formatAlertValue } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(formatAlertValue(95), "95.0");
+ * assert.equal(formatAlertValue(4.201, "%"), "4.2 %");
+ * assert.equal(formatAlertValue(NaN), "NaN");
  * ```
  */
-export function formatAlertValue(value: number): string {
-  if (!Number.isFinite(value)) return String(value);
-  return String(Math.round(value * 100) / 100);
+export function formatAlertValue(value: number, unit: string = ""): string {
+  return formatValue(value, unit);
 }
 
 /**
@@ -89,7 +94,7 @@ export function formatAlertValue(value: number): string {
  * import { renderTemplate } from "./model.ts";
  * console.log(renderTemplate("CPU {{value}} % on {{ $labels.instance }}", {
  *   value: 95.004, instance: "db-01:9100",
- * })); // CPU 95 % on db-01:9100
+ * })); // CPU 95.0 % on db-01:9100
  * ```
  */
 export function renderTemplate(template: string, values: Record<string, unknown>): string {

@@ -14,6 +14,7 @@ import pl from "nodejs-polars";
 import { deflateSync } from "node:zlib";
 import { createDocument, type Doc, type DomElement, escapeXml, JUPYTER_DISPLAY } from "./_dom.ts";
 import { concatBytes } from "../_internal/bytes.ts";
+import { formatThreshold, formatValue } from "../_internal/format.ts";
 
 export { JUPYTER_DISPLAY };
 
@@ -191,10 +192,6 @@ function textWidth(text: string, fontSize: number): number {
   return width;
 }
 
-function formatNumber(value: number): string {
-  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
-}
-
 /** "1 instance", "2 instances" (a column name used as a noun; "series" stays "series"). */
 function countOf(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 || /s$/.test(noun) ? "" : "s"}`;
@@ -314,7 +311,7 @@ export function thresholdRule(threshold: number, options: ThresholdRuleOptions =
     ariaDescription: "threshold",
   });
   if (label === null) return rule;
-  const text = `${label} ${formatNumber(threshold)}${unit}`.trim();
+  const text = `${label} ${formatThreshold(threshold, unit)}`.trim();
   return [
     rule,
     Plot.text([threshold], {
@@ -365,7 +362,7 @@ export function alertBars(data: BarDatum[], options: AlertBarsOptions = {}): Plo
     x: "x",
     y: "y",
     fill: (d: BarDatum) => (threshold !== undefined && d.y > threshold ? alertColor : d.fill),
-    title: (d: BarDatum) => `${d.x}: ${formatNumber(d.y)}`,
+    title: (d: BarDatum) => `${d.x}: ${formatValue(d.y)}`,
     insetLeft: 0.5,
     insetRight: 0.5,
   });
@@ -533,7 +530,7 @@ export function heatCells(columns: HeatCellColumns, ramp: ColorRamp): Plot.Marki
     x2: (i: number) => columns.x2[i],
     y: (i: number) => columns.y[i],
     fill,
-    title: (i: number) => `${columns.y[i]}: ${formatNumber(columns.value[i])}`,
+    title: (i: number) => `${columns.y[i]}: ${formatValue(columns.value[i])}`,
     inset: 0,
     ariaDescription: "cell",
   } as Plot.BarXOptions);
@@ -817,12 +814,12 @@ function legendRampMarkup(ramp: LegendRamp, x: number, y: number): string {
       escapeXml(ramp.label)
     }</text>` +
     `<rect x="${barX}" y="${y}" width="200" height="12" fill="url(#${id})"/>` +
-    `<text x="${barX}" y="${y + 25}" font-size="10">${formatNumber(lo)}</text>` +
+    `<text x="${barX}" y="${y + 25}" font-size="10">${formatValue(lo)}</text>` +
     `<text x="${barX + 100}" y="${y + 25}" font-size="10" text-anchor="middle">${
-      formatNumber((lo + hi) / 2)
+      formatValue((lo + hi) / 2)
     }</text>` +
     `<text x="${barX + 200}" y="${y + 25}" font-size="10" text-anchor="end">${
-      formatNumber(hi)
+      formatValue(hi)
     }</text></g>`;
 }
 
@@ -1020,9 +1017,9 @@ export function barChart(frame: pl.DataFrame, options: BarChartOptions = {}): Ch
   const legend: LegendItem[] = categories.map((c) => ({ color: colorOf.get(c)!, label: c }));
   if (threshold !== undefined) {
     if (colors === undefined) {
-      legend.push({ color: NORMAL_COLOR, label: `≤ ${formatNumber(threshold)}${unit}` });
+      legend.push({ color: NORMAL_COLOR, label: `≤ ${formatThreshold(threshold, unit)}` });
     }
-    legend.push({ color: ALERT_COLOR, label: `> ${formatNumber(threshold)}${unit}` });
+    legend.push({ color: ALERT_COLOR, label: `> ${formatThreshold(threshold, unit)}` });
   }
   const notes = [
     omitted > 0 ? `${countOf(omitted, x)} without a finite value omitted` : "",
@@ -1488,7 +1485,7 @@ export function heatmap(frame: pl.DataFrame, options: HeatmapOptions = {}): Char
   return composeChart([{ svg }], {
     title: options.title,
     subtitle: options.subtitle ??
-      `${countOf(rows, y)} × ${cols} steps of ${formatNumber(step / 1000)} s` +
+      `${countOf(rows, y)} × ${cols} steps of ${formatThreshold(step / 1000, "s")}` +
         (sort === "name" ? "" : `, hottest (${sort}) first`),
     legend: options.legend ??
       { scheme, domain: colorDomain, label: `${fillLabel}${unitSuffix(unit)}` },

@@ -8,6 +8,7 @@
 
 import pl from "nodejs-polars";
 import { formatDuration, parseDuration, toMillis } from "../time.ts";
+import { formatThreshold, formatValue } from "../_internal/format.ts";
 
 /** A duration for a detector: a Prometheus duration string (`"5m"`, `"1h30m"`) or milliseconds. */
 export type DetectorDuration = string | number;
@@ -160,21 +161,11 @@ export function emptyResult(
   return pl.DataFrame(out);
 }
 
-/** Format a value for a reason: one decimal, then the unit (`95.0 %`). */
-export function fmtValue(value: number, unit: string): string {
-  let text: string;
-  if (Number.isNaN(value)) text = "NaN";
-  else if (!Number.isFinite(value)) text = value > 0 ? "+Inf" : "-Inf";
-  else if (Math.abs(value) >= 1e6 || (value !== 0 && Math.abs(value) < 0.05)) {
-    text = value.toPrecision(3);
-  } else text = value.toFixed(1);
-  return unit === "" ? text : `${text} ${unit}`;
-}
+/** Format a value for a reason: one decimal, then the unit (`95.0 %`); see `_internal/format.ts`. */
+export const fmtValue: (value: number, unit: string) => string = formatValue;
 
 /** Format a threshold as given (`80 %`). */
-export function fmtThreshold(value: number, unit: string): string {
-  return unit === "" ? String(value) : `${value} ${unit}`;
-}
+export const fmtThreshold: (value: number, unit: string) => string = formatThreshold;
 
 /** Format milliseconds as a Prometheus duration (`1h59m45s`). */
 export function fmtDuration(ms: number): string {

@@ -210,7 +210,7 @@ function withinWindow(
  * });
  * const rule = highCpuRule();
  * const alerts = rule.evaluate(frame, { at: new Date(times[40]) });
- * console.log(alerts.map((a) => a.annotations.summary)); // [ "CPU 95 % on db-01:9100 (above 80 % for 5m)" ]
+ * console.log(alerts.map((a) => a.annotations.summary)); // [ "CPU 95.0 % on db-01:9100 (above 80 % for 5m)" ]
  * ```
  */
 export function highCpuRule(options: HighCpuRuleOptions = {}): AlertRule {

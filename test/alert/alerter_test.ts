@@ -228,7 +228,7 @@ Deno.test("dry run: prints exactly what would be sent and writes JSON files", as
   assert.deepEqual(lines, [
     [
       "[FIRING] HostHighCpu: 1 alert for dry-run",
-      "  - firing cloud=aliyun instance=db:9100 value=95 % since 2026-11-01T10:00:00.000Z: HostHighCpu 95 on db:9100",
+      "  - firing cloud=aliyun instance=db:9100 value=95.0 % since 2026-11-01T10:00:00.000Z: HostHighCpu 95 on db:9100",
       `  (evaluated 2026-11-01T10:05:00.000Z; threshold 80 %; query 100 - avg(cpu); graph https://***@prom.example/graph?g0.expr=cpu; id ${id})`,
     ].join("\n"),
   ]);

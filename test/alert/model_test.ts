@@ -48,7 +48,7 @@ Deno.test("alertsFromFrame builds one alert per series from its latest row", () 
     severity: "critical",
   });
   assert.equal(db.value, 95.25);
-  assert.equal(db.annotations.summary, "CPU 95.25 % on db-01:9100");
+  assert.equal(db.annotations.summary, "CPU 95.3 % on db-01:9100");
   assert.equal(
     db.annotations.description,
     "db-01:9100 in aliyun/cn-hangzhou: r2 since 2026-11-01T09:55:00.000Z",
@@ -129,10 +129,11 @@ Deno.test("describeFrame reports no data and missing series", () => {
 });
 
 Deno.test("templates and value formatting", () => {
-  assert.equal(formatAlertValue(95), "95");
-  assert.equal(formatAlertValue(83.256), "83.26");
+  assert.equal(formatAlertValue(95), "95.0");
+  assert.equal(formatAlertValue(83.256), "83.3");
+  assert.equal(formatAlertValue(4.201, "%"), "4.2 %");
   assert.equal(formatAlertValue(NaN), "NaN");
-  assert.equal(formatAlertValue(Infinity), "Infinity");
+  assert.equal(formatAlertValue(Infinity), "+Inf");
   assert.equal(
     renderTemplate("{{$value}} {{ .instance }} {{missing}}|{{alertname}}", {
       value: 1.5,

@@ -164,7 +164,7 @@ Deno.test("simulation: 24 h of evaluations notify exactly the scripted incidents
   });
   assert.equal(
     firing.alerts[0].annotations.summary,
-    `CPU 95 % on ${sustained} (above 80 % for 5m)`,
+    `CPU 95.0 % on ${sustained} (above 80 % for 5m)`,
   );
   assert.equal(firing.alerts[0].startsAt, "2026-11-01T10:00:15.000Z");
   assert.deepEqual(firing.context, {

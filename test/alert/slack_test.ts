@@ -47,8 +47,8 @@ Deno.test("slackMessage builds header, host lines, link, context and fallback", 
       type: "section",
       text: {
         type: "mrkdwn",
-        text: ":red_circle: *web-01:9100* — 93.24% (threshold 80%) · aws · eu-west-1\n" +
-          ":red_circle: *web-02:9100* — 88% (threshold 80%) · aws · eu-west-1",
+        text: ":red_circle: *web-01:9100* — 93.2 % (threshold 80 %) · aws · eu-west-1\n" +
+          ":red_circle: *web-02:9100* — 88.0 % (threshold 80 %) · aws · eu-west-1",
       },
     },
     {
@@ -66,7 +66,10 @@ Deno.test("slackMessage builds header, host lines, link, context and fallback", 
       }],
     },
   ]);
-  assert.equal(message.text, "FIRING: HostHighCpu — 2 hosts: web-01:9100 93.24%, web-02:9100 88%");
+  assert.equal(
+    message.text,
+    "FIRING: HostHighCpu — 2 hosts: web-01:9100 93.2 %, web-02:9100 88.0 %",
+  );
   assert.equal(validateSlackPayload(message), null);
 });
 
@@ -110,7 +113,7 @@ Deno.test("slackMessage names each kind in the header", () => {
     slackMessage(notification("resolved", [alert("a", { value: 50, status: "resolved" })])).blocks,
   );
   assert.ok(
-    resolvedLine.includes(":white_check_mark: *a* — 50% (threshold 80%) · aws · eu-west-1"),
+    resolvedLine.includes(":white_check_mark: *a* — 50.0 % (threshold 80 %) · aws · eu-west-1"),
   );
 });
 

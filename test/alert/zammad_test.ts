@@ -63,7 +63,7 @@ Deno.test("ZammadSink opens one ticket per incident and closes it on resolve", a
   assert.equal(art.internal, true);
   assert.ok(
     (art.body as string).startsWith(
-      "Firing: CPU usage above 80% on web-01:9100\n\nValue: 93.25% (threshold 80%)\n",
+      "Firing: CPU usage above 80% on web-01:9100\n\nValue: 93.3 % (threshold 80 %)\n",
     ),
   );
   assert.ok((art.body as string).includes(`Fingerprint: ${a.fingerprint}`));

@@ -121,7 +121,7 @@ Deno.test("barChart puts the threshold rule at the threshold's y pixel on a 0–
     assertEquals(rule[0].getAttribute("y1"), rule[0].getAttribute("y2"));
     assert.ok(
       all(svg, 'g[aria-description="threshold label"] text').some((t) =>
-        t.textContent === `threshold ${threshold}%`
+        t.textContent === `threshold ${threshold} %`
       ),
     );
   }
@@ -144,7 +144,7 @@ Deno.test("barChart labels axes, renders CJK text with the CJK font, and display
   assert.ok(cjkHost, "CJK host tick label");
   assertEquals(cjkHost.getAttribute("font-family"), CJK_FONT_FAMILY);
   const legend = all(svg, 'g[aria-label="legend"] text').map((t) => t.textContent);
-  assertEquals(legend, ["≤ 80%", "> 80%"]);
+  assertEquals(legend, ["≤ 80 %", "> 80 %"]);
   const bundle = chart[JUPYTER_DISPLAY]();
   assertEquals(Object.keys(bundle).sort(), ["image/svg+xml", "text/plain"]);
   assert.ok(bundle["image/svg+xml"].startsWith("<svg"));
@@ -358,7 +358,7 @@ Deno.test("every chart draws extra Plot marks from the notebook; plotChart wraps
   assertEquals(all(svg, 'g[aria-description="threshold"] line').length, 1);
   assert.ok(
     all(svg, 'g[aria-description="threshold label"] text').some((t) =>
-      t.textContent === "threshold 8%"
+      t.textContent === "threshold 8 %"
     ),
   );
 });

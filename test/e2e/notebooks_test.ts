@@ -196,7 +196,7 @@ Deno.test({
           assert.ok(!JSON.stringify(written).includes(spike));
           // The resolve notice says when it fired and resolved, whatever the last detector row said.
           assert.deepEqual(written[3].alerts[0].annotations, {
-            summary: `CPU 95 % on ${sustained} (above 80 % for 5m)`,
+            summary: `CPU 95.0 % on ${sustained} (above 80 % for 5m)`,
             description:
               "Resolved at 2026-11-01 12:05:00 UTC after 2h4m45s firing (since 10:00:15). " +
               "When it fired: 95.0 % > 80 % for 9m45s since 2026-11-01T10:00:15Z; " +

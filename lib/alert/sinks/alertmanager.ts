@@ -10,6 +10,7 @@ import { redactUrl } from "../../errors.ts";
 import type { Notification, SendOptions, Sink } from "../types.ts";
 import { DeliveryError } from "../types.ts";
 import { httpRequest, redact, statusError, withRetry } from "../../_internal/http.ts";
+import { formatValue } from "../../_internal/format.ts";
 
 /** One alert as Alertmanager's API v2 takes it (`postableAlert`). */
 export interface PostableAlert {
@@ -84,7 +85,7 @@ export function alertmanagerAlerts(
     const annotations: Record<string, string> = {};
     for (const [k, v] of Object.entries(alert.annotations)) if (v !== undefined) annotations[k] = v;
     if ((options.valueAnnotation ?? true) && annotations.value === undefined) {
-      annotations.value = String(alert.value);
+      annotations.value = formatValue(alert.value, notification.context.unit ?? "");
     }
     const endsAt = alert.status === "resolved"
       ? alert.endsAt ?? new Date(base).toISOString()

@@ -7,7 +7,7 @@
  */
 
 import { redactText, redactUrl } from "../../errors.ts";
-import { formatAlertValue } from "../model.ts";
+import { formatThreshold, formatValue } from "../../_internal/format.ts";
 import type { Notification, SendOptions, Sink } from "../types.ts";
 
 /** Options of {@linkcode DryRunSink}. */
@@ -68,7 +68,7 @@ export function formatNotification(n: Notification): string {
       count === 1 ? "" : "s"
     } for ${n.receiver}${delayed}`,
   );
-  const unit = n.context.unit === undefined ? "" : ` ${n.context.unit}`;
+  const unit = n.context.unit ?? "";
   for (const a of n.alerts) {
     const labels = Object.keys(a.labels).filter((k) => k !== "alertname").sort()
       .map((k) => `${k}=${a.labels[k]}`).join(" ");
@@ -77,13 +77,15 @@ export function formatNotification(n: Notification): string {
       : `since ${a.startsAt}`;
     lines.push(
       `  - ${a.status} ${labels} value=${
-        formatAlertValue(a.value)
-      }${unit} ${when}: ${a.annotations.summary}`,
+        formatValue(a.value, unit)
+      } ${when}: ${a.annotations.summary}`,
     );
     if (a.annotations.description) lines.push(`    ${a.annotations.description}`);
   }
   const ctx: string[] = [`evaluated ${n.context.evaluatedAt}`];
-  if (n.context.threshold !== undefined) ctx.push(`threshold ${n.context.threshold}${unit}`);
+  if (n.context.threshold !== undefined) {
+    ctx.push(`threshold ${formatThreshold(n.context.threshold, unit)}`);
+  }
   if (n.context.query !== undefined) ctx.push(`query ${n.context.query}`);
   if (n.context.graphURL !== undefined) ctx.push(`graph ${redactUrl(n.context.graphURL)}`);
   lines.push(`  (${ctx.join("; ")}; id ${n.id})`);

@@ -20,6 +20,7 @@ import {
   truncate,
   withRetry,
 } from "../../_internal/http.ts";
+import { formatThreshold, formatValue } from "../../_internal/format.ts";
 
 /** A Block Kit text object. */
 export interface SlackText {
@@ -91,16 +92,6 @@ const TEXT_MAX = 3000;
  */
 export function escapeSlack(text: string): string {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
-}
-
-/** Formats a value with at most 4 significant digits: 93.2456 → 93.25. */
-function formatValue(value: number, unit?: string): string {
-  let text: string;
-  if (!Number.isFinite(value)) text = String(value);
-  else if (Number.isInteger(value)) text = String(value);
-  else text = String(Number(value.toPrecision(4)));
-  if (!unit) return text;
-  return unit === "%" ? `${text}%` : `${text} ${unit}`;
 }
 
 function hostOf(alert: Alert, hostLabels: readonly string[]): string {
@@ -252,7 +243,7 @@ export function slackMessage(
 
   // Host lines, packed into sections within the remaining block budget.
   const threshold = context.threshold !== undefined && Number.isFinite(context.threshold)
-    ? ` (threshold ${formatValue(context.threshold, context.unit)})`
+    ? ` (threshold ${formatThreshold(context.threshold, context.unit ?? "")})`
     : "";
   const shown = alerts.slice(0, maxHosts);
   const lines = shown.map((alert) => {
@@ -260,7 +251,7 @@ export function slackMessage(
     const details = detailLabels.map((n) => alert.labels[n]).filter((v): v is string => !!v);
     const where = details.length > 0 ? ` · ${details.map(escapeSlack).join(" · ")}` : "";
     const line = `${mark} *${escapeSlack(hostOf(alert, hostLabels))}* — ` +
-      `${escapeSlack(formatValue(alert.value, context.unit))}${threshold}${where}`;
+      `${escapeSlack(formatValue(alert.value, context.unit ?? ""))}${threshold}${where}`;
     return truncate(line, LINE_MAX);
   });
   const budget = maxBlocks - blocks.length - tail.length - 1; // 1 for "+N more hosts"
@@ -289,7 +280,7 @@ export function slackMessage(
 
   // Plain-text fallback: the title and the first hosts.
   const names = alerts.slice(0, 20).map((a) =>
-    `${hostOf(a, hostLabels)} ${formatValue(a.value, context.unit)}`
+    `${hostOf(a, hostLabels)} ${formatValue(a.value, context.unit ?? "")}`
   );
   const more = alerts.length > 20 ? `, +${alerts.length - 20} more` : "";
   const text = truncate(escapeSlack(`${title}: ${names.join(", ")}${more}`), TEXT_MAX);

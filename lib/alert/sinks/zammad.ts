@@ -14,6 +14,7 @@ import {
   truncate,
   withRetry,
 } from "../../_internal/http.ts";
+import { formatThreshold, formatValue } from "../../_internal/format.ts";
 
 /** Options of {@linkcode ZammadSink}. */
 export interface ZammadSinkOptions {
@@ -65,12 +66,6 @@ export interface ZammadSinkOptions {
 /** A ticket as the sink needs it from Zammad's answers. */
 interface TicketRef {
   id: number;
-}
-
-function formatValue(value: number): string {
-  return Number.isFinite(value) && !Number.isInteger(value)
-    ? String(Number(value.toPrecision(4)))
-    : String(value);
 }
 
 function hostOf(alert: Alert): string {
@@ -247,11 +242,11 @@ export class ZammadSink implements Sink {
     lines.push(`${status}: ${alert.annotations.summary}`);
     if (alert.annotations.description) lines.push("", alert.annotations.description);
     lines.push("");
-    const unit = context.unit ? (context.unit === "%" ? "%" : ` ${context.unit}`) : "";
+    const unit = context.unit ?? "";
     const threshold = context.threshold !== undefined
-      ? ` (threshold ${formatValue(context.threshold)}${unit})`
+      ? ` (threshold ${formatThreshold(context.threshold, unit)})`
       : "";
-    lines.push(`Value: ${formatValue(alert.value)}${unit}${threshold}`);
+    lines.push(`Value: ${formatValue(alert.value, unit)}${threshold}`);
     lines.push(`Started: ${alert.startsAt}`);
     if (alert.endsAt && alert.status === "resolved") lines.push(`Ended: ${alert.endsAt}`);
     lines.push(`Evaluated: ${context.evaluatedAt}`);
