@@ -150,7 +150,8 @@ export interface BacktestResult {
   recording: string[];
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
+/** RFC 3339, without milliseconds when they are zero. */
+const iso = (ms: number) => new Date(ms).toISOString().replace(".000Z", "Z");
 
 /** The evaluation times of a group: `start + k·interval` up to `end`. */
 function stepsOf(start: number, end: number, intervalMs: number): number {
@@ -254,7 +255,7 @@ async function presenceSteps(
  *   rules: [{ alert: "HostHighCpu", expr: "cpu > 80", for: "1m" }],
  * }], { start: "2026-11-01T10:00:00Z", end: "2026-11-01T10:04:00Z" });
  * console.log(result.rows[0].firedAt, result.rows[0].resolvedAt, result.rules[0].notifications);
- * // 2026-11-01T10:02:00.000Z 2026-11-01T10:04:00.000Z 2
+ * // 2026-11-01T10:02:00Z 2026-11-01T10:04:00Z 2
  * ```
  */
 export async function backtest(

@@ -20,3 +20,4 @@ export * from "./evaluator.ts";
 export * from "./detector_rules.ts";
 export * from "./template.ts";
 export * from "./backtest.ts";
+export * from "./backtest_report.ts";
