@@ -5,7 +5,7 @@
  * the changes to Slack, Alertmanager, Zammad or a dry-run printer.
  *
  * ```sh
- * deno task monitor [--once] [--interval 5m] [--threshold 80] [--state PATH]
+ * deno task monitor [--once] [--recover] [--interval 5m] [--threshold 80] [--state PATH]
  *   [--log-file PATH] [--metrics-port N] [--config FILE] [--print-config]
  *   [--replay-start RFC3339 --replay-step 5m [--replay-end RFC3339]]
  *   [--<setting> VALUE ...]
@@ -41,6 +41,7 @@ import {
   SETTINGS,
   type Sink,
   SlackSink,
+  writableFileProblem,
   ZammadSink,
 } from "../lib/mod.ts";
 
@@ -49,6 +50,7 @@ const USAGE = `Usage: deno task monitor [options]
   --once                 run one evaluation, exit 0 (1 when it failed)
   --config FILE          JSON config file (keys are setting names)
   --print-config         print the effective configuration (secrets redacted) and exit
+  --recover              set a corrupted state or outbox file aside (FILE.corrupt-TIME) and start fresh
   --interval 5m          time between evaluations          (MONITOR_INTERVAL)
   --threshold 80         HostHighCpu fires above this, in % (CPU_THRESHOLD)
   --low 75               ... and resolves only below this    (CPU_LOW)
@@ -73,6 +75,7 @@ class UsageError extends Error {
 
 interface Args {
   once: boolean;
+  recover: boolean;
   printConfig: boolean;
   help: boolean;
   config?: string;
@@ -83,7 +86,7 @@ function parseArgs(argv: string[]): Args {
   const byFlag = new Map(
     (Object.entries(SETTINGS) as [SettingName, { flag: string }][]).map(([k, v]) => [v.flag, k]),
   );
-  const out: Args = { once: false, printConfig: false, help: false, flags: {} };
+  const out: Args = { once: false, recover: false, printConfig: false, help: false, flags: {} };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith("--")) throw new UsageError(`Unexpected argument: ${arg}`);
@@ -91,6 +94,7 @@ function parseArgs(argv: string[]): Args {
     const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
     const inline = eq === -1 ? undefined : arg.slice(eq + 1);
     if (name === "once") out.once = true;
+    else if (name === "recover" && inline === undefined) out.recover = true;
     else if (name === "print-config") out.printConfig = true;
     else if (name === "help") out.help = true;
     else if (name === "dry-run" && inline === undefined) out.flags.dryRun = true;
@@ -214,6 +218,21 @@ async function main(argv: string[]): Promise<number> {
     console.log(JSON.stringify(redactConfig(config), null, 2));
     return 0;
   }
+  // A state or log path that cannot hold a file: one line, exit 2, before anything starts.
+  for (const name of ["state", "logFile"] as const) {
+    const path = config[name];
+    const problem = path === undefined ? undefined : writableFileProblem(path);
+    if (path !== undefined && problem !== undefined) {
+      const flag = SETTINGS[name].flag;
+      const error = settingError(
+        config,
+        name,
+        `cannot use ${path}: ${problem} (fix it or choose another --${flag})`,
+      );
+      console.error(`opsbook monitor: ${error.message}`);
+      return 2;
+    }
+  }
 
   const log = new Logger({
     format: config.logFormat,
@@ -253,7 +272,16 @@ async function main(argv: string[]): Promise<number> {
       console.error(`opsbook monitor: ${msg}`);
       return 2;
     }
-    throw error;
+    // The folder changed since the check above (removed, made read-only).
+    const msg = settingError(
+      config,
+      "state",
+      `cannot create the lock file ${config.state}.lock: ${(error as Error).message}`,
+    ).message;
+    log.error("lock_failed", { lock: `${config.state}.lock`, error: msg });
+    log.close();
+    console.error(`opsbook monitor: ${msg}`);
+    return 2;
   }
 
   const controller = new AbortController();
@@ -295,6 +323,7 @@ async function main(argv: string[]): Promise<number> {
         sinks,
         logger: log,
         metrics,
+        recover: args.recover,
         // A full collection costs tens of milliseconds: after every evaluation at a
         // production interval, every tenth one at the short intervals of a replay.
         afterEvaluation: () => {

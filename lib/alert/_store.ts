@@ -139,7 +139,7 @@ export async function loadJsonFile<T>(
   const aside = `${path}.corrupt-${stamp}`;
   if (!options.recover) {
     throw new StoreFileError(
-      `${what} file is unreadable: ${path}: ${problem}; it was left untouched (recover to keep it as ${path}.corrupt-<time> and start fresh)`,
+      `${what} file is unreadable: ${path}: ${problem}; it was left untouched (to keep it as ${path}.corrupt-<time> and start fresh, run the monitor with --recover or pass recover: true)`,
       { path, cause },
     );
   }

@@ -32,7 +32,7 @@ import {
   ruleRepeatIntervals,
 } from "../rules/cpu_rules.ts";
 import { Alerter } from "../alert/alerter.ts";
-import type { Transition } from "../alert/state.ts";
+import type { AlertRecord, Transition } from "../alert/state.ts";
 import type { Alert, NotificationContext, Sink } from "../alert/types.ts";
 import type { Config } from "./config.ts";
 import { Logger } from "./log.ts";
@@ -183,14 +183,93 @@ interface MetaFile {
   replay?: { start: string; next: number };
 }
 
-async function loadMeta(path: string): Promise<MetaFile> {
-  try {
-    const raw = JSON.parse(await Deno.readTextFile(path));
-    if (raw?.version === 1 && typeof raw.failures === "number" && typeof raw.hosts === "object") {
-      return raw as MetaFile;
-    }
-  } catch { /* missing or unreadable: start fresh (the alert state is what matters) */ }
+function freshMeta(): MetaFile {
   return { version: 1, failures: 0, hosts: {} };
+}
+
+/** Why a parsed `x.monitor.json` is not a usable {@linkcode MetaFile}, or `undefined`. */
+function metaProblem(raw: unknown): string | undefined {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return "not a JSON object";
+  const m = raw as Record<string, unknown>;
+  if (m.version !== 1) return `unsupported version ${JSON.stringify(m.version)}, expected 1`;
+  if (typeof m.failures !== "number" || !(m.failures >= 0)) return "invalid failures";
+  if (m.hosts === null || typeof m.hosts !== "object" || Array.isArray(m.hosts)) {
+    return "invalid hosts";
+  }
+  for (const [h, info] of Object.entries(m.hosts)) {
+    const i = info as { labels?: unknown; lastSeen?: unknown } | null;
+    if (
+      i === null || typeof i !== "object" || typeof i.labels !== "object" || i.labels === null ||
+      typeof i.lastSeen !== "number" || !Number.isFinite(i.lastSeen)
+    ) return `invalid hosts entry ${JSON.stringify(h)}`;
+  }
+  return undefined;
+}
+
+/**
+ * The hosts known from the alert state, for a monitor whose bookkeeping file
+ * was lost: every host named by an alert record (firing or not), last seen
+ * when its record was last seen (for `HostStoppedReporting`, when it started).
+ */
+function hostsFromRecords(
+  records: readonly AlertRecord[],
+  hostLabel: string,
+): MetaFile["hosts"] {
+  const hosts: MetaFile["hosts"] = {};
+  for (const r of records) {
+    const h = r.labels[hostLabel];
+    if (typeof h !== "string" || r.labels.alertname === "MonitoringBlind") continue;
+    const when = Date.parse(
+      r.labels.alertname === "HostStoppedReporting" ? r.activeAt : r.lastSeenAt,
+    );
+    if (!Number.isFinite(when)) continue;
+    if (hosts[h] === undefined || hosts[h].lastSeen < when) {
+      hosts[h] = { labels: { [hostLabel]: h }, lastSeen: when };
+    }
+  }
+  return hosts;
+}
+
+/**
+ * Load the monitor's bookkeeping. A missing file starts fresh. A corrupted
+ * one is logged, kept as `<file>.corrupt-<time>`, and its known hosts are
+ * rebuilt from the alert state (hosts that never had an alert cannot be).
+ */
+async function loadMeta(
+  path: string,
+  log: Logger,
+  records: readonly AlertRecord[],
+  hostLabel: string,
+  nowMs: number,
+): Promise<MetaFile> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return freshMeta();
+    throw error;
+  }
+  let problem: string | undefined;
+  try {
+    const raw = JSON.parse(text);
+    problem = metaProblem(raw);
+    if (problem === undefined) return raw as MetaFile;
+  } catch (error) {
+    problem = `not valid JSON: ${(error as Error).message}`;
+  }
+  const aside = `${path}.corrupt-${new Date(nowMs).toISOString().replace(/[:.]/g, "-")}`;
+  await Deno.rename(path, aside);
+  const meta = freshMeta();
+  meta.hosts = hostsFromRecords(records, hostLabel);
+  log.warn("monitor_state_unreadable", {
+    file: path,
+    problem,
+    moved_to: aside,
+    hosts_rebuilt: Object.keys(meta.hosts).length,
+    error: `Monitor bookkeeping file is unreadable: ${path}: ${problem}; kept as ${aside}, ` +
+      "known hosts rebuilt from the alert state, failure count and replay cursor reset",
+  });
+  return meta;
 }
 
 async function saveMeta(path: string, meta: MetaFile): Promise<void> {
@@ -365,6 +444,13 @@ export interface MonitorOptions {
   now?: () => number;
   /** Called after each evaluation of {@linkcode Monitor.prototype.run} (e.g. a garbage collection). */
   afterEvaluation?: () => void;
+  /**
+   * Set a corrupted state or outbox file aside (`<file>.corrupt-<time>`,
+   * logged) and start fresh, instead of refusing to open (the CLI's
+   * `--recover`).
+   * @default {false}
+   */
+  recover?: boolean;
 }
 
 /** Options of {@linkcode Monitor.prototype.runEvaluation}. */
@@ -460,10 +546,31 @@ export class Monitor {
       outboxPath: paths.outbox,
       sinks: [],
       lock: false,
+      recover: options.recover ?? false,
     });
-    await alerter.state();
+    const log = options.logger ?? new Logger();
+    const state = await alerter.state();
     const outbox = await alerter.outbox();
-    const meta = await loadMeta(paths.meta);
+    for (
+      const [what, file, moved] of [
+        ["Alert state", paths.state, state.recoveredFrom],
+        ["Outbox", paths.outbox, outbox.recoveredFrom],
+      ] as const
+    ) {
+      if (moved === undefined) continue;
+      log.warn("state_recovered", {
+        file,
+        moved_to: moved,
+        error: `${what} file was unreadable: kept as ${moved}, starting fresh (--recover)`,
+      });
+    }
+    const meta = await loadMeta(
+      paths.meta,
+      log,
+      state.records(),
+      config.hostLabel,
+      (options.now ?? Date.now)(),
+    );
     return new Monitor(config, options, meta, outbox.size);
   }
 

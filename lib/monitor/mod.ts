@@ -19,4 +19,5 @@ export * from "./config.ts";
 export * from "./log.ts";
 export * from "./metrics.ts";
 export * from "./lock.ts";
+export * from "./paths.ts";
 export * from "./daemon.ts";
