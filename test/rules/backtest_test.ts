@@ -1,0 +1,209 @@
+/**
+ * The backtest with hand-made range answers: rows, notifications (firing,
+ * resolved, repeats), no data and partial answers holding states, blind
+ * rules, step alignment, and the report formats.
+ */
+import assert from "node:assert/strict";
+import { backtest } from "../../lib/rules/backtest.ts";
+import {
+  BACKTEST_FIELDS,
+  backtestCsv,
+  backtestHtml,
+  backtestJsonLines,
+} from "../../lib/rules/backtest_report.ts";
+import type { RuleGroupSpec, RuleQueryClient } from "../../lib/rules/evaluator.ts";
+import type { RangeResult } from "../../lib/prometheus/client.ts";
+
+const T0 = Date.UTC(2026, 10, 1, 10);
+const MIN = 60_000;
+
+type Values = Record<string, (number | null)[]>;
+
+/** Range answers: per instance, one value per minute (null: no sample); presence per minute. */
+function fakeRange(
+  series: Values,
+  options: { present?: (minute: number) => boolean; warnings?: string[] } = {},
+): RuleQueryClient & { ranges: { q: string; start: number; end: number; step: number }[] } {
+  const ranges: { q: string; start: number; end: number; step: number }[] = [];
+  return {
+    ranges,
+    query: () => Promise.reject(new Error("unused")),
+    queryRange(
+      q: string,
+      o: { start: unknown; end: unknown; step: unknown },
+    ): Promise<RangeResult> {
+      const start = (o.start as Date).getTime(), end = (o.end as Date).getTime();
+      ranges.push({ q, start, end, step: Number(o.step) });
+      const minutes: number[] = [];
+      for (let t = start; t <= end; t += Number(o.step) * 1000) minutes.push((t - T0) / MIN);
+      const result = q.startsWith("label_replace")
+        ? [{
+          metric: { opsbook_selector: "0" },
+          values: minutes.filter((m) => options.present?.(m) ?? true).map((m) =>
+            [(T0 + m * MIN) / 1000, "1"] as [number, string]
+          ),
+        }]
+        : Object.entries(series).map(([instance, vs]) => ({
+          metric: { instance },
+          values: minutes.filter((m) => vs[m] !== null && vs[m] !== undefined).map((m) =>
+            [(T0 + m * MIN) / 1000, String(vs[m])] as [number, string]
+          ),
+        })).filter((s) => s.values.length > 0);
+      return Promise.resolve({
+        resultType: "matrix",
+        result,
+        warnings: q.startsWith("label_replace") ? [] : options.warnings ?? [],
+        infos: [],
+        chunks: 1,
+      });
+    },
+  } as unknown as RuleQueryClient & {
+    ranges: { q: string; start: number; end: number; step: number }[];
+  };
+}
+
+const rules = (extra: Record<string, unknown> = {}): RuleGroupSpec[] => [{
+  name: "node",
+  interval: "1m",
+  rules: [{
+    alert: "Hot",
+    expr: "cpu > 80",
+    annotations: { summary: "{{ $labels.instance }} at {{ $value }}" },
+    ...extra,
+  }],
+}];
+
+const range = { start: new Date(T0), end: new Date(T0 + 10 * MIN) };
+const hm = (iso: string | null) => iso === null ? "-" : iso.slice(11, 16);
+
+Deno.test("backtest: one range query at the group interval, rows with activeAt, firedAt, resolvedAt and annotations as when fired", async () => {
+  const client = fakeRange({ a: [null, 85, 90, 95, null, null, null, null, 99, 99, 99] });
+  const r = await backtest(client, rules({ for: "1m" }), range);
+  assert.deepEqual(client.ranges[0], {
+    q: "cpu > 80",
+    start: T0,
+    end: T0 + 10 * MIN,
+    step: 60,
+  });
+  assert.deepEqual(
+    r.rows.map((
+      x,
+    ) => [
+      x.labels.instance,
+      hm(x.activeAt),
+      hm(x.firedAt),
+      hm(x.resolvedAt),
+      x.annotations.summary,
+    ]),
+    [
+      ["a", "10:01", "10:02", "10:04", "a at 90"],
+      ["a", "10:08", "10:09", "-", "a at 99"],
+    ],
+  );
+  assert.deepEqual(r.rows[0].labels, { instance: "a" });
+  // firing 10:02, resolved 10:04, firing 10:09
+  assert.deepEqual(
+    [r.rules[0].firing, r.rules[0].resolved, r.rules[0].repeats, r.rules[0].notifications],
+    [2, 1, 0, 3],
+  );
+  assert.equal(r.start, "2026-11-01T10:00:00Z");
+  assert.equal(r.end, "2026-11-01T10:10:00Z");
+});
+
+Deno.test("backtest: evaluations at start + k·interval, the last one at or before end", async () => {
+  const client = fakeRange({ a: Array(20).fill(90) });
+  const r = await backtest(client, [{
+    name: "g",
+    interval: "3m",
+    rules: [{ alert: "X", expr: "cpu > 1" }],
+  }], {
+    start: new Date(T0 + 30_000),
+    end: new Date(T0 + 10 * MIN),
+  });
+  assert.deepEqual(client.ranges[0].end - client.ranges[0].start, 9 * MIN);
+  assert.equal(r.rules[0].evaluations, 4);
+  assert.equal(r.end, "2026-11-01T10:09:30Z");
+});
+
+Deno.test("backtest: repeats every repeatInterval while firing; alerts of one evaluation are one notification", async () => {
+  const client = fakeRange({ a: Array(11).fill(90), b: Array(11).fill(90) });
+  const r = await backtest(client, rules(), { ...range, repeatInterval: "4m" });
+  // fired at 10:00 (one notification for both), repeats at 10:04 and 10:08 (both), never resolved
+  assert.deepEqual(
+    [r.rules[0].firing, r.rules[0].repeats, r.rules[0].resolved, r.rules[0].notifications],
+    [2, 4, 0, 3],
+  );
+  assert.deepEqual(r.rows.map((x) => x.resolvedAt), [null, null]);
+});
+
+Deno.test("backtest: no data holds the state (Prometheus would resolve at 10:03), a partial range holds throughout", async () => {
+  const values = { a: [90, 90, 90, null, null, 90, 90, null, null, null, null] };
+  const noData = await backtest(
+    fakeRange(values, { present: (m) => m !== 3 && m !== 4 }),
+    rules(),
+    range,
+  );
+  assert.deepEqual(noData.rows.map((x) => [hm(x.firedAt), hm(x.resolvedAt)]), [["10:00", "10:07"]]);
+  assert.equal(noData.rules[0].noData, 2);
+  const complete = await backtest(fakeRange(values), rules(), range);
+  assert.deepEqual(complete.rows.map((x) => [hm(x.firedAt), hm(x.resolvedAt)]), [
+    ["10:00", "10:03"],
+    ["10:05", "10:07"],
+  ]);
+  const partial = await backtest(
+    fakeRange(values, { warnings: ["store ali unavailable"] }),
+    rules(),
+    range,
+  );
+  assert.deepEqual(partial.rows.map((x) => [hm(x.firedAt), hm(x.resolvedAt)]), [["10:00", "-"]]);
+  assert.deepEqual(partial.rules[0].warnings, ["store ali unavailable"]);
+});
+
+Deno.test("backtest: a rule whose selector never matched is blind; recording rules are listed, not evaluated", async () => {
+  const client = fakeRange({}, { present: () => false });
+  const r = await backtest(client, [{
+    name: "g",
+    rules: [
+      { record: "job:up:sum", expr: "sum(up)" },
+      { alert: "Typo", expr: "node_cpu_secnds_total > 1" },
+    ],
+  }], range);
+  assert.deepEqual(r.rules[0].blind, ["node_cpu_secnds_total"]);
+  assert.deepEqual(r.recording, ["g/job:up:sum"]);
+});
+
+Deno.test("backtest: onProgress per rule, onEvaluation per step", async () => {
+  const progress: string[] = [];
+  let steps = 0;
+  await backtest(fakeRange({ a: [90] }), rules(), {
+    ...range,
+    onProgress: (p) => progress.push(`${p.done}/${p.total} ${p.rule} ${p.evaluations}`),
+    onEvaluation: () => steps++,
+  });
+  assert.deepEqual(progress, ["1/1 node/Hot 11"]);
+  assert.equal(steps, 11);
+});
+
+Deno.test("reports: JSON lines with exactly the documented fields, CSV quoting, HTML escaped and script-free", async () => {
+  const client = fakeRange({ 'x"<script>alert(1)</script>,y': [90, null] });
+  const r = await backtest(client, rules(), { start: new Date(T0), end: new Date(T0 + MIN) });
+  const lines = backtestJsonLines(r).trimEnd().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => Object.keys(l)), [BACKTEST_FIELDS]);
+  assert.deepEqual(lines[0], {
+    alertname: "Hot",
+    labels: { instance: 'x"<script>alert(1)</script>,y' },
+    annotations: { summary: 'x"<script>alert(1)</script>,y at 90' },
+    activeAt: "2026-11-01T10:00:00Z",
+    firedAt: "2026-11-01T10:00:00Z",
+    resolvedAt: "2026-11-01T10:01:00Z",
+  });
+  assert.equal(
+    backtestCsv(r),
+    "alertname,labels,annotations,activeAt,firedAt,resolvedAt\r\n" +
+      'Hot,"{instance=""x\\""<script>alert(1)</script>,y""}","{""summary"":""x\\""<script>alert(1)</script>,y at 90""}",2026-11-01T10:00:00Z,2026-11-01T10:00:00Z,2026-11-01T10:01:00Z\r\n',
+  );
+  const html = backtestHtml(r);
+  assert.ok(!html.includes("<script"), "no script element");
+  assert.ok(html.includes("&lt;script&gt;"));
+  assert.match(html, /<svg/);
+});
