@@ -6,7 +6,12 @@
  * ```
  *
  * Exit codes: 0 success, 1 a cell failed or timed out or the kernel failed,
- * 2 bad usage or an unusable input notebook, 130/143 interrupted by SIGINT/SIGTERM.
+ * 2 bad usage, bad parameters, an unusable input notebook or an output path
+ * that cannot be written (checked before the kernel starts), 130/143
+ * interrupted by SIGINT/SIGTERM.
+ *
+ * Cells are numbered one way everywhere: `cell N` is the N-th code cell run,
+ * which is its execution count, `In [N]` in the notebook and the HTML report.
  *
  * It imports the runner modules directly rather than `lib/mod.ts`: the full
  * surface loads nodejs-polars and friends, which only costs start-up time here.
@@ -18,7 +23,12 @@ import { parseArgs } from "node:util";
 import { KernelDiedError, KernelStartError } from "../lib/notebook/kernel.ts";
 import { NotebookInputError } from "../lib/notebook/nbformat.ts";
 import { parseParameter } from "../lib/notebook/parameters.ts";
-import { NotebookExecutionError, runNotebook, type RunProgress } from "../lib/notebook/runner.ts";
+import {
+  NotebookExecutionError,
+  NotebookOutputError,
+  runNotebook,
+  type RunProgress,
+} from "../lib/notebook/runner.ts";
 
 const HELP = `Usage: deno task run-notebook <input.ipynb> [options]
 
@@ -36,8 +46,10 @@ Options:
       --html FILE           also write a self-contained HTML report
   -h, --help                show this help
 
-Exit codes: 0 ok, 1 cell failed/timed out or kernel failure, 2 usage or input error,
-130/143 interrupted.`;
+Cell N in messages is In [N] in the notebook and the report (the N-th code cell run).
+
+Exit codes: 0 ok, 1 cell failed/timed out or kernel failure, 2 usage, parameter,
+input or output-path error (checked before the kernel starts), 130/143 interrupted.`;
 
 class UsageError extends Error {}
 
@@ -79,7 +91,7 @@ function progressPrinter(): { onProgress: (e: RunProgress) => void; done: () => 
       } else if (e.type === "cell-end") {
         write(
           `cell ${e.n}/${e.total} ${e.status} ${(e.durationMs / 1000).toFixed(2)}s ` +
-            `(elapsed ${elapsed}) [cell ${e.cell}]\n`,
+            `(elapsed ${elapsed})\n`,
         );
       }
     },
@@ -158,7 +170,7 @@ export async function main(args: string[]): Promise<number> {
     });
     progress.done();
     for (const f of result.failures) {
-      console.error(`Cell ${f.cell} failed (allowed): ${f.ename}: ${f.evalue}`);
+      console.error(`Cell ${f.number} failed (allowed): ${f.ename}: ${f.evalue}`);
     }
     console.error(
       `Executed ${result.executed} cells in ${
@@ -177,13 +189,13 @@ export async function main(args: string[]): Promise<number> {
       console.error(`${error.message}\n\n${HELP}`);
       return 2;
     }
-    if (error instanceof NotebookInputError) {
+    if (error instanceof NotebookInputError || error instanceof NotebookOutputError) {
       console.error(error.message);
       return 2;
     }
     if (error instanceof NotebookExecutionError) {
       const f = error.failure;
-      console.error(`Cell ${f.cell} failed: ${f.ename}: ${f.evalue}`);
+      console.error(`Cell ${f.number} failed: ${f.ename}: ${f.evalue}`);
       for (const line of f.traceback.slice(0, 8)) console.error(`  ${line}`);
       console.error(`Output notebook: ${error.result.output}`);
       return 1;

@@ -35,11 +35,21 @@ export class KernelStartError extends Error {
 export class KernelDiedError extends Error {
   /** Exit code of the kernel process, or null when killed by a signal. */
   readonly code: number | null;
+  /** The signal that killed it, or null when it exited. */
+  readonly signal: string | null;
+  /** The end of what the kernel wrote to stderr. */
+  readonly stderr: string;
   /** Creates a kernel died error. */
-  constructor(message: string, code: number | null) {
+  constructor(
+    message: string,
+    code: number | null,
+    options: { signal?: string | null; stderr?: string } = {},
+  ) {
     super(message);
     this.name = "KernelDiedError";
     this.code = code;
+    this.signal = options.signal ?? null;
+    this.stderr = options.stderr ?? "";
   }
 }
 
@@ -172,6 +182,7 @@ export class Kernel {
           status.signal ? `signal ${status.signal}` : `code ${status.code}`
         }${this.#stderrTail()}`,
         status.signal ? null : status.code,
+        { signal: status.signal, stderr: this.#stderrTail().replace(/^: /, "") },
       );
     });
     this.#died.catch(() => {});

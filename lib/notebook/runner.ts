@@ -12,9 +12,10 @@
  * @module
  */
 
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
+import { OpsbookError } from "../errors.ts";
 import { renderHtml } from "./html.ts";
-import { Kernel, KernelTimeoutError } from "./kernel.ts";
+import { Kernel, KernelDiedError, KernelTimeoutError } from "./kernel.ts";
 import {
   type ErrorOutput,
   newCellId,
@@ -28,6 +29,22 @@ import {
 import { injectParameters } from "./parameters.ts";
 import type { JupyterMessage } from "./wire.ts";
 
+/**
+ * Thrown before the kernel starts when the output notebook or the HTML
+ * report cannot be written there: the path is a folder, its folder cannot be
+ * created, or it is not writable.
+ */
+export class NotebookOutputError extends OpsbookError {
+  /** The path given. */
+  readonly path: string;
+  /** Creates a notebook output error. */
+  constructor(message: string, path: string, options: ErrorOptions = {}) {
+    super(message, options);
+    this.name = "NotebookOutputError";
+    this.path = path;
+  }
+}
+
 /** Tag of the marker cells the runner adds when a cell fails. */
 export const ERROR_MARKER_TAG = "opsbook-error";
 
@@ -36,7 +53,10 @@ export type RunProgress =
   | { type: "kernel"; pid: number; startMs: number }
   | {
     type: "cell-start";
-    /** 1-based position among the code cells that run. */
+    /**
+     * The cell's number: 1-based position among the code cells that run,
+     * which is also its execution count (`In [n]` in the notebook and the report).
+     */
     n: number;
     /** Number of code cells that run. */
     total: number;
@@ -52,7 +72,8 @@ export type RunProgress =
     n: number;
     total: number;
     cell: number;
-    status: "ok" | "error" | "timeout";
+    /** `died`: the kernel exited while the cell ran. */
+    status: "ok" | "error" | "timeout" | "died";
     durationMs: number;
     elapsedMs: number;
   };
@@ -107,15 +128,20 @@ export interface RunNotebookOptions {
   signal?: AbortSignal;
 }
 
-/** A cell that raised. */
+/** A cell that raised, timed out or took the kernel down. */
 export interface CellFailure {
-  /** Index of the cell in the notebook as run (as in progress events; counts an injected parameters cell). */
+  /**
+   * The cell's number, as the CLI, the notebook and the report show it: its
+   * execution count (`In [number]`), the 1-based position among the code cells run.
+   */
+  number: number;
+  /** Index of the cell in the notebook as run (counts an injected parameters cell). */
   cell: number;
   /** Index of the cell in the written notebook (after any error marker cells). */
   outputCell: number;
   /** The cell's id. */
   cellId: string;
-  /** Error name (`CellTimeoutError` for a timeout). */
+  /** Error name (`CellTimeoutError` for a timeout, `KernelDiedError` when the kernel died). */
   ename: string;
   /** Error message. */
   evalue: string;
@@ -145,15 +171,19 @@ export interface RunNotebookResult {
   durationMs: number;
 }
 
-/** Thrown when a cell fails (without `allowErrors`); the output notebook is written first. */
-export class NotebookExecutionError extends Error {
+/**
+ * Thrown when a cell fails (without `allowErrors`), or when the kernel dies
+ * while running a cell (`failure.ename` is `KernelDiedError`, also with
+ * `allowErrors`); the output notebook is written first.
+ */
+export class NotebookExecutionError extends OpsbookError {
   /** The failing cell. */
   readonly failure: CellFailure;
   /** The run so far. */
   readonly result: RunNotebookResult;
   /** Creates a notebook execution error. */
-  constructor(failure: CellFailure, result: RunNotebookResult) {
-    super(`Cell ${failure.cell} failed: ${failure.ename}: ${failure.evalue}`);
+  constructor(failure: CellFailure, result: RunNotebookResult, options: ErrorOptions = {}) {
+    super(`Cell ${failure.number} failed: ${failure.ename}: ${failure.evalue}`, options);
     this.name = "NotebookExecutionError";
     this.failure = failure;
     this.result = result;
@@ -193,8 +223,12 @@ function firstLine(source: string): string {
   return source.split("\n").find((l) => l.trim() !== "")?.trim() ?? "";
 }
 
+type CellStatus = "ok" | "error" | "timeout" | "died";
+
 interface CellState {
   cell: NotebookCell;
+  /** Execution count announced by `execute_input`. */
+  count?: number;
   clearPending: boolean;
   seq: number;
   error?: ErrorOutput;
@@ -205,6 +239,40 @@ function isDenoKernel(nb: Notebook): boolean {
   if (!spec || typeof spec !== "object") return true;
   const name = String(spec.name ?? "");
   return name.startsWith("deno") || spec.language === "typescript";
+}
+
+/**
+ * Checks that a file can be written at `path` (creating its folder): not a
+ * folder, folder creatable and writable. Throws {@linkcode NotebookOutputError}.
+ */
+async function checkWritable(path: string, what: string, example: string): Promise<void> {
+  const info = await Deno.stat(path).catch(() => null);
+  if (info?.isDirectory) {
+    throw new NotebookOutputError(
+      `${what} ${path} is a folder: give a file name, for example ${join(path, example)}`,
+      path,
+    );
+  }
+  const folder = dirname(path);
+  const probe = join(folder, `.${basename(path)}.${crypto.randomUUID()}.probe`);
+  try {
+    await Deno.mkdir(folder, { recursive: true });
+    await Deno.writeTextFile(probe, "", { createNew: true });
+    await Deno.remove(probe);
+  } catch (error) {
+    const reason = error instanceof Deno.errors.PermissionDenied
+      ? "permission denied"
+      : error instanceof Deno.errors.NotADirectory || /not a directory/i.test(String(error))
+      ? "a part of the path is a file, not a folder"
+      : error instanceof Deno.errors.AlreadyExists
+      ? "a part of the path is a file, not a folder"
+      : (error as Error).message;
+    throw new NotebookOutputError(
+      `Cannot write ${what.toLowerCase()} ${path}: ${reason}: choose a writable path`,
+      path,
+      { cause: error },
+    );
+  }
 }
 
 function defaultOutput(path: string): string {
@@ -263,8 +331,12 @@ export async function runNotebook(
     warn(`Unknown parameter: ${name} is not declared in the parameters cell`);
   }
 
+  // Every path is checked before the kernel starts (and before a cell can send an alert).
   const output = resolve(options.output ?? defaultOutput(path));
-  await Deno.mkdir(dirname(output), { recursive: true });
+  const name = basename(path).replace(/\.ipynb$/, "");
+  await checkWritable(output, "Output notebook", `${name}.ipynb`);
+  const htmlPath = options.html === undefined ? undefined : resolve(options.html);
+  if (htmlPath !== undefined) await checkWritable(htmlPath, "HTML report", `${name}.html`);
   const cwd = resolve(options.cwd ?? dirname(resolve(path)));
   const result: RunNotebookResult = {
     notebook: nb,
@@ -289,6 +361,8 @@ export async function runNotebook(
   const states = new Map<string, CellState>();
   const displays = new Map<string, Set<Record<string, unknown>>>();
   let failure: CellFailure | undefined;
+  /** A failure that stops the run even with `allowErrors`: a timeout or the kernel's death. */
+  let fatal: KernelDiedError | KernelTimeoutError | undefined;
   let thrown: unknown;
   let saving = Promise.resolve();
   const save = () => {
@@ -316,12 +390,33 @@ export async function runNotebook(
     const codeCells = nb.cells
       .map((cell, index) => ({ cell, index }))
       .filter(({ cell }) => cell.cell_type === "code" && cell.source.trim() !== "");
+    let last: { cell: NotebookCell; index: number; n: number } | undefined;
+    const record = (cell: NotebookCell, index: number, n: number, err: ErrorOutput) => {
+      // One number everywhere: the execution count, which is the position among the cells run.
+      cell.execution_count ??= n;
+      failure = {
+        number: cell.execution_count,
+        cell: index,
+        outputCell: index,
+        cellId: cell.id,
+        ...pick(err),
+      };
+      result.failures.push(failure);
+    };
+    const died = (cell: NotebookCell, index: number, n: number, error: KernelDiedError) => {
+      const err = diedOutput(cell.execution_count ?? n, error);
+      cell.outputs!.push(err);
+      record(cell, index, n, err);
+      fatal = error;
+    };
     for (const [i, { cell, index }] of codeCells.entries()) {
       signal?.throwIfAborted();
+      const n = i + 1;
+      last = { cell, index, n };
       const started = performance.now();
       options.onProgress?.({
         type: "cell-start",
-        n: i + 1,
+        n,
         total: codeCells.length,
         cell: index,
         firstLine: firstLine(cell.source),
@@ -330,7 +425,7 @@ export async function runNotebook(
       const state: CellState = { cell, clearPending: false, seq: 0 };
       const execution: Record<string, string> = {};
       cell.metadata.execution = execution;
-      let status: "ok" | "error" | "timeout" = "ok";
+      let status: CellStatus = "ok";
       try {
         const { reply } = await guard(kernel.execute(cell.source, {
           timeout: options.timeout ?? 0,
@@ -339,7 +434,7 @@ export async function runNotebook(
         execution["shell.execute_reply"] = reply.header.date;
         cell.execution_count = typeof reply.content.execution_count === "number"
           ? reply.content.execution_count
-          : null;
+          : state.count ?? null;
         await guard(flush(kernel, state));
         if (reply.content.status !== "ok") {
           status = "error";
@@ -350,62 +445,91 @@ export async function runNotebook(
             traceback: (reply.content.traceback as string[] | undefined ?? []).map(stripAnsi),
           };
           if (!state.error) cell.outputs!.push(err);
-          failure = { cell: index, outputCell: index, cellId: cell.id, ...pick(err) };
-          result.failures.push(failure);
+          record(cell, index, n, err);
         }
       } catch (error) {
-        if (!(error instanceof KernelTimeoutError)) throw error;
-        status = "timeout";
-        const seconds = (options.timeout ?? 0) / 1000;
-        const err: ErrorOutput = {
-          output_type: "error",
-          ename: "CellTimeoutError",
-          evalue: `Cell timed out after ${seconds} s`,
-          traceback: [`CellTimeoutError: cell timed out after ${seconds} s`],
-        };
-        cell.outputs!.push(err);
-        failure = { cell: index, outputCell: index, cellId: cell.id, ...pick(err) };
-        result.failures.push(failure);
-        await kernel.interrupt(1_000).catch(() => false);
-        await kernel.shutdown({ timeout: 1_000 });
+        if (error instanceof KernelDiedError) {
+          status = "died";
+          cell.execution_count ??= state.count ?? null;
+          died(cell, index, n, error);
+        } else if (error instanceof KernelTimeoutError) {
+          status = "timeout";
+          cell.execution_count ??= state.count ?? null;
+          const seconds = (options.timeout ?? 0) / 1000;
+          const err: ErrorOutput = {
+            output_type: "error",
+            ename: "CellTimeoutError",
+            evalue: `Cell timed out after ${seconds} s`,
+            traceback: [`CellTimeoutError: cell timed out after ${seconds} s`],
+          };
+          cell.outputs!.push(err);
+          record(cell, index, n, err);
+          fatal = error;
+          await kernel.interrupt(1_000).catch(() => false);
+          await kernel.shutdown({ timeout: 1_000 });
+        } else throw error;
       }
       result.executed++;
       await save();
       options.onProgress?.({
         type: "cell-end",
-        n: i + 1,
+        n,
         total: codeCells.length,
         cell: index,
         status,
         durationMs: performance.now() - started,
         elapsedMs: performance.now() - t0,
       });
-      if (status === "timeout" || (status === "error" && !options.allowErrors)) break;
+      if (fatal || (status === "error" && !options.allowErrors)) break;
     }
-    if (!failure || options.allowErrors) await guard(kernel.barrier());
+    if (!failure || (options.allowErrors && !fatal)) {
+      try {
+        await guard(kernel.barrier());
+      } catch (error) {
+        // Output of the last cell can still take the kernel down (a timer calling Deno.exit).
+        if (!(error instanceof KernelDiedError) || !last) throw error;
+        died(last.cell, last.index, last.n, error);
+      }
+    }
   } catch (error) {
     thrown = error;
   } finally {
     await kernel?.shutdown();
   }
 
-  const stopped = failure && (!options.allowErrors || failure.ename === "CellTimeoutError");
+  const stopped = failure && (!options.allowErrors || fatal !== undefined);
   if (stopped && failure) addErrorMarkers(nb, failure, result);
   result.durationMs = performance.now() - t0;
   await saving.catch(() => {});
   await writeNotebook(output, nb);
-  if (options.html) {
-    result.html = resolve(options.html);
-    await Deno.mkdir(dirname(result.html), { recursive: true });
-    await Deno.writeTextFile(result.html, renderHtml(nb, { title: path.split(/[\\/]/).pop() }));
+  if (htmlPath !== undefined) {
+    result.html = htmlPath;
+    await Deno.mkdir(dirname(htmlPath), { recursive: true });
+    await Deno.writeTextFile(
+      htmlPath,
+      renderHtml(nb, { title: basename(path), warnings: result.warnings }),
+    );
   }
   if (thrown) throw thrown;
   if (stopped && failure) {
     throw failure.ename === "CellTimeoutError"
       ? new CellTimeoutError(failure, result)
-      : new NotebookExecutionError(failure, result);
+      : new NotebookExecutionError(failure, result, fatal ? { cause: fatal } : {});
   }
   return result;
+}
+
+/** The error output recorded on a cell during which the kernel died. */
+function diedOutput(number: number, error: KernelDiedError): ErrorOutput {
+  const how = error.signal ? `killed by ${error.signal}` : `exit code ${error.code}`;
+  const evalue = `Kernel died while running cell ${number}: ${how}`;
+  const stderr = error.stderr.split("\n").filter((l) => l.trim() !== "");
+  return {
+    output_type: "error",
+    ename: "KernelDiedError",
+    evalue,
+    traceback: [`KernelDiedError: ${evalue}`, ...stderr.slice(-20)],
+  };
 }
 
 function pick(err: ErrorOutput): { ename: string; evalue: string; traceback: string[] } {
@@ -425,14 +549,15 @@ async function flush(kernel: Kernel, state: CellState): Promise<void> {
 }
 
 function addErrorMarkers(nb: Notebook, failure: CellFailure, result: RunNotebookResult): void {
-  const count = nb.cells[failure.cell]?.execution_count;
-  const label = count ? `In [${count}]` : `cell ${failure.cell}`;
+  const label = `cell ${failure.number} (In [${failure.number}])`;
   const anchor: NotebookCell = {
     id: newCellId(),
     cell_type: "markdown",
     metadata: { tags: [ERROR_MARKER_TAG] },
     source: `<span id="opsbook-error-cell" style="color:red; font-size:1.5em">` +
-      `Execution stopped here: ${escapeHtml(failure.ename)}: ${escapeHtml(failure.evalue)}</span>`,
+      `Execution stopped here, at ${label}: ${escapeHtml(failure.ename)}: ${
+        escapeHtml(failure.evalue)
+      }</span>`,
   };
   nb.cells.splice(failure.cell, 0, anchor);
   const top: NotebookCell = {
@@ -483,6 +608,7 @@ function route(
       break;
     case "execute_input":
       execution["iopub.execute_input"] = msg.header.date;
+      if (typeof c.execution_count === "number") state.count = c.execution_count;
       break;
     case "stream": {
       const name = c.name === "stderr" ? "stderr" : "stdout";

@@ -85,7 +85,7 @@ Deno.test("run_notebook writes the default output, plain progress and an HTML re
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stderr.trim().split("\n");
     assert.match(lines[0], /^kernel started in \d+\.\d\d s$/);
-    assert.match(lines[1], /^cell 1\/7 ok \d+\.\d\ds \(elapsed \d+\.\ds\) \[cell 1\]$/);
+    assert.match(lines[1], /^cell 1\/7 ok \d+\.\d\ds \(elapsed \d+\.\ds\)$/);
     assert.match(lines[8], /^Executed 7 cells in \d+\.\d\d s: .*\/out\/mixed\.ipynb$/);
     const nb = JSON.parse(await Deno.readTextFile(`${dir}/out/mixed.ipynb`));
     assert.deepEqual(validateNotebook(nb), []);
@@ -153,7 +153,7 @@ Deno.test("run_notebook exits 1 on a failing cell and on a timeout", async () =>
     assert.equal(fail.code, 1);
     assert.match(
       fail.stderr,
-      /Cell 1 failed: RangeError: disk is full\n {2}RangeError: disk is full\n {6}at /,
+      /Cell 2 failed: RangeError: disk is full\n {2}RangeError: disk is full\n {6}at /,
     );
     assert.match(fail.stderr, /Output notebook: .*\/f\.ipynb/);
     const allowed = await cli([
@@ -163,7 +163,7 @@ Deno.test("run_notebook exits 1 on a failing cell and on a timeout", async () =>
       "--allow-errors",
     ]);
     assert.equal(allowed.code, 0, allowed.stderr);
-    assert.match(allowed.stderr, /Cell 1 failed \(allowed\): RangeError: disk is full/);
+    assert.match(allowed.stderr, /Cell 2 failed \(allowed\): RangeError: disk is full/);
     const slow = await cli([`${FIXTURES}timeout.ipynb`, "-o", `${dir}/t.ipynb`, "--timeout", "1"]);
     assert.equal(slow.code, 1);
     assert.match(slow.stderr, /Cell \d failed: CellTimeoutError: Cell timed out after 1 s/);
@@ -241,5 +241,155 @@ Deno.test("run_notebook leaves no kernel behind on SIGTERM and SIGINT", async ()
       const nb = JSON.parse(await Deno.readTextFile(`${dir}/s.ipynb`));
       assert.deepEqual(nb.cells[0].outputs[0].text, ["start\n"]);
     }
+  });
+});
+
+function notebookJson(cells: { md?: string; code?: string; tags?: string[] }[]): string {
+  return JSON.stringify({
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: { kernelspec: { display_name: "Deno", language: "typescript", name: "deno" } },
+    cells: cells.map((c, i) =>
+      c.md !== undefined ? { id: `m${i}`, cell_type: "markdown", metadata: {}, source: c.md } : {
+        id: `c${i}`,
+        cell_type: "code",
+        metadata: c.tags ? { tags: c.tags } : {},
+        source: c.code,
+        outputs: [],
+        execution_count: null,
+      }
+    ),
+  });
+}
+
+Deno.test("a failing cell has one number in the CLI, the notebook and the report", async () => {
+  await withTmp(async (dir) => {
+    await Deno.writeTextFile(
+      `${dir}/n.ipynb`,
+      notebookJson([
+        { md: "# Numbering" },
+        { code: "const limit = 1;", tags: ["parameters"] },
+        { md: "Some text" },
+        { code: "console.log(limit);" },
+        { md: "More text" },
+        { code: 'throw new RangeError("boom");' },
+        { code: 'console.log("never");' },
+      ]),
+    );
+    const r = await cli([
+      `${dir}/n.ipynb`,
+      "-o",
+      `${dir}/out.ipynb`,
+      "--html",
+      `${dir}/out.html`,
+      "-p",
+      "limit=2",
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    // Code cells run: parameters (1), injected parameters (2), console.log (3), throw (4).
+    assert.match(r.stderr, /^cell 4\/5 error \d+\.\d\ds \(elapsed \d+\.\ds\)$/m);
+    assert.match(r.stderr, /^Cell 4 failed: RangeError: boom$/m);
+    assert.doesNotMatch(r.stderr, /\[cell \d+\]/);
+    const nb = JSON.parse(await Deno.readTextFile(`${dir}/out.ipynb`));
+    const failing = nb.cells.find((c: { id: string }) => c.id === "c5");
+    assert.equal(failing.execution_count, 4);
+    assert.equal(failing.outputs[0].ename, "RangeError");
+    assert.match(nb.cells[0].source.join(""), /encountered at <a [^>]*>cell 4 \(In \[4\]\)<\/a>/);
+    const html = await Deno.readTextFile(`${dir}/out.html`);
+    assert.match(html, /encountered at <a href="#opsbook-error-cell">cell 4 \(In \[4\]\)<\/a>/);
+    assert.match(
+      html,
+      /<section class="cell code" id="cell-4"><div class="prompt">In \[4\]<\/div><pre class="source"><code>throw new RangeError/,
+    );
+  });
+});
+
+Deno.test("Deno.exit in a cell is reported as the kernel dying in that cell", async () => {
+  await withTmp(async (dir) => {
+    await Deno.writeTextFile(
+      `${dir}/exit.ipynb`,
+      notebookJson([
+        { md: "# Exit" },
+        { code: 'console.log("before");' },
+        { code: "Deno.exit(1);" },
+        { code: 'console.log("never");' },
+      ]),
+    );
+    for (const extra of [[], ["--allow-errors"]]) {
+      const r = await cli([
+        `${dir}/exit.ipynb`,
+        "-o",
+        `${dir}/out.ipynb`,
+        "--html",
+        `${dir}/out.html`,
+        ...extra,
+      ]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /^cell 2\/3 died /m);
+      assert.match(
+        r.stderr,
+        /^Cell 2 failed: KernelDiedError: Kernel died while running cell 2: exit code 1$/m,
+      );
+      const nb = JSON.parse(await Deno.readTextFile(`${dir}/out.ipynb`));
+      const cell = nb.cells.find((c: { id: string }) => c.id === "c2");
+      assert.equal(cell.execution_count, 2);
+      assert.deepEqual(cell.outputs.at(-1), {
+        output_type: "error",
+        ename: "KernelDiedError",
+        evalue: "Kernel died while running cell 2: exit code 1",
+        traceback: ["KernelDiedError: Kernel died while running cell 2: exit code 1"],
+      });
+      assert.equal(nb.cells.find((c: { id: string }) => c.id === "c3").execution_count, null);
+      assert.match(
+        nb.cells[0].source.join(""),
+        /cell 2 \(In \[2\]\)<\/a>: KernelDiedError: Kernel died while running cell 2: exit code 1/,
+      );
+      const html = await Deno.readTextFile(`${dir}/out.html`);
+      assert.match(
+        html,
+        /id="cell-2"><div class="prompt">In \[2\]<\/div>.*<pre class="error"><strong>KernelDiedError: Kernel died while running cell 2: exit code 1<\/strong>/s,
+      );
+    }
+  });
+});
+
+Deno.test("unusable output paths are refused before the kernel starts (exit 2, one line)", async () => {
+  await withTmp(async (dir) => {
+    await Deno.writeTextFile(
+      `${dir}/side.ipynb`,
+      notebookJson([{ code: `Deno.writeTextFileSync(${JSON.stringify(`${dir}/ran`)}, "yes");` }]),
+    );
+    await Deno.mkdir(`${dir}/folder`);
+    await Deno.writeTextFile(`${dir}/file`, "");
+    const cases: [string[], string][] = [
+      [
+        ["-o", `${dir}/folder`],
+        `Output notebook ${dir}/folder is a folder: give a file name, for example ${dir}/folder/side.ipynb`,
+      ],
+      [
+        ["-o", `${dir}/o.ipynb`, "--html", `${dir}/folder`],
+        `HTML report ${dir}/folder is a folder: give a file name, for example ${dir}/folder/side.html`,
+      ],
+      [
+        ["-o", `${dir}/o.ipynb`, "--html", `${dir}/file/r.html`],
+        `Cannot write html report ${dir}/file/r.html: a part of the path is a file, not a folder: choose a writable path`,
+      ],
+      [
+        ["-o", `${dir}/file/deeper/o.ipynb`],
+        `Cannot write output notebook ${dir}/file/deeper/o.ipynb: a part of the path is a file, not a folder: choose a writable path`,
+      ],
+      [
+        ["-o", `${dir}/o.ipynb`, "--html", "/proc/opsbook/r.html"],
+        "Cannot write html report /proc/opsbook/r.html: ",
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cli([`${dir}/side.ipynb`, ...args]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr.split("\n").length, 2, `one line: ${r.stderr}`);
+      assert.ok(r.stderr.startsWith(message), `${r.stderr} should start with ${message}`);
+      assert.doesNotMatch(r.stderr, /kernel started/);
+    }
+    assert.throws(() => Deno.statSync(`${dir}/ran`), Deno.errors.NotFound, "no cell ran");
   });
 });

@@ -139,13 +139,14 @@ Deno.test("runNotebook stops at a failing cell, marks it and stops the kernel", 
     assert.ok(error instanceof NotebookExecutionError);
     assert.equal(error.failure.ename, "RangeError");
     assert.equal(error.failure.evalue, "disk is full");
+    assert.equal(error.failure.number, 2, "the second code cell run: In [2]");
     assert.equal(error.failure.cell, 1);
     assert.equal(
       error.failure.outputCell,
       3,
       "index in the written notebook, after two marker cells",
     );
-    assert.equal(error.message, "Cell 1 failed: RangeError: disk is full");
+    assert.equal(error.message, "Cell 2 failed: RangeError: disk is full");
     assert.equal(alive(error.result.kernelPid), false);
     const nb = readOut(`${dir}/f.ipynb`);
     assert.equal(nb.cells.length, 5);
@@ -153,7 +154,7 @@ Deno.test("runNotebook stops at a failing cell, marks it and stops the kernel", 
     assert.deepEqual(nb.cells[0].metadata.tags, ["opsbook-error"]);
     assert.match(
       nb.cells[0].source.join(""),
-      /An exception was encountered at .*In \[2\].*RangeError: disk is full/,
+      /An exception was encountered at <a href="#opsbook-error-cell">cell 2 \(In \[2\]\)<\/a>: RangeError: disk is full/,
     );
     assert.deepEqual(nb.cells[1].outputs, [{
       name: "stdout",
@@ -307,12 +308,24 @@ Deno.test("runNotebook reports a kernel that dies or does not start in time", as
       }),
     );
     await assert.rejects(runNotebook(nbPath, { output: `${dir}/d.ipynb` }), (e: Error) => {
-      assert.ok(e instanceof KernelDiedError);
-      assert.equal(e.code, 3);
-      assert.match(e.message, /^Kernel exited unexpectedly: code 3/);
+      assert.ok(e instanceof NotebookExecutionError);
+      assert.equal(
+        e.message,
+        "Cell 1 failed: KernelDiedError: Kernel died while running cell 1: exit code 3",
+      );
+      assert.equal(e.failure.number, 1);
+      assert.ok(e.cause instanceof KernelDiedError);
+      assert.equal(e.cause.code, 3);
+      assert.match(e.cause.message, /^Kernel exited unexpectedly: code 3/);
       return true;
     });
-    readOut(`${dir}/d.ipynb`);
+    const died = readOut(`${dir}/d.ipynb`);
+    assert.deepEqual(died.cells[2].outputs, [{
+      output_type: "error",
+      ename: "KernelDiedError",
+      evalue: "Kernel died while running cell 1: exit code 3",
+      traceback: ["KernelDiedError: Kernel died while running cell 1: exit code 3"],
+    }]);
     await assert.rejects(
       runNotebook(nbPath, { output: `${dir}/s.ipynb`, startTimeout: 1 }),
       (e: Error) => e instanceof KernelStartError && /start timeout/.test(e.message),
