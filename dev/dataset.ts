@@ -6,7 +6,8 @@
  * {@linkcode DATASET_START_MS} (2026-11-01T00:00:00Z): `node_cpu_seconds_total`
  * counters (two CPUs, modes `idle`, `user`, `system`, `iowait`), `up`,
  * `node_memory_MemAvailable_bytes`, `node_memory_MemTotal_bytes`,
- * `node_filesystem_avail_bytes`, `node_filesystem_size_bytes` (see
+ * `node_filesystem_avail_bytes`, `node_filesystem_size_bytes`,
+ * `node_filesystem_readonly` (0; see
  * {@linkcode datasetFilesystems}) and `node_uname_info`. CPU usage has a daily
  * seasonality and a little deterministic noise, plus scripted incidents:
  *
@@ -40,7 +41,7 @@ export const DATASET_SAMPLES = 5761;
 /** Time of the last sample: 2026-11-02T00:00:00Z, in epoch milliseconds. */
 export const DATASET_END_MS: number = DATASET_START_MS + (DATASET_SAMPLES - 1) * SCRAPE_INTERVAL_MS;
 /** Bump when the generated data changes: it keys the block cache. */
-export const DATASET_VERSION = "2";
+export const DATASET_VERSION = "3";
 
 /** The incident a host was scripted with. */
 export type Scenario = "normal" | "sustained" | "spike" | "flapping" | "trend" | "stops";
@@ -668,6 +669,11 @@ async function writeNodeFamilies(
     for (const fs of datasetFilesystems(HOSTS[h].instance)) {
       const size = fsSizeBlocks(h, fs) * 4096;
       await series(`node_filesystem_size_bytes{${fsLabels(h, fs)}}`, () => size, h);
+    }
+  }
+  for (let h = 0; h < HOSTS.length; h++) {
+    for (const fs of datasetFilesystems(HOSTS[h].instance)) {
+      await series(`node_filesystem_readonly{${fsLabels(h, fs)}}`, () => 0, h);
     }
   }
   for (let h = 0; h < HOSTS.length; h++) {

@@ -111,11 +111,11 @@ Deno.test("the exposition text is well formed and ends with # EOF", async () => 
   await writeDataset(writer, { format: "openmetrics" });
   const lines = text.trimEnd().split("\n");
   assert.equal(lines.at(-1), "# EOF");
-  // 96 CPU series (the stopped host's end at 16:00) + 12 `up` series + 118 memory,
-  // filesystem and uname series (11 of them the stopped host's, ending at 16:00).
+  // 96 CPU series (the stopped host's end at 16:00) + 12 `up` series + 159 memory,
+  // filesystem and uname series (15 of them the stopped host's, ending at 16:00).
   assert.equal(
     lines.length - 1,
-    96 * 5761 - 8 * (5760 - 3840) + 12 * 5761 + 118 * 5761 - 11 * (5760 - 3840),
+    96 * 5761 - 8 * (5760 - 3840) + 12 * 5761 + 159 * 5761 - 15 * (5760 - 3840),
   );
   const names = new Set(lines.slice(0, -1).map((l) => l.slice(0, l.indexOf("{"))));
   assert.deepEqual([...names], [
@@ -125,6 +125,7 @@ Deno.test("the exposition text is well formed and ends with # EOF", async () => 
     "node_memory_MemTotal_bytes",
     "node_filesystem_avail_bytes",
     "node_filesystem_size_bytes",
+    "node_filesystem_readonly",
     "node_uname_info",
   ]);
   const re = /^[a-zA-Z_]+\{[^}]+\} \d+(\.\d{3})? \d+(\.\d+)?$/;
