@@ -27,13 +27,13 @@ import {
   ConfigError,
   configSecrets,
   createMonitorMetrics,
+  createPrometheusClient,
   DryRunSink,
   type FileLock,
   loadConfig,
   LockError,
   Logger,
   Monitor,
-  PrometheusClient,
   redactConfig,
   serveMetrics,
   settingError,
@@ -308,7 +308,7 @@ async function main(argv: string[]): Promise<number> {
     const metrics = createMonitorMetrics();
     const headers: Record<string, string> = {};
     if (config.prometheusOrgId !== undefined) headers["X-Scope-OrgID"] = config.prometheusOrgId;
-    const prometheus = new PrometheusClient({
+    const prometheus = createPrometheusClient({
       url: config.prometheusUrl,
       bearerToken: config.prometheusToken,
       headers,

@@ -10,6 +10,7 @@
 
 import { z } from "zod";
 import { OpsbookError, redactText, redactUrl } from "../errors.ts";
+import { parsePrometheusUrls } from "../prometheus/fleet.ts";
 import { parseDuration } from "../time.ts";
 
 /** Where a setting's value came from. */
@@ -54,8 +55,10 @@ const INFO = {
     "url",
     "PROMETHEUS_URL",
     "prometheus-url",
-    "an http(s) URL such as http://localhost:9090 (a path prefix is kept)",
-    "Prometheus-compatible API (Prometheus, Thanos, Mimir, VictoriaMetrics)",
+    "an http(s) URL such as http://localhost:9090 (a path prefix is kept), or several servers " +
+      "as name=url pairs separated by commas (a=http://prom-a:9090,b=http://prom-b:9090)",
+    "Prometheus-compatible API (Prometheus, Thanos, Mimir, VictoriaMetrics); several servers " +
+      "are queried as one fleet, each answer labelled source=<name>",
   ),
   prometheusToken: setting(
     "secret",
@@ -376,7 +379,14 @@ const percent = z.number().min(0).max(100);
  * ```
  */
 export const ConfigSchema = z.object({
-  prometheusUrl: httpUrl.default("http://localhost:9090"),
+  prometheusUrl: z.string().refine((s) => {
+    try {
+      parsePrometheusUrls(s);
+      return true;
+    } catch {
+      return false;
+    }
+  }).default("http://localhost:9090"),
   prometheusToken: z.string().min(1).optional(),
   prometheusOrgId: z.string().min(1).optional(),
   queryTimeout: positiveDuration.default(10),
@@ -747,9 +757,15 @@ export function redactConfig(config: Config): Record<string, unknown> {
     const info = INFO[name as SettingName];
     if (info?.secret) out[name] = "***";
     else if (info?.kind === "url" && typeof value === "string") {
-      // Only alertmanagerUrl holds several URLs; a "," elsewhere may be part of a password.
-      const parts = name === "alertmanagerUrl" ? value.split(",") : [value];
-      out[name] = parts.map((u) => redactUrlText(redactUrl(u.trim()))).join(",");
+      // Only alertmanagerUrl and prometheusUrl hold several URLs (the latter as
+      // name=url pairs); a "," elsewhere may be part of a password.
+      const parts = name === "alertmanagerUrl" || name === "prometheusUrl"
+        ? value.split(",")
+        : [value];
+      out[name] = parts.map((u) => {
+        const [prefix, url] = splitName(u.trim());
+        return prefix + redactUrlText(redactUrl(url));
+      }).join(",");
     } else out[name] = value;
   }
   return out;
@@ -787,13 +803,19 @@ export function configSecrets(config: Config): string[] {
   return out;
 }
 
+/** `["a=", "http://…"]` of a fleet member `a=http://…`; `["", text]` otherwise. */
+function splitName(text: string): [string, string] {
+  const m = /^([A-Za-z_][A-Za-z0-9_.-]*=)(?=[A-Za-z][A-Za-z0-9+.-]*:)/.exec(text);
+  return m === null ? ["", text] : [m[1], text.slice(m[1].length)];
+}
+
 /** The password and secret-looking query values of a (comma-separated) URL setting. */
 function urlSecrets(value: string): string[] {
   const out: string[] = [];
   for (const part of value.split(",")) {
     let url: URL;
     try {
-      url = new URL(part.trim());
+      url = new URL(splitName(part.trim())[1]);
     } catch {
       continue;
     }

@@ -22,7 +22,7 @@
 
 import pl from "nodejs-polars";
 import { fingerprint, type Labels } from "../labels.ts";
-import type { PrometheusClient } from "../prometheus/client.ts";
+import { type AnyPrometheusClient, FleetClient } from "../prometheus/fleet.ts";
 import { parseDuration } from "../time.ts";
 import {
   type AlertRule,
@@ -433,7 +433,7 @@ export interface EvaluationResult {
 /** Options of {@linkcode Monitor.open}. */
 export interface MonitorOptions {
   /** The Prometheus client. */
-  prometheus: PrometheusClient;
+  prometheus: AnyPrometheusClient;
   /** Where notifications go. @default {[]} */
   sinks?: readonly Sink[];
   /** The logger. @default {a logger writing logfmt to stdout} */
@@ -483,7 +483,7 @@ const META_ALERTS = ["HostStoppedReporting", "MonitoringBlind"];
  */
 export class Monitor {
   #config: Config;
-  #prom: PrometheusClient;
+  #prom: AnyPrometheusClient;
   #sinks: readonly Sink[];
   #log: Logger;
   #metrics: MonitorMetrics;
@@ -507,7 +507,9 @@ export class Monitor {
     this.#now = options.now ?? Date.now;
     this.#after = options.afterEvaluation ?? (() => {});
     this.#paths = monitorPaths(config.state);
-    const base = this.#prom.url.replace(/\/$/, "");
+    // A fleet links to its first server's graph page.
+    const base = (this.#prom instanceof FleetClient ? this.#prom.urls[0] : this.#prom.url)
+      .replace(/\/$/, "");
     this.#graphURL = `${base}/graph?g0.expr=${encodeURIComponent(config.query)}&g0.tab=0`;
     this.#rules = monitorRules(config, { graphURL: this.#graphURL });
     this.#queries = frameQueries(this.#rules);

@@ -48,6 +48,15 @@ export interface FleetMember {
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
+function isHttpUrl(text: string): boolean {
+  try {
+    const u = new URL(text);
+    return u.protocol === "http:" || u.protocol === "https:";
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Parse {@linkcode PrometheusUrls} into named members. Unnamed URLs are named
  * by their `host:port`; names must be unique.
@@ -83,6 +92,10 @@ function parseMembers(urls: PrometheusUrls): (FleetMember & { named: boolean })[
         ? [part.slice(0, eq).trim(), part.slice(eq + 1).trim()]
         : [undefined, part];
     });
+    // One URL whose password holds a raw ",": the pieces are not URLs, the whole is.
+    if (entries.length > 1 && !entries.every(([, u]) => isHttpUrl(u)) && isHttpUrl(urls.trim())) {
+      entries = [[undefined, urls.trim()]];
+    }
   } else if (Array.isArray(urls)) {
     entries = urls.map((u) => [undefined, String(u)]);
   } else if (typeof urls === "object" && urls !== null) {

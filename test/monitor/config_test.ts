@@ -255,7 +255,9 @@ Deno.test("monitor CLI: no URL or secret setting is ever echoed, parsed or not",
         code: 2,
         err:
           "Invalid prometheusUrl from environment variable PROMETHEUS_URL: expected an http(s) " +
-          'URL such as http://localhost:9090 (a path prefix is kept), got "ftp://***@prom:9090"',
+          "URL such as http://localhost:9090 (a path prefix is kept), or several servers as " +
+          "name=url pairs separated by commas (a=http://prom-a:9090,b=http://prom-b:9090), " +
+          'got "ftp://***@prom:9090"',
       },
       {
         // A bad port: the URL does not parse, the credentials are still cut out.
