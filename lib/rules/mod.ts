@@ -21,3 +21,5 @@ export * from "./detector_rules.ts";
 export * from "./template.ts";
 export * from "./backtest.ts";
 export * from "./backtest_report.ts";
+export * from "./rule_file.ts";
+export * from "./check.ts";
