@@ -249,7 +249,7 @@ function exprBalance(expr: string): string | undefined {
  * assert.equal(down.kind, "alerting");
  * assert.equal(down.kind === "alerting" && down.for, 120);
  * assert.equal(record.kind, "recording");
- * assert.equal(file.notices[0].message, "node.yml:10:9: rule job:up:sum: recording rule loaded, not evaluated by opsbook (the Prometheus server evaluates it)");
+ * assert.equal(file.notices[0].message, "node.yml:11:9: rule job:up:sum: recording rule loaded, not evaluated by opsbook (the Prometheus server evaluates it)");
  * ```
  */
 export function parseRules(text: string, options: ParseRulesOptions = {}): RuleFile {
