@@ -15,6 +15,7 @@ import type { FrameCheck } from "./model.ts";
 import { type DeadLetter, type FailedDelivery, orderAlerts, Outbox } from "./outbox.ts";
 import { type AlertRecord, AlertState, type Transition } from "./state.ts";
 import type { Alert, Notification, NotificationContext, NotificationKind, Sink } from "./types.ts";
+import type { Router } from "./route.ts";
 
 /** Options of the {@linkcode Alerter} constructor. */
 export interface AlerterOptions {
@@ -57,6 +58,13 @@ export interface AlerterOptions {
    * @default {the state path + `.alerter.lock`}
    */
   lock?: string | false;
+  /**
+   * Which receivers (sink names) get an alert, from its labels (see
+   * {@linkcode compileRoute}); each receiver's notifications list only its
+   * alerts.
+   * @default {every receiver gets every alert}
+   */
+  route?: Router;
 }
 
 /** Options of {@linkcode Alerter.evaluate}. */
@@ -173,6 +181,7 @@ export class Alerter {
   #staleAfter: number;
   #recover: boolean;
   #lock: string | false;
+  #route: Router | undefined;
 
   /** Creates an alerter; options are validated here, files are read at each evaluation. */
   constructor(options: AlerterOptions) {
@@ -200,6 +209,7 @@ export class Alerter {
     this.#staleAfter = seconds("staleAfter", options.staleAfter ?? "1h");
     this.#recover = options.recover ?? false;
     this.#lock = options.lock === undefined ? `${options.statePath}.alerter.lock` : options.lock;
+    this.#route = options.route;
   }
 
   /** The state file. */
@@ -336,11 +346,20 @@ export class Alerter {
     const out: Notification[] = [];
     for (const sink of this.#sinks) {
       for (const name of names) {
-        const g = groups.get(name) ?? { started: [], repeated: [], resolved: [] };
+        const all = groups.get(name) ?? { started: [], repeated: [], resolved: [] };
+        // Only the alerts routed to this receiver.
+        const route = this.#route;
+        const mine = (list: Alert[]) =>
+          route === undefined ? list : list.filter((a) => route(a.labels).includes(sink.name));
+        const g = {
+          started: mine(all.started),
+          repeated: mine(all.repeated),
+          resolved: mine(all.resolved),
+        };
         let alerts: Alert[];
         let kind: NotificationKind;
         if (sink.resendFiring) {
-          alerts = [...(firingByGroup.get(name) ?? []), ...g.resolved];
+          alerts = [...mine(firingByGroup.get(name) ?? []), ...g.resolved];
           kind = g.started.length > 0 ? "firing" : g.resolved.length > 0 ? "resolved" : "repeat";
         } else {
           alerts = [...g.started, ...g.repeated, ...g.resolved];

@@ -26,4 +26,5 @@ export * from "./model.ts";
 export * from "./state.ts";
 export * from "./outbox.ts";
 export * from "./alerter.ts";
+export * from "./route.ts";
 export * from "./sinks/mod.ts";
