@@ -15,6 +15,8 @@
  */
 
 import { DATASET_VERSION, writeDataset } from "./dataset.ts";
+import { delay } from "../lib/_internal/delay.ts";
+import { writeFileAtomic } from "../lib/_internal/fs.ts";
 
 /** A running server; stopping is idempotent. */
 export interface Service extends AsyncDisposable {
@@ -86,10 +88,6 @@ export function freePort(): number {
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
   return port;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 async function tail(path: string, lines = 20): Promise<string> {
@@ -164,7 +162,7 @@ async function spawnService(bin: string, args: string[], o: SpawnOptions): Promi
       await stop();
       throw new Error(`${o.name} was not ready within ${o.timeoutMs ?? 30_000} ms:\n${msg}`);
     }
-    await sleep(100);
+    await delay(100);
   }
   return { url, port: o.port, dir: o.dir, pid: child.pid, stop, [Symbol.asyncDispose]: stop };
 }
@@ -178,25 +176,6 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** Writes `path` through a temporary file and a rename, so readers never see half a file. */
-async function writeAtomically(
-  path: string,
-  fill: (w: WritableStreamDefaultWriter<Uint8Array>) => Promise<void>,
-) {
-  const tmp = `${path}.${crypto.randomUUID()}.tmp`;
-  const file = await Deno.create(tmp);
-  const writer = file.writable.getWriter();
-  try {
-    await fill(writer);
-    await writer.close();
-  } catch (e) {
-    await writer.abort().catch(() => {});
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
-  await Deno.rename(tmp, path);
 }
 
 /**
@@ -217,7 +196,7 @@ export async function prepareDataset(
   if (!(await exists(blocks))) {
     options.onProgress?.("generating the synthetic dataset (24 h × 12 hosts)");
     const om = `${cacheDir}/data.${crypto.randomUUID()}.om`;
-    await writeAtomically(om, (w) => writeDataset(w, { format: "openmetrics" }));
+    await writeFileAtomic(om, (w) => writeDataset(w, { format: "openmetrics" }));
     const tmpBlocks = `${cacheDir}/blocks.${crypto.randomUUID()}.tmp`;
     await Deno.mkdir(tmpBlocks);
     const promtool = which("promtool");
@@ -250,7 +229,7 @@ export async function prepareDataset(
     }
   }
   if (!(await exists(importFile))) {
-    await writeAtomically(importFile, (w) => writeDataset(w, { format: "prometheus-import" }));
+    await writeFileAtomic(importFile, (w) => writeDataset(w, { format: "prometheus-import" }));
   }
   return { blocks, importFile };
 }
@@ -304,7 +283,7 @@ async function firstScrape(url: string, query: string, timeoutMs: number): Promi
     if (Date.now() > deadline) {
       throw new Error(`No scrape of node_exporter within ${timeoutMs} ms (${query} is empty)`);
     }
-    await sleep(200);
+    await delay(200);
   }
 }
 
@@ -498,7 +477,7 @@ export async function startVictoriaMetrics(
         if (Date.now() > deadline) {
           throw new Error("VictoriaMetrics did not show the imported data");
         }
-        await sleep(200);
+        await delay(200);
       }
     }
     return svc;

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { writeFileAtomic } from "../lib/_internal/fs.ts";
+
 /** Patterns of things that must never be committed in a notebook. */
 export const SECRET_PATTERNS: ReadonlyArray<[name: string, re: RegExp]> = [
   [
@@ -104,9 +106,7 @@ if (import.meta.main) {
     if (fix) {
       const stripped = stripNotebook(text);
       if (stripped !== text) {
-        const tmp = `${f}.${crypto.randomUUID()}.tmp`;
-        await Deno.writeTextFile(tmp, stripped);
-        await Deno.rename(tmp, f);
+        await writeFileAtomic(f, stripped);
         console.log(`stripped ${f}`);
       }
       continue;

@@ -1,108 +1,137 @@
 /**
- * Internal HTTP helpers of the sinks: one request with a timeout and
- * redaction of every secret in every error, and a bounded retry loop that
- * honours `Retry-After`. Not exported from `lib/mod.ts`.
+ * Internal: the one retry shape of opsbook's HTTP calls (the Prometheus
+ * client and every sink). One options type ({@linkcode RetryOptions}), one
+ * loop ({@linkcode retry}) that backs off exponentially with full jitter,
+ * honours `Retry-After`, and only retries what a later attempt can fix:
+ * network failures and the statuses of {@linkcode isRetriableStatus}.
  *
  * @module
  */
 
 import { redactText } from "../errors.ts";
-import { describeFetchError } from "./net.ts";
-import { DeliveryError } from "../alert/types.ts";
+import { delay } from "./delay.ts";
 
-/** One HTTP request of a sink. */
-export interface HttpRequest {
-  /** HTTP method. */
-  method: string;
-  /** Full URL; may contain secrets (they are redacted from errors). */
-  url: string;
-  /** Request headers; may contain secrets. */
-  headers?: Record<string, string>;
-  /** Request body. */
-  body?: BodyInit;
-  /** Abort after this many milliseconds. */
-  timeoutMs: number;
-  /** Caller's abort signal. */
-  signal?: AbortSignal;
-  /** The sink name for {@linkcode DeliveryError.sink}. */
-  sink: string;
-  /** The receiver's display name in messages, e.g. `Slack`. */
-  receiver: string;
-  /** Exact strings never to appear in an error message. */
-  secrets: readonly string[];
+/**
+ * Retry policy of an HTTP client or sink. Only known-retriable failures are
+ * retried: network errors, 408, 429, 500, 502, 503, 504, and 413 when the
+ * server sends `Retry-After`.
+ */
+export interface RetryOptions {
+  /** Retries after the first attempt. @default {2} */
+  limit?: number;
+  /** Base delay; retry n waits up to `delayMs * 2 ** (n - 1)` (full jitter). @default {300 for Prometheus, 500 for sinks} */
+  delayMs?: number;
+  /** Upper bound of one backoff delay. @default {10000} */
+  backoffLimitMs?: number;
+  /** Full jitter: wait a random time between 0 and the backoff delay. @default {true} */
+  jitter?: boolean;
+  /** Upper bound for a server's `Retry-After` (it is waited for at most this long). @default {60000} */
+  maxRetryAfterMs?: number;
+  /**
+   * Total time all waits of one call may add up to; a wait that would exceed
+   * it is not made and the last error is thrown (sinks: the outbox retries
+   * at the next evaluation). @default {Infinity for Prometheus, 5000 for sinks}
+   */
+  maxWaitMs?: number;
 }
 
-/** The answer to an {@linkcode HttpRequest}: the status, headers and whole body text. */
-export interface HttpResponse {
-  /** HTTP status. */
-  status: number;
-  /** Response headers. */
-  headers: Headers;
-  /** The body as text. */
-  text: string;
+/** A retry policy: the options, a number (the limit), or `false` (one attempt). */
+export type RetryInput = RetryOptions | number | false;
+
+/** {@linkcode RetryOptions} with every default resolved. */
+export type NormalizedRetry = Required<RetryOptions>;
+
+/** How {@linkcode retry} should treat one failure. */
+export interface RetryDecision {
+  /** Whether a later attempt may succeed. */
+  retriable: boolean;
+  /** The server's `Retry-After`, in milliseconds. */
+  retryAfterMs?: number;
 }
 
-/** Redacts every secret, plus anything that looks like a credential, from `text`. */
-export function redact(text: string, secrets: readonly string[]): string {
-  return redactText(text, secrets.filter((s) => s.length > 0));
+const DEFAULTS: NormalizedRetry = {
+  limit: 2,
+  delayMs: 300,
+  backoffLimitMs: 10_000,
+  jitter: true,
+  maxRetryAfterMs: 60_000,
+  maxWaitMs: Infinity,
+};
+
+/**
+ * Resolves a {@linkcode RetryInput} against `defaults` once (a number is the
+ * limit, `false` is no retry); throws a RangeError for a bad value.
+ *
+ * @example
+ * ```ts
+ * import { normalizeRetry } from "./http.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(normalizeRetry(false).limit, 0);
+ * assert.equal(normalizeRetry(5).limit, 5);
+ * assert.equal(normalizeRetry({}, { delayMs: 500 }).delayMs, 500);
+ * ```
+ */
+export function normalizeRetry(
+  input: RetryInput | undefined,
+  defaults: RetryOptions = {},
+): NormalizedRetry {
+  const given: RetryOptions = input === false
+    ? { limit: 0 }
+    : typeof input === "number"
+    ? { limit: input }
+    : input ?? {};
+  const all = { ...DEFAULTS, ...stripUndefined(defaults), ...stripUndefined(given) };
+  if (!Number.isInteger(all.limit) || all.limit < 0) {
+    throw new RangeError(
+      `Invalid retry limit: expected a non-negative integer, got ${all.limit}`,
+    );
+  }
+  for (const key of ["delayMs", "backoffLimitMs", "maxRetryAfterMs", "maxWaitMs"] as const) {
+    if (!(all[key] >= 0)) {
+      throw new RangeError(`Invalid retry ${key}: expected a non-negative number, got ${all[key]}`);
+    }
+  }
+  return all;
+}
+
+function stripUndefined(o: RetryOptions): RetryOptions {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
 
 /**
- * Sends one request; throws a retriable {@linkcode DeliveryError} on network
- * errors and timeouts, and an abort error (not retriable) when the caller's
- * signal aborted. Any status is returned, not thrown.
+ * Whether an HTTP status is worth retrying: 408, 429, 500, 502, 503, 504, and
+ * 413 only when the server said when to come back (`Retry-After`).
+ *
+ * @example
+ * ```ts
+ * import { isRetriableStatus } from "./http.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual([400, 408, 429, 501, 503].map((s) => isRetriableStatus(s)), [
+ *   false, true, true, false, true,
+ * ]);
+ * assert.equal(isRetriableStatus(413, true), true);
+ * ```
  */
-export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
-  const timeout = AbortSignal.timeout(req.timeoutMs);
-  const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
-  let res: Response;
-  try {
-    res = await fetch(req.url, {
-      method: req.method,
-      headers: req.headers,
-      body: req.body,
-      signal,
-    });
-  } catch (cause) {
-    throw transportError(req, cause);
-  }
-  let text: string;
-  try {
-    text = await res.text();
-  } catch (cause) {
-    throw transportError(req, cause);
-  }
-  return { status: res.status, headers: res.headers, text };
-}
-
-function transportError(req: HttpRequest, cause: unknown): DeliveryError {
-  if (req.signal?.aborted) {
-    return new DeliveryError(`${req.receiver} delivery was aborted`, {
-      sink: req.sink,
-      retriable: false,
-      code: "aborted",
-    });
-  }
-  const timedOut = cause instanceof DOMException &&
-    (cause.name === "TimeoutError" || cause.name === "AbortError");
-  if (timedOut) {
-    return new DeliveryError(
-      `${req.receiver} did not answer within ${req.timeoutMs} ms`,
-      { sink: req.sink, retriable: true, code: "timeout" },
-    );
-  }
-  // Deno's fetch errors name the URL: keep only a redacted description, and
-  // no `cause`, since the original error (and its stack) carries the URL.
-  const detail = describeFetchError(cause, req.url);
-  return new DeliveryError(
-    `Cannot reach ${req.receiver}: ${redact(detail, req.secrets).slice(0, 300)}`,
-    { sink: req.sink, retriable: true, code: "network" },
-  );
+export function isRetriableStatus(status: number, hasRetryAfter = false): boolean {
+  if (status === 413) return hasRetryAfter;
+  return status === 408 || status === 429 || status === 500 || status === 502 ||
+    status === 503 || status === 504;
 }
 
 /**
  * Parses a `Retry-After` header (seconds or an HTTP date) into seconds, or
  * `undefined` when absent or malformed.
+ *
+ * @example
+ * ```ts
+ * import { parseRetryAfter } from "./http.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseRetryAfter("3"), 3);
+ * assert.equal(parseRetryAfter("soon"), undefined);
+ * ```
  */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
   if (value === null || value.trim() === "") return undefined;
@@ -113,86 +142,60 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Math.max(0, Math.ceil((date - now) / 1000));
 }
 
-/** Options of {@linkcode withRetry}. */
-export interface RetryOptions {
-  /** Retries after the first attempt. */
-  retries: number;
-  /** Total time the loop may spend waiting between attempts. */
-  maxWaitMs: number;
-  /** First backoff delay; doubles each retry, with full jitter. */
-  backoffMs: number;
-  /** Caller's abort signal: stops waiting. */
-  signal?: AbortSignal;
-}
-
 /**
- * Runs `attempt` until it succeeds, it throws a non-retriable error, the
- * retries are used up, or the next wait would exceed the `maxWaitMs` budget;
- * then rethrows the last error. A `Retry-After` longer than the remaining
- * budget is not waited for: the error is rethrown for the outbox to retry at
- * the next evaluation.
+ * Runs `attempt` until it succeeds, `classify` says its error is not
+ * retriable, the retries are used up, `signal` aborts, or the next wait would
+ * exceed `maxWaitMs`; then rethrows the last error. The wait before retry n is
+ * the server's `Retry-After` (at most `maxRetryAfterMs`) when given, else
+ * `min(backoffLimitMs, delayMs * 2 ** (n - 1))`, times a random factor in
+ * [0, 1) with `jitter`.
+ *
+ * @example Retry a flaky call twice
+ * ```ts
+ * import { normalizeRetry, retry } from "./http.ts";
+ * import assert from "node:assert/strict";
+ *
+ * let calls = 0;
+ * const value = await retry(async () => {
+ *   if (++calls < 3) throw new Error("flaky");
+ *   return "ok";
+ * }, { ...normalizeRetry({ delayMs: 1 }), classify: () => ({ retriable: true }) });
+ * assert.equal(value, "ok");
+ * assert.equal(calls, 3);
+ * ```
  */
-export async function withRetry<T>(
-  attempt: () => Promise<T>,
-  options: RetryOptions,
+export async function retry<T>(
+  attempt: (attempt: number) => Promise<T>,
+  options: NormalizedRetry & {
+    classify: (error: unknown) => RetryDecision;
+    signal?: AbortSignal;
+  },
 ): Promise<T> {
   let waited = 0;
   for (let i = 0;; i++) {
     try {
-      return await attempt();
+      return await attempt(i);
     } catch (error) {
-      if (!(error instanceof DeliveryError) || !error.retriable || i >= options.retries) {
-        throw error;
+      if (i >= options.limit || options.signal?.aborted) throw error;
+      const decision = options.classify(error);
+      if (!decision.retriable) throw error;
+      let wait: number;
+      if (decision.retryAfterMs !== undefined) {
+        wait = Math.min(options.maxRetryAfterMs, decision.retryAfterMs);
+      } else {
+        wait = Math.min(options.backoffLimitMs, options.delayMs * 2 ** i);
+        if (options.jitter) wait = Math.round(Math.random() * wait);
       }
-      const delay = error.retryAfter !== undefined
-        ? error.retryAfter * 1000
-        : Math.round(Math.random() * options.backoffMs * 2 ** i);
-      if (waited + delay > options.maxWaitMs || options.signal?.aborted) throw error;
-      waited += delay;
-      await sleep(delay, options.signal);
+      if (waited + wait > options.maxWaitMs) throw error;
+      waited += wait;
+      await delay(wait, options.signal);
     }
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (ms <= 0) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
-
-/**
- * The error for an HTTP status: retriable for 408, 429 and 5xx (with
- * `Retry-After` when given), not retriable otherwise. The message names the
- * receiver's code and the status, e.g. `Slack rejected the message:
- * no_service (404)`; everything is redacted.
- */
-export function statusError(
-  res: HttpResponse,
-  init: { sink: string; receiver: string; secrets: readonly string[]; code?: string },
-): DeliveryError {
-  const retriable = res.status === 408 || res.status === 429 || res.status >= 500;
-  const code = redact((init.code ?? "").slice(0, 200), init.secrets) || undefined;
-  const retryAfter = res.status === 429 || res.status === 503
-    ? parseRetryAfter(res.headers.get("retry-after"))
-    : undefined;
-  const what = retriable
-    ? `${init.receiver} is unavailable`
-    : `${init.receiver} rejected the message`;
-  const detail = code === undefined ? `HTTP ${res.status}` : `${code} (${res.status})`;
-  return new DeliveryError(`${what}: ${detail}`, {
-    sink: init.sink,
-    retriable,
-    code,
-    status: res.status,
-    retryAfter,
-  });
+/** Redacts every secret, plus anything that looks like a credential, from `text`. */
+export function redact(text: string, secrets: readonly string[]): string {
+  return redactText(text, secrets.filter((s) => s.length > 0));
 }
 
 /** Keeps `text` within `max` characters, ending with `…` when cut. */

@@ -1,6 +1,6 @@
 /**
  * Internal file helpers of the alert state store and the outbox: atomic JSON
- * writes (temporary file in the same directory, fsync, rename) and a loader
+ * writes (`lib/_internal/fs.ts`, owner-only) and a loader
  * that never overwrites a corrupted file silently. Not exported from
  * `lib/mod.ts`.
  *
@@ -9,6 +9,7 @@
 
 import type { z } from "zod";
 import { OpsbookError } from "../errors.ts";
+import { writeFileAtomic as writeAtomic } from "../_internal/fs.ts";
 
 /**
  * A state or outbox file that cannot be read: not JSON, a wrong shape, or a
@@ -36,46 +37,9 @@ export class StoreFileError extends OpsbookError {
   }
 }
 
-function dirname(path: string): string {
-  const i = path.lastIndexOf("/");
-  if (i < 0) return ".";
-  return i === 0 ? "/" : path.slice(0, i);
-}
-
-/** Writes `text` to `path` atomically: temp file in the same directory, fsync, rename. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const dir = dirname(path);
-  await Deno.mkdir(dir, { recursive: true });
-  const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  const file = await Deno.open(tmp, { write: true, create: true, truncate: true, mode: 0o600 });
-  try {
-    const bytes = new TextEncoder().encode(text);
-    let written = 0;
-    while (written < bytes.length) written += await file.write(bytes.subarray(written));
-    await file.sync();
-  } catch (error) {
-    file.close();
-    await Deno.remove(tmp).catch(() => {});
-    throw error;
-  }
-  file.close();
-  try {
-    await Deno.rename(tmp, path);
-  } catch (error) {
-    await Deno.remove(tmp).catch(() => {});
-    throw error;
-  }
-  // Persist the rename itself; not every platform lets a directory be synced.
-  try {
-    const d = await Deno.open(dir, { read: true });
-    try {
-      await d.sync();
-    } finally {
-      d.close();
-    }
-  } catch {
-    // best effort
-  }
+/** Writes `text` to `path` atomically and durably (owner-only permissions: state may name hosts). */
+export function writeFileAtomic(path: string, text: string): Promise<void> {
+  return writeAtomic(path, text, { mode: 0o600 });
 }
 
 /** Options of {@linkcode loadJsonFile}. */

@@ -49,19 +49,6 @@ export function parseMarkup(markup: string): DomElement {
   return element;
 }
 
-/** Escape text for XML/HTML text and attribute values. */
-export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]);
-}
-
-const XML_ESCAPES: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
-
 /**
  * The key the Deno Jupyter kernel calls to get a value's mime bundle, typed
  * as a unique symbol so classes can declare `[JUPYTER_DISPLAY]()`.

@@ -12,8 +12,9 @@
 import * as Plot from "@observablehq/plot";
 import pl from "nodejs-polars";
 import { deflateSync } from "node:zlib";
-import { createDocument, type Doc, type DomElement, escapeXml, JUPYTER_DISPLAY } from "./_dom.ts";
+import { createDocument, type Doc, type DomElement, JUPYTER_DISPLAY } from "./_dom.ts";
 import { concatBytes } from "../_internal/bytes.ts";
+import { escapeHtml } from "../_internal/escape.ts";
 import { formatThreshold, formatValue } from "../_internal/format.ts";
 
 export { JUPYTER_DISPLAY };
@@ -713,7 +714,7 @@ function composeChart(panels: Panel[], frame: ChartFrameOptions): Chart {
     parts.push(
       `<text x="${HEADER_PAD}" y="${y}" font-size="17" font-weight="bold" aria-label="title"${
         fontAttr(frame.title)
-      }>${escapeXml(frame.title)}</text>`,
+      }>${escapeHtml(frame.title)}</text>`,
     );
   }
   if (frame.subtitle) {
@@ -721,7 +722,7 @@ function composeChart(panels: Panel[], frame: ChartFrameOptions): Chart {
     parts.push(
       `<text x="${HEADER_PAD}" y="${y}" font-size="12" fill="#555" aria-label="subtitle"${
         fontAttr(frame.subtitle)
-      }>${escapeXml(frame.subtitle)}</text>`,
+      }>${escapeHtml(frame.subtitle)}</text>`,
     );
   }
   const legend = frame.legend;
@@ -737,9 +738,9 @@ function composeChart(panels: Panel[], frame: ChartFrameOptions): Chart {
         rowY += 18;
       }
       items.push(
-        `<rect x="${x}" y="${rowY}" width="12" height="12" fill="${escapeXml(item.color)}"/>` +
+        `<rect x="${x}" y="${rowY}" width="12" height="12" fill="${escapeHtml(item.color)}"/>` +
           `<text x="${x + 17}" y="${rowY + 10}" font-size="11"${fontAttr(item.label)}>${
-            escapeXml(item.label)
+            escapeHtml(item.label)
           }</text>`,
       );
       x += w;
@@ -763,7 +764,7 @@ function composeChart(panels: Panel[], frame: ChartFrameOptions): Chart {
           y - 6
         }" font-size="12" font-weight="bold" text-anchor="middle" aria-label="facet"${
           fontAttr(panel.label)
-        }>${escapeXml(panel.label)}</text>`,
+        }>${escapeHtml(panel.label)}</text>`,
       );
     }
     panel.svg.setAttribute("x", String(x));
@@ -783,7 +784,7 @@ function composeChart(panels: Panel[], frame: ChartFrameOptions): Chart {
     parts.push(
       `<text x="${HEADER_PAD}" y="${total + 4}" font-size="11" fill="#666" aria-label="caption"${
         fontAttr(frame.caption)
-      }>${escapeXml(frame.caption)}</text>`,
+      }>${escapeHtml(frame.caption)}</text>`,
     );
     total += 14;
   }
@@ -811,7 +812,7 @@ function legendRampMarkup(ramp: LegendRamp, x: number, y: number): string {
     stops.join("")
   }</linearGradient></defs>` +
     `<text x="${x}" y="${y + 10}" font-size="11"${fontAttr(ramp.label)}>${
-      escapeXml(ramp.label)
+      escapeHtml(ramp.label)
     }</text>` +
     `<rect x="${barX}" y="${y}" width="200" height="12" fill="url(#${id})"/>` +
     `<text x="${barX}" y="${y + 25}" font-size="10">${formatValue(lo)}</text>` +

@@ -7,6 +7,7 @@
  */
 import { Resvg } from "@resvg/resvg-js";
 import { FONT_FAMILY } from "./chart.ts";
+import { writeFileAtomic } from "../_internal/fs.ts";
 
 /** Anything that serialises to an `<svg>` element: a `Chart`, a Plot `<svg>` node or markup. */
 export type ChartLike = { outerHTML: string } | string;
@@ -141,12 +142,5 @@ export async function saveChart(
       }, expected .svg or .png`,
     );
   }
-  const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-  try {
-    await Deno.writeFile(tmp, bytes);
-    await Deno.rename(tmp, path);
-  } catch (error) {
-    await Deno.remove(tmp).catch(() => {});
-    throw error;
-  }
+  await writeFileAtomic(path, bytes, { mkdir: false });
 }

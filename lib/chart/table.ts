@@ -7,7 +7,8 @@
  * @module
  */
 import type { DataFrame } from "nodejs-polars";
-import { escapeXml, JUPYTER_DISPLAY } from "./_dom.ts";
+import { JUPYTER_DISPLAY } from "./_dom.ts";
+import { escapeHtml } from "../_internal/escape.ts";
 
 /** Options for {@linkcode table}. */
 export interface TableOptions {
@@ -122,12 +123,12 @@ export class Table {
   toHtml(): string {
     const { columns, dtypes, head, tail, height, omitted } = this.#cells;
     const th = columns.map((c, i) =>
-      `<th title="${escapeXml(dtypes[i])}">${escapeXml(c)}<br><small>${
-        escapeXml(dtypes[i])
+      `<th title="${escapeHtml(dtypes[i])}">${escapeHtml(c)}<br><small>${
+        escapeHtml(dtypes[i])
       }</small></th>`
     ).join("");
     const tr = (row: string[]) =>
-      `<tr>${row.map((cell) => `<td>${escapeXml(cell)}</td>`).join("")}</tr>`;
+      `<tr>${row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join("")}</tr>`;
     const gap = omitted > 0
       ? `<tr class="opsbook-gap"><td colspan="${columns.length}">… ${omitted} more rows …</td></tr>`
       : "";
@@ -135,7 +136,7 @@ export class Table {
     const summary = omitted > 0
       ? `${height} rows × ${columns.length} columns (showing ${shown})`
       : `${height} rows × ${columns.length} columns`;
-    const caption = this.#caption === undefined ? "" : `${escapeXml(this.#caption)} — `;
+    const caption = this.#caption === undefined ? "" : `${escapeHtml(this.#caption)} — `;
     return `<table class="opsbook-table"><caption style="caption-side:bottom;text-align:left">` +
       `${caption}${summary}</caption><thead><tr>${th}</tr></thead><tbody>` +
       `${head.map(tr).join("")}${gap}${tail.map(tr).join("")}</tbody></table>`;

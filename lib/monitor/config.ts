@@ -12,6 +12,7 @@ import { z } from "zod";
 import { OpsbookError, redactText, redactUrl } from "../errors.ts";
 import { parsePrometheusUrls } from "../prometheus/fleet.ts";
 import { parseDuration } from "../time.ts";
+import { parseHttpUrl } from "../_internal/url.ts";
 
 /** Where a setting's value came from. */
 export type ConfigSource = "default" | "file" | "env" | "flag";
@@ -341,14 +342,7 @@ function fromText(kind: Kind, text: string): unknown {
   }
 }
 
-const httpUrl = z.string().refine((s) => {
-  try {
-    const u = new URL(s);
-    return u.protocol === "http:" || u.protocol === "https:";
-  } catch {
-    return false;
-  }
-});
+const httpUrl = z.string().refine((s) => parseHttpUrl(s) !== undefined);
 const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   try {
     return parseDuration(v);

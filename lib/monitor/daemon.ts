@@ -38,6 +38,8 @@ import type { Config } from "./config.ts";
 import { Logger } from "./log.ts";
 import { type Counter, type Gauge, MetricsRegistry, registerProcessMetrics } from "./metrics.ts";
 import { EmptyResultError } from "../errors.ts";
+import { delay } from "../_internal/delay.ts";
+import { writeFileAtomic } from "../_internal/fs.ts";
 
 /** Options of {@linkcode monitorRules}. */
 export interface MonitorRulesOptions {
@@ -272,16 +274,8 @@ async function loadMeta(
   return meta;
 }
 
-async function saveMeta(path: string, meta: MetaFile): Promise<void> {
-  const tmp = `${path}.${crypto.randomUUID()}.tmp`;
-  const file = await Deno.open(tmp, { write: true, createNew: true });
-  try {
-    await file.write(new TextEncoder().encode(JSON.stringify(meta)));
-    await file.sync();
-  } finally {
-    file.close();
-  }
-  await Deno.rename(tmp, path);
+function saveMeta(path: string, meta: MetaFile): Promise<void> {
+  return writeFileAtomic(path, JSON.stringify(meta), { mode: 0o600 });
 }
 
 /** The monitor's own metrics. */
@@ -856,20 +850,7 @@ export class Monitor {
       }
       this.#after();
       const wait = Math.max(0, intervalMs - (performance.now() - started));
-      await sleep(wait, signal);
+      await delay(wait, signal);
     }
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }

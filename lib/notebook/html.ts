@@ -19,6 +19,7 @@ import { Buffer } from "node:buffer";
 import MarkdownIt from "markdown-it";
 // @ts-types="@types/sanitize-html"
 import sanitizeHtml from "sanitize-html";
+import { escapeHtml } from "../_internal/escape.ts";
 import type { Notebook, NotebookOutput } from "./nbformat.ts";
 
 /** The report's Content-Security-Policy: no scripts, no requests, images only from `data:`. */
@@ -36,22 +37,6 @@ export interface RenderHtmlOptions {
    * @default {[]}
    */
   warnings?: readonly string[];
-}
-
-/**
- * Escapes `&`, `<`, `>` and `"` for HTML.
- *
- * @example Escape a tag
- * ```ts
- * import { escapeHtml } from "./html.ts";
- * import assert from "node:assert/strict";
- *
- * assert.deepEqual(escapeHtml("<b>&"), "&lt;b&gt;&amp;");
- * ```
- */
-export function escapeHtml(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;");
 }
 
 const markdownIt = new MarkdownIt({ html: true, linkify: false, typographer: false });

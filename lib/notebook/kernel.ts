@@ -21,6 +21,7 @@ import {
   Signer,
 } from "./wire.ts";
 import { ZmtpSocket } from "./zmtp.ts";
+import { delay } from "../_internal/delay.ts";
 
 /** Thrown when the kernel does not start within the start timeout or exits while starting. */
 export class KernelStartError extends Error {
@@ -137,10 +138,6 @@ export const KERNEL_LAUNCHER = [
   '( cat <&3 >/dev/null 2>&1; rm -rf "$dir"; kill -9 0 ) </dev/null >/dev/null 2>&1 &',
   'exec 3<&- </dev/null "$@"',
 ].join("\n");
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /**
  * A running Deno kernel with its shell, control and iopub connections.

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { writeFileAtomic } from "../_internal/fs.ts";
+
 /** Thrown for a notebook the runner cannot use: missing, invalid JSON, not a notebook, wrong kernel. */
 export class NotebookInputError extends Error {
   /** The path involved, when known. */
@@ -331,7 +333,7 @@ export function serializeNotebook(nb: Notebook): string {
 }
 
 /**
- * Writes a notebook atomically (temporary file in the same folder, then
+ * Writes a notebook atomically (temporary file in the same folder, fsync,
  * rename), so readers never see a half-written file.
  *
  * @example Write a notebook
@@ -341,13 +343,6 @@ export function serializeNotebook(nb: Notebook): string {
  * await writeNotebook("out/copy.ipynb", await readNotebook("notebooks/cpu.ipynb"));
  * ```
  */
-export async function writeNotebook(path: string, nb: Notebook): Promise<void> {
-  const tmp = `${path}.${newCellId()}.tmp`;
-  try {
-    await Deno.writeTextFile(tmp, serializeNotebook(nb));
-    await Deno.rename(tmp, path);
-  } catch (error) {
-    await Deno.remove(tmp).catch(() => {});
-    throw error;
-  }
+export function writeNotebook(path: string, nb: Notebook): Promise<void> {
+  return writeFileAtomic(path, serializeNotebook(nb), { mkdir: false });
 }

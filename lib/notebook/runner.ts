@@ -14,6 +14,7 @@
 
 import { basename, dirname, join, resolve } from "node:path";
 import { OpsbookError } from "../errors.ts";
+import { escapeHtml } from "../_internal/escape.ts";
 import { renderHtml } from "./html.ts";
 import { Kernel, KernelDiedError, KernelTimeoutError } from "./kernel.ts";
 import {
@@ -570,10 +571,6 @@ function addErrorMarkers(nb: Notebook, failure: CellFailure, result: RunNotebook
   };
   nb.cells.unshift(top);
   for (const f of result.failures) f.outputCell = f.cell + (f.cell >= failure.cell ? 2 : 1);
-}
-
-function escapeHtml(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
 
 function route(

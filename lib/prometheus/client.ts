@@ -53,6 +53,16 @@ import {
   SuccessEnvelopeSchema,
 } from "./schema.ts";
 import {
+  isRetriableStatus,
+  type NormalizedRetry,
+  normalizeRetry,
+  parseRetryAfter,
+  retry,
+  type RetryDecision,
+  type RetryInput,
+} from "../_internal/http.ts";
+import { parseHttpUrl } from "../_internal/url.ts";
+import {
   type DurationInput,
   formatDuration,
   formatSeconds,
@@ -61,19 +71,7 @@ import {
   toSeconds,
 } from "../time.ts";
 
-/** Retry policy; only network failures and HTTP 429/502/503/504 are retried. */
-export interface RetryOptions {
-  /** Retries after the first attempt. @default {2} */
-  limit?: number;
-  /** Base delay; attempt n waits `delayMs * 2 ** (n - 1)` (before jitter). @default {300} */
-  delayMs?: number;
-  /** Upper bound of a backoff delay. @default {10000} */
-  backoffLimitMs?: number;
-  /** Full jitter: wait a random time between 0 and the backoff delay. @default {true} */
-  jitter?: boolean;
-  /** Upper bound for a server's `Retry-After` (429 and 503 honour it). @default {60000} */
-  maxRetryAfterMs?: number;
-}
+export type { RetryOptions } from "../_internal/http.ts";
 
 /** A callback receiving warnings and infos that arrived with data. */
 export type WarningHandler = (message: string, kind: "warning" | "info") => void;
@@ -101,8 +99,12 @@ export interface PrometheusClientOptions {
   basicAuth?: { username: string; password: string };
   /** Timeout of each attempt, including reading the body. @default {30000} */
   timeoutMs?: number;
-  /** Retry policy; a number is the limit; `false` disables retries. @default {{ limit: 2 }} */
-  retry?: RetryOptions | number | false;
+  /**
+   * Retry policy (network errors, 408, 429, 502, 503, 504; `Retry-After`
+   * honoured; never a server-side timeout nor Prometheus' 500 `internal`); a number is the limit; `false`
+   * disables retries. @default {{ limit: 2, delayMs: 300 }}
+   */
+  retry?: RetryInput;
   /** Points per series above which `queryRange` splits the range (VictoriaMetrics: 30000). @default {11000} */
   maxPointsPerSeries?: number;
   /** Chunks of one range fetched at the same time. @default {4} */
@@ -189,14 +191,6 @@ export type RangeResult = QueryResult<MatrixData> & {
   chunks: number;
 };
 
-interface NormalizedRetry {
-  limit: number;
-  delayMs: number;
-  backoffLimitMs: number;
-  jitter: boolean;
-  maxRetryAfterMs: number;
-}
-
 interface Envelope {
   data: unknown;
   warnings: string[];
@@ -211,23 +205,25 @@ function defaultWarningHandler(message: string, kind: "warning" | "info"): void 
   console.error(`Prometheus ${kind}: ${message}`);
 }
 
-function normalizeRetry(retry: RetryOptions | number | false | undefined): NormalizedRetry {
-  const given: RetryOptions = retry === false
-    ? { limit: 0 }
-    : typeof retry === "number"
-    ? { limit: retry }
-    : retry ?? {};
-  const limit = given.limit ?? 2;
-  if (!Number.isInteger(limit) || limit < 0) {
-    throw new RangeError(`Invalid retry limit: expected a non-negative integer, got ${limit}`);
+/** Which failures of a ky call a later attempt may fix (see {@linkcode isRetriableStatus}). */
+function classifyKyError(error: unknown): RetryDecision {
+  if (error instanceof KyHTTPError) {
+    // A query that timed out on the server would time out again.
+    // Prometheus answers 500 for `internal` errors, which a retry repeats.
+    const data = error.data as { errorType?: unknown } | undefined;
+    if (
+      data?.errorType === "timeout" || data?.errorType === "canceled" ||
+      error.response.status === 500
+    ) {
+      return { retriable: false };
+    }
+    const after = parseRetryAfter(error.response.headers.get("retry-after"));
+    return {
+      retriable: isRetriableStatus(error.response.status, after !== undefined),
+      retryAfterMs: after === undefined ? undefined : after * 1000,
+    };
   }
-  return {
-    limit,
-    delayMs: given.delayMs ?? 300,
-    backoffLimitMs: given.backoffLimitMs ?? 10_000,
-    jitter: given.jitter ?? true,
-    maxRetryAfterMs: given.maxRetryAfterMs ?? 60_000,
-  };
+  return { retriable: error instanceof KyNetworkError };
 }
 
 function toBody(params: Params): URLSearchParams {
@@ -409,14 +405,13 @@ export class PrometheusClient {
 
   /** Create a client; options are checked and normalised once here. */
   constructor(options: PrometheusClientOptions) {
-    let base: URL;
-    try {
-      base = new URL(options.url);
-    } catch {
-      throw new TypeError(`Invalid url: expected an absolute URL, got "${redactUrl(options.url)}"`);
-    }
-    if (base.protocol !== "http:" && base.protocol !== "https:") {
-      throw new TypeError(`Invalid url: expected http or https, got "${base.protocol}"`);
+    const base = parseHttpUrl(options.url);
+    if (base === undefined) {
+      throw new TypeError(
+        `Invalid url: expected an absolute http(s) URL such as http://localhost:9090, got "${
+          redactUrl(options.url)
+        }"`,
+      );
     }
     const headers: Record<string, string> = { Accept: "application/json" };
     const secrets: string[] = [];
@@ -463,31 +458,8 @@ export class PrometheusClient {
         }`,
       );
     }
-    const retry = this.#retry;
-    this.#ky = ky.create({
-      headers,
-      timeout: this.#timeoutMs,
-      throwHttpErrors: true,
-      retry: {
-        limit: retry.limit,
-        methods: ["get", "post"],
-        statusCodes: [429, 502, 503, 504],
-        afterStatusCodes: [429, 503],
-        maxRetryAfter: retry.maxRetryAfterMs,
-        backoffLimit: retry.backoffLimitMs,
-        delay: (attempt) => retry.delayMs * 2 ** (attempt - 1),
-        jitter: retry.jitter,
-        retryOnTimeout: false,
-        shouldRetry: ({ error }) => {
-          // A query that timed out on the server would time out again.
-          if (error instanceof KyHTTPError) {
-            const data = error.data as { errorType?: unknown } | undefined;
-            if (data?.errorType === "timeout" || data?.errorType === "canceled") return false;
-          }
-          return undefined;
-        },
-      },
-    });
+    // Retries are ours (lib/_internal/http.ts), the same loop the sinks use.
+    this.#ky = ky.create({ headers, timeout: this.#timeoutMs, throwHttpErrors: true, retry: 0 });
   }
 
   /** The base URL with credentials redacted. */
@@ -624,11 +596,10 @@ export class PrometheusClient {
       : AbortSignal.any([abort.signal, options.signal]);
     let response: Response;
     try {
-      response = await this.#ky(url, {
-        method: post ? "post" : "get",
-        signal,
-        ...(post ? { body } : {}),
-      });
+      response = await retry(
+        () => this.#ky(url, { method: post ? "post" : "get", signal, ...(post ? { body } : {}) }),
+        { ...this.#retry, signal: options.signal, classify: classifyKyError },
+      );
     } catch (error) {
       if (error instanceof KyHTTPError) {
         if (error.response.status === 405 && post) {

@@ -25,6 +25,7 @@ import {
 } from "./client.ts";
 import type { DataFrame } from "./frame.ts";
 import { describeInstant, describeRange } from "./_when.ts";
+import { parseHttpUrl } from "../_internal/url.ts";
 
 /**
  * One or several Prometheus base URLs: a URL; a comma-separated list
@@ -111,22 +112,17 @@ function parseMembers(urls: PrometheusUrls): (FleetMember & { named: boolean })[
     );
   }
   const members = entries.map(([name, url]) => {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
+    const parsed = parseHttpUrl(url);
+    if (parsed === undefined) {
       throw new TypeError(
         `Invalid prometheus_url: expected an absolute http(s) URL${
           name === undefined ? "" : ` for "${name}"`
-        }, got "${redactUrl(url)}" (several servers: name=url pairs separated by commas)`,
-      );
-    }
-    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-      throw new TypeError(
-        `Invalid prometheus_url: expected an http(s) URL${
-          name === undefined ? "" : ` for "${name}"`
         }, got "${redactUrl(url)}"${
-          url.includes("://") ? "" : ` (did you mean http://${redactUrl(url)}?)`
+          url.includes("://")
+            ? ""
+            : ` (did you mean http://${
+              redactUrl(url)
+            }? several servers: name=url pairs separated by commas)`
         }`,
       );
     }

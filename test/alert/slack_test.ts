@@ -436,3 +436,20 @@ Deno.test("the webhook URL and token never appear in anything printed or thrown"
   assert.ok(!all.includes(SECRET_PART), "webhook secret leaked");
   assert.ok(!all.includes(FAKE_BOT_TOKEN), "bot token leaked");
 });
+
+Deno.test("SlackSink takes the client's retry shape: retry: { limit, delayMs } and false", async () => {
+  await using slack = startSlackReceiver();
+  const sink = new SlackSink({
+    webhookUrl: slack.webhookUrl,
+    baseUrl: slack.url,
+    retry: { limit: 1, delayMs: 1 },
+  });
+  slack.respond("server_error", 2);
+  await assert.rejects(sink.send(notification("firing", [alert("web-01", { value: 93 })])));
+  assert.deepEqual(slack.requests.map((r) => r.status), [500, 500]);
+
+  const once = new SlackSink({ webhookUrl: slack.webhookUrl, baseUrl: slack.url, retry: false });
+  slack.respond("server_error", 1);
+  await assert.rejects(once.send(notification("firing", [alert("web-01", { value: 93 })])));
+  assert.equal(slack.requests.length, 3);
+});

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import {
-  escapeHtml,
   renderHtml,
   renderMarkdown,
   REPORT_CSP,
   sanitizeReportHtml,
 } from "../../lib/notebook/html.ts";
+import { escapeHtml } from "../../lib/_internal/escape.ts";
 import type { Notebook } from "../../lib/notebook/nbformat.ts";
 
 Deno.test("renderMarkdown renders CommonMark and removes scripts, handlers and javascript: URLs", () => {

@@ -573,3 +573,32 @@ Deno.test("a single-chunk range frame rejects a non-matrix result", async () => 
     /data\.resultType: Expected "matrix" for a range query, got "vector"/,
   );
 });
+
+Deno.test("the shared retry shape: 408 and a 413 with Retry-After are retried, 500 and 501 are not", async () => {
+  const script: Response[] = [
+    new Response("timeout", { status: 408 }),
+    new Response("too large", { status: 413, headers: { "Retry-After": "0" } }),
+  ];
+  await using server = fake((_req, _hit, hits) => script[hits.length - 1] ?? success(VECTOR));
+  const prom = new PrometheusClient({ url: server.url, retry: { limit: 3, ...FAST } });
+  assert.equal((await prom.query("up")).resultType, "vector");
+  assert.equal(server.hits.length, 3);
+
+  for (const status of [413, 500, 501]) {
+    await using once = fake(() => new Response("no", { status }));
+    const client = new PrometheusClient({ url: once.url, retry: { limit: 3, ...FAST } });
+    await assert.rejects(() => client.query("up"), ResponseError);
+    assert.equal(once.hits.length, 1, `status ${status}`);
+  }
+});
+
+Deno.test("retry.maxWaitMs bounds the total wait: a long Retry-After is not waited for", async () => {
+  await using server = fake(() =>
+    new Response("slow down", { status: 429, headers: { "Retry-After": "30" } })
+  );
+  const prom = new PrometheusClient({ url: server.url, retry: { limit: 3, maxWaitMs: 1000 } });
+  const t0 = performance.now();
+  await assert.rejects(() => prom.query("up"), ResponseError);
+  assert.equal(server.hits.length, 1);
+  assert.ok(performance.now() - t0 < 1000);
+});

@@ -21,6 +21,8 @@
  * @module
  */
 
+import { delay } from "../../lib/_internal/delay.ts";
+
 /** What the proxy does with one request. */
 export type Fault =
   /** Forward and relay the answer. */
@@ -96,10 +98,6 @@ export interface FaultProxy extends AsyncDisposable {
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 function indexOfCrlfCrlf(buf: Uint8Array): number {
   for (let i = 0; i + 3 < buf.length; i++) {
@@ -212,7 +210,7 @@ export function startFaultProxy(upstream: string, options: FaultProxyOptions = {
           return;
         case "delay":
           await Promise.race([
-            sleep(delayMs),
+            delay(delayMs),
             new Promise((r) => stop.signal.addEventListener("abort", r)),
           ]);
           return;
@@ -314,7 +312,7 @@ export function startFaultProxy(upstream: string, options: FaultProxyOptions = {
       } catch { /* closed */ }
     }
     open.clear();
-    await sleep(10);
+    await delay(10);
   };
   return {
     url: `http://127.0.0.1:${port}`,

@@ -9,7 +9,9 @@
 import { redactUrl } from "../../errors.ts";
 import type { Notification, SendOptions, Sink } from "../types.ts";
 import { DeliveryError } from "../types.ts";
-import { httpRequest, redact, statusError, withRetry } from "../../_internal/http.ts";
+import { httpRequest, redact, sinkRetry, statusError, withRetry } from "./_http.ts";
+import type { NormalizedRetry, RetryInput } from "../../_internal/http.ts";
+import { parseHttpUrl } from "../../_internal/url.ts";
 import { formatValue } from "../../_internal/format.ts";
 
 /** One alert as Alertmanager's API v2 takes it (`postableAlert`). */
@@ -43,13 +45,7 @@ export interface AlertmanagerAlertsOptions {
 }
 
 function validGeneratorUrl(url: string | undefined): string | undefined {
-  if (!url) return undefined;
-  try {
-    const parsed = new URL(url);
-    return parsed.protocol === "http:" || parsed.protocol === "https:" ? url : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseHttpUrl(url) ? url : undefined;
 }
 
 /**
@@ -119,19 +115,17 @@ export interface AlertmanagerSinkOptions extends AlertmanagerAlertsOptions {
    */
   timeoutMs?: number;
   /**
-   * Retries per URL within one `send` (429, 5xx, timeouts, network errors).
-   * @default {2}
+   * Retry policy within one `send` (network errors, timeouts, 408, 429, 5xx;
+   * `Retry-After` honoured); a number is the limit, `false` one attempt. A
+   * wait beyond `maxWaitMs` is left to the outbox's next evaluation.
+   * @default {{ limit: 2, delayMs: 500, maxWaitMs: 5000 }}
    */
+  retry?: RetryInput;
+  /** @deprecated Use `retry: { limit }`. */
   retries?: number;
-  /**
-   * Total time one `send` may spend waiting between attempts, per URL.
-   * @default {5000}
-   */
+  /** @deprecated Use `retry: { maxWaitMs }`. */
   maxWaitMs?: number;
-  /**
-   * First backoff delay in milliseconds (doubled per retry, full jitter).
-   * @default {500}
-   */
+  /** @deprecated Use `retry: { delayMs }`. */
   backoffMs?: number;
   /**
    * Require every URL to acknowledge. By default one acknowledgement is
@@ -150,15 +144,8 @@ interface Target {
 }
 
 function target(url: string, headers: Record<string, string>): Target {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new TypeError(
-      "Invalid Alertmanager URL: expected an http(s) URL such as http://alertmanager:9093",
-    );
-  }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+  const parsed = parseHttpUrl(url);
+  if (parsed === undefined) {
     throw new TypeError(
       "Invalid Alertmanager URL: expected an http(s) URL such as http://alertmanager:9093",
     );
@@ -221,9 +208,7 @@ export class AlertmanagerSink implements Sink {
   readonly resendFiring = true;
   #targets: Target[];
   #timeoutMs: number;
-  #retries: number;
-  #maxWaitMs: number;
-  #backoffMs: number;
+  #retry: NormalizedRetry;
   #requireAll: boolean;
   #alerts: AlertmanagerAlertsOptions;
 
@@ -246,9 +231,7 @@ export class AlertmanagerSink implements Sink {
     this.name = options.name ?? "alertmanager";
     this.#targets = urls.map((u) => target(u, options.headers ?? {}));
     this.#timeoutMs = options.timeoutMs ?? 10_000;
-    this.#retries = options.retries ?? 2;
-    this.#maxWaitMs = options.maxWaitMs ?? 5_000;
-    this.#backoffMs = options.backoffMs ?? 500;
+    this.#retry = sinkRetry(options);
     this.#requireAll = options.requireAll ?? false;
     this.#alerts = { firingTtlMs: options.firingTtlMs, valueAnnotation: options.valueAnnotation };
   }
@@ -286,9 +269,7 @@ export class AlertmanagerSink implements Sink {
     const results = await Promise.allSettled(
       this.#targets.map((t) =>
         withRetry(() => this.#post(t, body, options.signal), {
-          retries: this.#retries,
-          maxWaitMs: this.#maxWaitMs,
-          backoffMs: this.#backoffMs,
+          ...this.#retry,
           signal: options.signal,
         })
       ),

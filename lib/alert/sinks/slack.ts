@@ -16,10 +16,13 @@ import {
   httpRequest,
   type HttpResponse,
   redact,
+  sinkRetry,
   statusError,
   truncate,
   withRetry,
-} from "../../_internal/http.ts";
+} from "./_http.ts";
+import { parseHttpUrl } from "../../_internal/url.ts";
+import type { NormalizedRetry, RetryInput } from "../../_internal/http.ts";
 import { formatThreshold, formatValue } from "../../_internal/format.ts";
 
 /** A Block Kit text object. */
@@ -112,14 +115,7 @@ function formatTime(rfc3339: string): string {
 }
 
 function safeHttpUrl(url: string | undefined): string | undefined {
-  if (!url) return undefined;
-  try {
-    const parsed = new URL(url);
-    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return undefined;
-    return url.length <= 2000 ? url : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseHttpUrl(url, { maxLength: 2000 }) ? url : undefined;
 }
 
 function plural(n: number, word: string): string {
@@ -307,20 +303,17 @@ export interface SlackSinkOptions {
    */
   timeoutMs?: number;
   /**
-   * Retries within one `send` (429, 5xx, timeouts, network errors).
-   * @default {2}
+   * Retry policy within one `send` (network errors, timeouts, 408, 429, 5xx;
+   * `Retry-After` honoured); a number is the limit, `false` one attempt. A
+   * wait beyond `maxWaitMs` is left to the outbox's next evaluation.
+   * @default {{ limit: 2, delayMs: 500, maxWaitMs: 5000 }}
    */
+  retry?: RetryInput;
+  /** @deprecated Use `retry: { limit }`. */
   retries?: number;
-  /**
-   * Total time one `send` may spend waiting between attempts; a longer
-   * `Retry-After` is left to the outbox's next evaluation.
-   * @default {5000}
-   */
+  /** @deprecated Use `retry: { maxWaitMs }`. */
   maxWaitMs?: number;
-  /**
-   * First backoff delay in milliseconds (doubled per retry, full jitter).
-   * @default {500}
-   */
+  /** @deprecated Use `retry: { delayMs }`. */
   backoffMs?: number;
   /** How messages are built. */
   message?: SlackMessageOptions;
@@ -366,16 +359,11 @@ const RETRIABLE_API_ERRORS = new Set([
 ]);
 
 function parseWebhook(url: string): URL {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new TypeError(`Invalid Slack webhook URL: expected the form ${WEBHOOK_FORM}`);
-  }
-  const segments = parsed.pathname.split("/").filter((s) => s !== "");
-  const ok = parsed.protocol === "https:" && WEBHOOK_HOSTS.has(parsed.hostname) &&
-    parsed.username === "" && parsed.password === "" && segments.length === 4 &&
-    segments[0] === "services" && segments.slice(1).every((s) => /^[A-Za-z0-9_-]+$/.test(s));
+  const parsed = parseHttpUrl(url, { httpsOnly: true, noCredentials: true });
+  const segments = parsed?.pathname.split("/").filter((s) => s !== "") ?? [];
+  const ok = parsed !== undefined && WEBHOOK_HOSTS.has(parsed.hostname) &&
+    segments.length === 4 && segments[0] === "services" &&
+    segments.slice(1).every((s) => /^[A-Za-z0-9_-]+$/.test(s));
   if (!ok) {
     throw new TypeError(`Invalid Slack webhook URL: expected the form ${WEBHOOK_FORM}`);
   }
@@ -414,9 +402,7 @@ export class SlackSink implements Sink {
   #url: string;
   #secrets: string[];
   #timeoutMs: number;
-  #retries: number;
-  #maxWaitMs: number;
-  #backoffMs: number;
+  #retry: NormalizedRetry;
   #message: SlackMessageOptions;
   #botToken?: string;
   #channel?: string;
@@ -441,10 +427,8 @@ export class SlackSink implements Sink {
     const webhook = parseWebhook(options.webhookUrl);
     let target = webhook;
     if (options.baseUrl !== undefined) {
-      let base: URL;
-      try {
-        base = new URL(options.baseUrl);
-      } catch {
+      const base = parseHttpUrl(options.baseUrl);
+      if (base === undefined) {
         throw new TypeError(
           "Invalid Slack base URL: expected an http(s) URL such as http://127.0.0.1:8080",
         );
@@ -457,9 +441,7 @@ export class SlackSink implements Sink {
     this.#secrets = [options.webhookUrl, webhook.href, webhook.pathname, token];
     if (options.botToken) this.#secrets.push(options.botToken);
     this.#timeoutMs = options.timeoutMs ?? 10_000;
-    this.#retries = options.retries ?? 2;
-    this.#maxWaitMs = options.maxWaitMs ?? 5_000;
-    this.#backoffMs = options.backoffMs ?? 500;
+    this.#retry = sinkRetry(options);
     this.#message = options.message ?? {};
     this.#botToken = options.botToken || undefined;
     this.#channel = options.channel || undefined;
@@ -507,9 +489,7 @@ export class SlackSink implements Sink {
   async send(notification: Notification, options: SendOptions = {}): Promise<void> {
     const body = JSON.stringify(slackMessage(notification, this.#message));
     await withRetry(() => this.#post(body, options.signal), {
-      retries: this.#retries,
-      maxWaitMs: this.#maxWaitMs,
-      backoffMs: this.#backoffMs,
+      ...this.#retry,
       signal: options.signal,
     });
     if (this.#chart && this.uploads) {
@@ -573,11 +553,7 @@ export class SlackSink implements Sink {
     }
     const auth = { authorization: `Bearer ${this.#botToken}` };
     const filename = options.filename ?? "chart.png";
-    const retry = {
-      retries: this.#retries,
-      maxWaitMs: this.#maxWaitMs,
-      backoffMs: this.#backoffMs,
-    };
+    const retry = this.#retry;
     const ticket = await withRetry(() =>
       this.#api("files.getUploadURLExternal", {
         headers: { ...auth, "content-type": "application/x-www-form-urlencoded" },

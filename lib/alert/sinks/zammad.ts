@@ -10,10 +10,13 @@ import type { Alert, Notification, SendOptions, Sink } from "../types.ts";
 import {
   httpRequest,
   type HttpResponse,
+  sinkRetry,
   statusError,
   truncate,
   withRetry,
-} from "../../_internal/http.ts";
+} from "./_http.ts";
+import { parseHttpUrl } from "../../_internal/url.ts";
+import type { NormalizedRetry, RetryInput } from "../../_internal/http.ts";
 import { formatThreshold, formatValue } from "../../_internal/format.ts";
 
 /** Options of {@linkcode ZammadSink}. */
@@ -47,19 +50,17 @@ export interface ZammadSinkOptions {
    */
   timeoutMs?: number;
   /**
-   * Retries per request within one `send` (429, 5xx, timeouts, network errors).
-   * @default {2}
+   * Retry policy within one `send` (network errors, timeouts, 408, 429, 5xx;
+   * `Retry-After` honoured); a number is the limit, `false` one attempt. A
+   * wait beyond `maxWaitMs` is left to the outbox's next evaluation.
+   * @default {{ limit: 2, delayMs: 500, maxWaitMs: 5000 }}
    */
+  retry?: RetryInput;
+  /** @deprecated Use `retry: { limit }`. */
   retries?: number;
-  /**
-   * Total time one request may spend waiting between attempts.
-   * @default {5000}
-   */
+  /** @deprecated Use `retry: { maxWaitMs }`. */
   maxWaitMs?: number;
-  /**
-   * First backoff delay in milliseconds (doubled per retry, full jitter).
-   * @default {500}
-   */
+  /** @deprecated Use `retry: { delayMs }`. */
   backoffMs?: number;
 }
 
@@ -116,9 +117,7 @@ export class ZammadSink implements Sink {
   #internal: boolean;
   #tags: string[];
   #timeoutMs: number;
-  #retries: number;
-  #maxWaitMs: number;
-  #backoffMs: number;
+  #retry: NormalizedRetry;
 
   /**
    * Creates the sink; throws a `TypeError` naming a missing or malformed option.
@@ -138,18 +137,8 @@ export class ZammadSink implements Sink {
         throw new TypeError(`Missing Zammad ${field}: set the ${field} option`);
       }
     }
-    let parsed: URL;
-    try {
-      parsed = new URL(options.url);
-    } catch {
-      throw new TypeError(
-        "Invalid Zammad URL: expected an http(s) URL such as https://support.example.com",
-      );
-    }
-    if (
-      (parsed.protocol !== "http:" && parsed.protocol !== "https:") || parsed.username ||
-      parsed.password
-    ) {
+    const parsed = parseHttpUrl(options.url, { noCredentials: true });
+    if (parsed === undefined) {
       throw new TypeError(
         "Invalid Zammad URL: expected an http(s) URL without credentials such as https://support.example.com",
       );
@@ -162,9 +151,7 @@ export class ZammadSink implements Sink {
     this.#internal = options.internal ?? true;
     this.#tags = options.tags ?? ["opsbook"];
     this.#timeoutMs = options.timeoutMs ?? 10_000;
-    this.#retries = options.retries ?? 2;
-    this.#maxWaitMs = options.maxWaitMs ?? 5_000;
-    this.#backoffMs = options.backoffMs ?? 500;
+    this.#retry = sinkRetry(options);
   }
 
   /**
@@ -357,9 +344,7 @@ export class ZammadSink implements Sink {
         : undefined;
       throw statusError(res, { sink: this.name, receiver: "Zammad", secrets, code: detail });
     }, {
-      retries: this.#retries,
-      maxWaitMs: this.#maxWaitMs,
-      backoffMs: this.#backoffMs,
+      ...this.#retry,
       signal,
     });
   }
