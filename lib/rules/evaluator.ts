@@ -156,6 +156,18 @@ export interface RulesEvaluation {
   contexts: Record<string, Partial<NotificationContext>>;
   /** Errors, partial answers, no data, blind rules: one line each. */
   problems: RuleProblem[];
+  /**
+   * Some rule's answer was partial (it came with warnings: a store or a
+   * fleet member unavailable): the alerts absent from it kept their state,
+   * neither resolved nor gone. The answer is complete again when this is
+   * `false`.
+   */
+  partial: boolean;
+  /**
+   * The warnings of this evaluation's answers, each once, prefixed by the
+   * rule key: `group/alertname: partial response: store ali unavailable`.
+   */
+  warnings: string[];
 }
 
 /** Options of {@linkcode RuleEvaluator.evaluate}. */
@@ -350,6 +362,9 @@ export class RuleEvaluator {
         }
       }
     }
+    const warnings = [
+      ...new Set(outcomes.flatMap((o) => o.warnings.map((w) => `${o.rule}: ${w}`))),
+    ];
     return {
       evaluatedAt: iso(t),
       groups: this.#groups.filter((g) => due.has(g.name)).map((g) => g.name),
@@ -358,6 +373,8 @@ export class RuleEvaluator {
       firing,
       contexts,
       problems: problemsOf(outcomes, iso(t)),
+      partial: warnings.length > 0,
+      warnings,
     };
   }
 

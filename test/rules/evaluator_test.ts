@@ -238,6 +238,8 @@ Deno.test("partial answer: alerts absent from it keep their state, present ones 
     ["b", "90"],
   ]);
   assert.deepEqual(partial.outcomes[0].changes, []);
+  assert.equal(partial.partial, true);
+  assert.deepEqual(partial.warnings, ["g/Hot: partial response: store ali unavailable"]);
   assert.deepEqual(partial.problems, [{
     rule: "g/Hot",
     kind: "partial",
@@ -248,6 +250,8 @@ Deno.test("partial answer: alerts absent from it keep their state, present ones 
   assert.deepEqual(complete.outcomes[0].changes.map((c) => `${c.kind} ${c.labels.instance}`), [
     "resolved b",
   ]);
+  assert.equal(complete.partial, false);
+  assert.deepEqual(complete.warnings, []);
 });
 
 Deno.test("blind: a rule whose selector never matched is reported every evaluation, overdue after blindAfter", async () => {
