@@ -142,5 +142,5 @@ export async function saveChart(
       }, expected .svg or .png`,
     );
   }
-  await writeFileAtomic(path, bytes, { mkdir: false });
+  await writeFileAtomic(path, bytes); // creates a missing folder, as the notebooks expect
 }

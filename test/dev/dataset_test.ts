@@ -26,8 +26,8 @@ Deno.test("dataset spans 2026-11-01 00:00 to 2026-11-02 00:00 UTC", () => {
   assert.deepEqual([...new Set(HOSTS.map((h) => h.cloud))], ["aliyun", "tencent", "azure"]);
 });
 
-// The README's scenario table: keep both in sync.
-Deno.test("scenario values at the README's evaluation times", () => {
+// The scenario table of docs/dataset.md: keep both in sync.
+Deno.test("scenario values at the documented evaluation times", () => {
   assert.equal(expectedCpuUsage(SCENARIO_HOSTS.flapping, at("06:05")), 88);
   assert.equal(expectedCpuUsage(SCENARIO_HOSTS.flapping, at("06:20")), 83);
   assert.equal(expectedCpuUsage(SCENARIO_HOSTS.flapping, at("06:12")), 78);
@@ -47,8 +47,8 @@ Deno.test("scenario values at the README's evaluation times", () => {
 const memPct = (m: ExpectedMemory | null) => m && (m.available / m.total) * 100;
 const fsPct = (f: ExpectedFilesystem | null) => f && (f.avail / f.size) * 100;
 
-// The README's node_exporter scenarios: keep both in sync.
-Deno.test("node_exporter incidents at the README's evaluation times", () => {
+// docs/dataset.md's node_exporter scenarios: keep both in sync.
+Deno.test("node_exporter incidents at the documented evaluation times", () => {
   const { memory, disk, iowait, stops } = SCENARIO_HOSTS;
   assert.equal(memPct(expectedMemory(memory, at("01:00:15"))), 49.8);
   assert.equal(memPct(expectedMemory(memory, at("01:50"))), 10);

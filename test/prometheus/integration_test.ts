@@ -2,7 +2,7 @@
  * The client against a real Prometheus and a real VictoriaMetrics, both
  * loaded with the synthetic dataset (dev/dataset.ts). Differences that
  * VictoriaMetrics shows, and that these tests tolerate, are listed in the
- * README under "The Prometheus client".
+ * docs/prometheus.md.
  */
 import assert from "node:assert/strict";
 import type pl from "nodejs-polars";
