@@ -22,7 +22,7 @@
 import { parseArgs } from "node:util";
 import { KernelDiedError, KernelStartError } from "../lib/notebook/kernel.ts";
 import { NotebookInputError } from "../lib/notebook/nbformat.ts";
-import { parseParameter } from "../lib/notebook/parameters.ts";
+import { NotebookParameterError, parseParameter } from "../lib/notebook/parameters.ts";
 import {
   NotebookExecutionError,
   NotebookOutputError,
@@ -39,12 +39,18 @@ Options:
   -o, --output FILE         executed notebook (default: out/<name>.ipynb under the current directory)
   -p, --parameter NAME=VAL  inject a parameter; numbers, booleans, null and JSON parse as such
   -r, --raw-parameter NAME=VAL  inject a parameter as a string
+      --allow-unknown-params  inject parameters the parameters cell does not declare
       --cwd DIR             kernel working directory (default: the notebook's folder)
       --timeout SECONDS     per-cell time limit (default: none)
       --start-timeout SECONDS  kernel start limit (default: 60)
       --allow-errors        record failing cells and continue
       --html FILE           also write a self-contained HTML report
   -h, --help                show this help
+
+Parameters are checked against the cell tagged "parameters" before anything runs:
+the name must be declared there (else a "did you mean"), and the value must fit
+the default's type: a number stays a number, a *_time (RFC 3339) parameter takes
+2026-11-01T12:00:00Z or null, a duration default ("5m") takes a Prometheus duration.
 
 Cell N in messages is In [N] in the notebook and the report (the N-th code cell run).
 
@@ -116,6 +122,7 @@ export async function main(args: string[]): Promise<number> {
         timeout: { type: "string" },
         "start-timeout": { type: "string" },
         "allow-errors": { type: "boolean" },
+        "allow-unknown-params": { type: "boolean" },
         html: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -160,6 +167,7 @@ export async function main(args: string[]): Promise<number> {
       timeout: seconds("timeout", values.timeout),
       startTimeout: seconds("start-timeout", values["start-timeout"]),
       allowErrors: values["allow-errors"],
+      allowUnknownParameters: values["allow-unknown-params"],
       html: values.html,
       signal: controller.signal,
       onProgress: progress.onProgress,
@@ -189,7 +197,10 @@ export async function main(args: string[]): Promise<number> {
       console.error(`${error.message}\n\n${HELP}`);
       return 2;
     }
-    if (error instanceof NotebookInputError || error instanceof NotebookOutputError) {
+    if (
+      error instanceof NotebookInputError || error instanceof NotebookOutputError ||
+      error instanceof NotebookParameterError
+    ) {
       console.error(error.message);
       return 2;
     }

@@ -27,7 +27,7 @@ import {
   readNotebook,
   writeNotebook,
 } from "./nbformat.ts";
-import { injectParameters } from "./parameters.ts";
+import { checkParameters, injectParameters } from "./parameters.ts";
 import type { JupyterMessage } from "./wire.ts";
 
 /**
@@ -92,6 +92,12 @@ export interface RunNotebookOptions {
    */
   parameters?: Record<string, unknown>;
   /**
+   * Inject parameters the parameters cell does not declare (with a warning)
+   * instead of rejecting the run with `NotebookParameterError`.
+   * @default {false}
+   */
+  allowUnknownParameters?: boolean;
+  /**
    * Working directory of the kernel.
    * @default {the notebook's folder}
    */
@@ -123,7 +129,7 @@ export interface RunNotebookOptions {
   env?: Record<string, string>;
   /** Called on kernel start and before and after each cell. */
   onProgress?: (event: RunProgress) => void;
-  /** Called for each warning (for example an unknown parameter name). */
+  /** Called for each warning (for example an allowed unknown parameter name). */
   onWarning?: (message: string) => void;
   /** Aborting stops the kernel, writes the partial notebook and rejects with the reason. */
   signal?: AbortSignal;
@@ -283,8 +289,11 @@ function defaultOutput(path: string): string {
 
 /**
  * Runs a notebook on a fresh Deno kernel and writes the executed notebook
- * (after every cell, atomically). Rejects with `NotebookInputError` for an
- * unusable input, `KernelStartError`/`KernelDiedError` for kernel trouble,
+ * (after every cell, atomically). Before the kernel starts it rejects with
+ * `NotebookInputError` for an unusable input, `NotebookParameterError` for a
+ * parameter the parameters cell does not declare or of the wrong type, and
+ * {@linkcode NotebookOutputError} for an output path that cannot be written.
+ * Then `KernelStartError` for kernel trouble,
  * {@linkcode NotebookExecutionError} or {@linkcode CellTimeoutError} for a
  * failing cell; the kernel is always stopped.
  *
@@ -327,10 +336,14 @@ export async function runNotebook(
     cell.execution_count = null;
     delete cell.metadata.execution;
   }
-  const injected = injectParameters(nb, options.parameters ?? {});
-  for (const name of injected.unknown) {
-    warn(`Unknown parameter: ${name} is not declared in the parameters cell`);
-  }
+  // Parameters are checked against the parameters cell before anything runs.
+  const parameters = options.parameters ?? {};
+  for (
+    const message of checkParameters(nb, parameters, {
+      allowUnknown: options.allowUnknownParameters,
+    })
+  ) warn(message);
+  injectParameters(nb, parameters);
 
   // Every path is checked before the kernel starts (and before a cell can send an alert).
   const output = resolve(options.output ?? defaultOutput(path));

@@ -193,11 +193,12 @@ Deno.test("run_notebook parses -p and -r parameters", async () => {
       "host=42",
       "-p",
       "bogus=1",
+      "--allow-unknown-params",
     ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stderr,
-      /Warning: Unknown parameter: bogus is not declared in the parameters cell/,
+      /Warning: Unknown parameter bogus: not declared in the parameters cell \(declared: threshold, host, labels, enabled\); injected anyway/,
     );
     const nb = JSON.parse(await Deno.readTextFile(`${dir}/p.ipynb`));
     assert.deepEqual(nb.cells[3].outputs[0].text, [
@@ -391,5 +392,97 @@ Deno.test("unusable output paths are refused before the kernel starts (exit 2, o
       assert.doesNotMatch(r.stderr, /kernel started/);
     }
     assert.throws(() => Deno.statSync(`${dir}/ran`), Deno.errors.NotFound, "no cell ran");
+  });
+});
+
+Deno.test("parameter mistakes exit 2 before the kernel starts, with the expected form", async () => {
+  await withTmp(async (dir) => {
+    await Deno.writeTextFile(
+      `${dir}/p.ipynb`,
+      notebookJson([
+        {
+          code: [
+            "const threshold = 80; // CPU %",
+            'const window = "5m";',
+            "const eval_time: string | null = null; // evaluation time (RFC 3339); null = now",
+            "const obj = {};",
+          ].join("\n"),
+          tags: ["parameters"],
+        },
+        { code: `Deno.writeTextFileSync(${JSON.stringify(`${dir}/ran`)}, "yes");` },
+      ]),
+    );
+    const declared = "(declared: threshold, window, eval_time, obj)";
+    const cases: [string[], string][] = [
+      [
+        ["-p", "treshold=3"],
+        `Unknown parameter treshold: did you mean threshold? ${declared}; --allow-unknown-params injects it anyway`,
+      ],
+      [["-p", "threshold=80%"], 'Parameter threshold expects a number (default: 80), got "80%"'],
+      [
+        ["-r", "eval_time=yesterday"],
+        'Parameter eval_time expects a time in RFC 3339 such as 2026-11-01T12:00:00Z (or with an offset: +08:00) or null (default: null), got "yesterday"',
+      ],
+      [
+        ["-p", "window=5 minutes"],
+        'Parameter window expects a Prometheus duration such as 5m or 1h30m (default: "5m"), got "5 minutes"',
+      ],
+      [["-p", "threshold=1e400"], "Invalid parameter threshold: 1e400 is not a finite number"],
+      [
+        ["-p", "class=1", "--allow-unknown-params"],
+        "Invalid parameter name class: a reserved word cannot be a variable name",
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cli([`${dir}/p.ipynb`, "-o", `${dir}/out.ipynb`, ...args]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr, `${message}\n`);
+    }
+    assert.throws(() => Deno.statSync(`${dir}/ran`), Deno.errors.NotFound, "no cell ran");
+    assert.throws(() => Deno.statSync(`${dir}/out.ipynb`), Deno.errors.NotFound);
+  });
+});
+
+Deno.test("an injected object keeps __proto__ as an own key, and the report shows the parameters", async () => {
+  await withTmp(async (dir) => {
+    await Deno.writeTextFile(
+      `${dir}/p.ipynb`,
+      notebookJson([
+        { code: "const obj = {};\nconst eval_time: string | null = null;", tags: ["parameters"] },
+        {
+          code: "console.log(JSON.stringify([Object.keys(obj), Object.getPrototypeOf(obj) === " +
+            "Object.prototype, obj.polluted ?? null, ({} as Record<string, unknown>).polluted ?? null]));",
+        },
+      ]),
+    );
+    const r = await cli([
+      `${dir}/p.ipynb`,
+      "-o",
+      `${dir}/out.ipynb`,
+      "--html",
+      `${dir}/out.html`,
+      "-p",
+      'obj={"__proto__":{"polluted":1}}',
+      "-p",
+      "eval_time=2026-11-01T12:00:00Z",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const nb = JSON.parse(await Deno.readTextFile(`${dir}/out.ipynb`));
+    assert.deepEqual(nb.cells[1].source, [
+      "// Parameters\n",
+      'const obj = {["__proto__"]:{"polluted":1}};\n',
+      'const eval_time = "2026-11-01T12:00:00Z";\n',
+    ]);
+    assert.deepEqual(nb.cells[2].outputs[0].text, ['[["__proto__"],true,null,null]\n']);
+    const html = await Deno.readTextFile(`${dir}/out.html`);
+    assert.ok(
+      html.includes(
+        '<section class="parameters"><h2>Parameters</h2><table class="parameters"><tbody>' +
+          '<tr><th scope="row"><code>obj</code></th><td><code>{&quot;__proto__&quot;:{&quot;polluted&quot;:1}}</code></td></tr>' +
+          '<tr><th scope="row"><code>eval_time</code></th><td><code>&quot;2026-11-01T12:00:00Z&quot;</code></td></tr>' +
+          "</tbody></table></section>",
+      ),
+      html,
+    );
   });
 });

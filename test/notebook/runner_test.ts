@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { KernelDiedError, KernelStartError } from "../../lib/notebook/kernel.ts";
 import { NotebookInputError } from "../../lib/notebook/nbformat.ts";
+import { NotebookParameterError } from "../../lib/notebook/parameters.ts";
 import {
   CellTimeoutError,
   NotebookExecutionError,
@@ -223,9 +224,12 @@ Deno.test("runNotebook injects parameters after the parameters cell", async () =
         enabled: true,
         extra: null,
       },
+      allowUnknownParameters: true,
       onWarning: (w) => warnings.push(w),
     });
-    assert.deepEqual(warnings, ["Unknown parameter: extra is not declared in the parameters cell"]);
+    assert.deepEqual(warnings, [
+      "Unknown parameter extra: not declared in the parameters cell (declared: threshold, host, labels, enabled); injected anyway",
+    ]);
     assert.deepEqual(result.warnings, warnings);
     const nb = readOut(result.output);
     assert.deepEqual(nb.cells[2].metadata.tags, ["injected-parameters"]);
@@ -262,6 +266,18 @@ Deno.test("runNotebook injects parameters after the parameters cell", async () =
       1,
     );
     assert.match(nb2.cells[3].outputs[0].text[0], /"threshold":0.5,"host":"db-1"/);
+    // Without allowUnknownParameters an undeclared name stops the run before the kernel starts.
+    await assert.rejects(
+      runNotebook(`${FIXTURES}parameters.ipynb`, {
+        output: `${dir}/r.ipynb`,
+        parameters: { extra: 1 },
+      }),
+      (e: Error) =>
+        e instanceof NotebookParameterError &&
+        e.message ===
+          "Unknown parameter extra: not declared in the parameters cell (declared: threshold, host, labels, enabled); --allow-unknown-params injects it anyway",
+    );
+    assert.throws(() => Deno.statSync(`${dir}/r.ipynb`), Deno.errors.NotFound);
   });
 });
 
