@@ -234,7 +234,8 @@ const INFO = {
     "SLACK_BASE_URL",
     "slack-base-url",
     "an http(s) URL",
-    "Send webhook posts to this origin instead of hooks.slack.com (a proxy; tests)",
+    "Send webhook posts to this origin instead of hooks.slack.com (a relay, a proxy, a " +
+      "Slack-compatible server such as Mattermost with SLACK_WEBHOOK_URL=…/hooks/<id>; tests)",
   ),
   slackApiUrl: setting(
     "url",

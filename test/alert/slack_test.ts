@@ -177,6 +177,10 @@ Deno.test("slackMessage keeps 500 hosts within Slack's limits", () => {
   assert.ok(full.text.length <= 3000);
 });
 
+const RELAY_HINT = "for a relay or a Slack-compatible endpoint (Mattermost's /hooks/<id>) at " +
+  "another host, also set SLACK_BASE_URL (the sink's baseUrl option) to the origin that webhook " +
+  "posts go to instead of hooks.slack.com";
+
 Deno.test("SlackSink rejects a malformed webhook URL without echoing it", () => {
   for (
     const bad of [
@@ -188,9 +192,12 @@ Deno.test("SlackSink rejects a malformed webhook URL without echoing it", () => 
   ) {
     assert.throws(() => new SlackSink({ webhookUrl: bad }), (e: unknown) => {
       assert.ok(e instanceof TypeError);
+      const form =
+        "Invalid Slack webhook URL: expected the form https://hooks.slack.com/services/T…/B…/…";
+      // Another host also gets the pointer to SLACK_BASE_URL (slack_relay_test.ts).
       assert.equal(
         e.message,
-        "Invalid Slack webhook URL: expected the form https://hooks.slack.com/services/T…/B…/…",
+        bad.startsWith("https://example.com") ? `${form}; ${RELAY_HINT}` : form,
       );
       assert.ok(!Deno.inspect(e).includes("SECRETPATH"));
       return true;

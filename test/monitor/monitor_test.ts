@@ -148,7 +148,10 @@ Deno.test({
           assert.equal(
             slack.stderr.trim(),
             "opsbook monitor: Invalid slackWebhookUrl from environment variable SLACK_WEBHOOK_URL: " +
-              "expected the form https://hooks.slack.com/services/T…/B…/…",
+              "expected the form https://hooks.slack.com/services/T…/B…/…; for a relay or a " +
+              "Slack-compatible endpoint (Mattermost's /hooks/<id>) at another host, also set " +
+              "SLACK_BASE_URL (the sink's baseUrl option) to the origin that webhook posts go to " +
+              "instead of hooks.slack.com",
           );
           assert.ok(!(slack.stderr + slack.lines.join("\n")).includes(secret), "secret leaked");
           await assert.rejects(Deno.stat(`${dir}/sink.json.lock`)); // stopped before the lock

@@ -293,8 +293,11 @@ export interface SlackSinkOptions {
    */
   name?: string;
   /**
-   * Send to this origin instead of `https://hooks.slack.com` (a proxy, or a
-   * local receiver in tests); the webhook's path is kept.
+   * Send to this origin instead of `https://hooks.slack.com` (a relay, a
+   * proxy, a Slack-compatible server such as Mattermost, or a local receiver
+   * in tests); the webhook's path is kept. With it, the webhook URL may have
+   * any http(s) host and a `/services/T…/B…/…` or `/hooks/<id>` path.
+   * Environment: `SLACK_BASE_URL`.
    */
   baseUrl?: string;
   /**
@@ -358,16 +361,38 @@ const RETRIABLE_API_ERRORS = new Set([
   "request_timeout",
 ]);
 
-function parseWebhook(url: string): URL {
-  const parsed = parseHttpUrl(url, { httpsOnly: true, noCredentials: true });
-  const segments = parsed?.pathname.split("/").filter((s) => s !== "") ?? [];
-  const ok = parsed !== undefined && WEBHOOK_HOSTS.has(parsed.hostname) &&
-    segments.length === 4 && segments[0] === "services" &&
-    segments.slice(1).every((s) => /^[A-Za-z0-9_-]+$/.test(s));
-  if (!ok) {
+const RELAY_HINT = "for a relay or a Slack-compatible endpoint (Mattermost's /hooks/<id>) " +
+  "at another host, also set SLACK_BASE_URL (the sink's baseUrl option) to the origin that " +
+  "webhook posts go to instead of hooks.slack.com";
+
+/**
+ * Check a webhook URL without echoing it. Slack's own form is required
+ * unless `relay` (a base URL is set): then any http(s) host with a
+ * `/services/T…/B…/…` or a Mattermost-style `/hooks/<id>` path is accepted.
+ */
+function parseWebhook(url: string, relay: boolean): URL {
+  const parsed = parseHttpUrl(url);
+  if (parsed === undefined) {
     throw new TypeError(`Invalid Slack webhook URL: expected the form ${WEBHOOK_FORM}`);
   }
-  return parsed;
+  const segments = parsed.pathname.split("/").filter((s) => s !== "");
+  const token = (s: string) => /^[A-Za-z0-9_-]+$/.test(s);
+  const services = segments.length === 4 && segments[0] === "services" &&
+    segments.slice(1).every(token);
+  const hooks = segments.length === 2 && segments[0] === "hooks" && token(segments[1]);
+  const clean = parsed.username === "" && parsed.password === "";
+  if (relay) {
+    if (clean && (services || hooks)) return parsed;
+    throw new TypeError(
+      `Invalid Slack webhook URL: expected the form ${WEBHOOK_FORM} or http(s)://host/hooks/<id>`,
+    );
+  }
+  const slackHost = WEBHOOK_HOSTS.has(parsed.hostname);
+  if (parsed.protocol === "https:" && slackHost && clean && services) return parsed;
+  throw new TypeError(
+    `Invalid Slack webhook URL: expected the form ${WEBHOOK_FORM}` +
+      (slackHost ? "" : `; ${RELAY_HINT}`),
+  );
 }
 
 function slackCode(res: HttpResponse): string | undefined {
@@ -424,7 +449,7 @@ export class SlackSink implements Sink {
    * ```
    */
   constructor(options: SlackSinkOptions) {
-    const webhook = parseWebhook(options.webhookUrl);
+    const webhook = parseWebhook(options.webhookUrl, options.baseUrl !== undefined);
     let target = webhook;
     if (options.baseUrl !== undefined) {
       const base = parseHttpUrl(options.baseUrl);
@@ -451,8 +476,9 @@ export class SlackSink implements Sink {
   }
 
   /**
-   * Creates a sink from `SLACK_WEBHOOK_URL`, `SLACK_BOT_TOKEN` and
-   * `SLACK_CHANNEL`; returns `undefined` when `SLACK_WEBHOOK_URL` is unset.
+   * Creates a sink from `SLACK_WEBHOOK_URL`, `SLACK_BASE_URL`,
+   * `SLACK_BOT_TOKEN` and `SLACK_CHANNEL`; returns `undefined` when
+   * `SLACK_WEBHOOK_URL` is unset.
    *
    * @example
    * ```ts
@@ -471,6 +497,7 @@ export class SlackSink implements Sink {
     return new SlackSink({
       botToken: get("SLACK_BOT_TOKEN"),
       channel: get("SLACK_CHANNEL"),
+      baseUrl: get("SLACK_BASE_URL") || undefined,
       ...rest,
       webhookUrl,
     });
