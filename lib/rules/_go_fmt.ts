@@ -259,7 +259,12 @@ export function formatValue(value: GoValue): string {
   if (value === undefined) return "<no value>";
   if (value === null) return "<nil>";
   if (typeof value === "string") return value;
-  if (typeof value === "number") return formatFloat(value, "g", -1);
+  if (typeof value === "number") {
+    // Shortest digits without an exponent: JavaScript prints these exactly as Go's %v.
+    const a = Math.abs(value);
+    if (a >= 1e-4 && a < 1e6) return String(value);
+    return formatFloat(value, "g", -1);
+  }
   if (typeof value === "bigint" || typeof value === "boolean") return String(value);
   if (value instanceof Map) {
     const keys = [...value.keys()].sort(compareStrings);

@@ -606,13 +606,14 @@ type Final = GoValue | typeof MISSING;
 export function execute(nodes: TemplateNode[], data: GoValue, env: ExecEnv): string {
   const vars: { name: string; value: GoValue }[] = [{ name: "$", value: data }];
   let out = "";
-  let at: { pos: number; context: string } = { pos: 0, context: "" };
+  // Where execution is, for error messages; the node is printed only on failure.
+  let at: ArgNode | CommandNode | { pos: number; context: string } = { pos: 0, context: "" };
 
   const setAt = (node: ArgNode | CommandNode | { pos: number; context: string }) => {
-    at = "context" in node ? node : { pos: node.pos, context: nodeString(node) };
+    at = node;
   };
   const fail = (message: string): never => {
-    throw new ExecFailure(message, at.pos, at.context);
+    throw new ExecFailure(message, at.pos, "context" in at ? at.context : nodeString(at));
   };
 
   const varValue = (name: string): GoValue => {
@@ -848,7 +849,7 @@ export function execute(nodes: TemplateNode[], data: GoValue, env: ExecEnv): str
   };
 
   const evalPipeline = (dot: GoValue, pipe: PipeNode): GoValue => {
-    setAt({ pos: pipe.pos, context: nodeString(pipe) });
+    setAt(pipe);
     let value: Final = MISSING;
     for (const cmd of pipe.cmds) value = evalCommand(dot, cmd, value);
     const result = value as GoValue;

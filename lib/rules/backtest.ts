@@ -19,7 +19,12 @@ import {
   type TemplateCompiler,
 } from "./_compile.ts";
 import { PRESENCE_LABEL, presenceQueryAll } from "./_selectors.ts";
-import { detectorSamples, isDetectorRule } from "./detector_rules.ts";
+import {
+  detectorSamples,
+  hysteresisSamples,
+  isDetectorRule,
+  rangeableDetectorQuery,
+} from "./detector_rules.ts";
 import { type ActiveAlert, activeAlert, type RuleQueryClient } from "./evaluator.ts";
 import { type RuleSample, type RuleState, stepRule } from "./rule_state.ts";
 
@@ -167,13 +172,14 @@ interface Bucketed {
 async function rangeBuckets(
   client: RuleQueryClient,
   rule: CompiledRule,
+  expr: string,
   start: number,
   n: number,
   intervalMs: number,
   signal?: AbortSignal,
 ): Promise<Bucketed> {
   const buckets: RuleSample[][] = Array.from({ length: n }, () => []);
-  const result = await client.queryRange(rule.expr, {
+  const result = await client.queryRange(expr, {
     start: new Date(start),
     end: new Date(start + (n - 1) * intervalMs),
     step: intervalMs / 1000,
@@ -349,10 +355,20 @@ async function replayRule(
   };
   if (n === 0) return summary;
   const state: RuleState = { alerts: {} };
-  const detector = isDetectorRule(rule);
+  // Hysteresis decides on its query's value at each evaluation: one range query too.
+  const hysteresis = isDetectorRule(rule) ? rangeableDetectorQuery(rule) : undefined;
+  const detector = isDetectorRule(rule) && hysteresis === undefined;
   let data: Bucketed | undefined;
   if (!detector) {
-    data = await rangeBuckets(client, rule, start, n, intervalMs, options.signal);
+    data = await rangeBuckets(
+      client,
+      rule,
+      hysteresis ?? rule.expr,
+      start,
+      n,
+      intervalMs,
+      options.signal,
+    );
     summary.warnings = data.warnings;
   }
   const partial = (data?.warnings.length ?? 0) > 0;
@@ -382,7 +398,8 @@ async function replayRule(
         summary.firstError ??= (error as Error).message;
         continue;
       }
-    } else samples = data!.buckets[k];
+    } else if (hysteresis !== undefined) samples = hysteresisSamples(rule, data!.buckets[k], state);
+    else samples = data!.buckets[k];
     if (samples.length > 0) anySeries = true;
     let absent: "hold" | "resolve" = stepPartial ? "hold" : "resolve";
     if (absent === "resolve" && rule.selectors.length > 0) {

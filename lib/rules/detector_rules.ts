@@ -156,6 +156,52 @@ function frameSamples(frame: pl.DataFrame, keep?: (v: number) => boolean): RuleS
 }
 
 /**
+ * The query a detector rule evaluates as an instant query whose answer can
+ * come from a range query instead (the backtest's one query per rule):
+ * `hysteresis`'s left side; `undefined` for the other detectors.
+ *
+ * @internal
+ */
+export function rangeableDetectorQuery(rule: CompiledRule): string | undefined {
+  const o = rule.spec.opsbook as Record<string, unknown>;
+  if (o?.detector !== "hysteresis") return undefined;
+  return splitComparison(rule.expr)?.query;
+}
+
+/**
+ * `hysteresis` at one evaluation, on the left side's samples: a series is
+ * returned when it passes the threshold, or when its alert is active and it
+ * has not crossed the clear level (NaN never clears).
+ *
+ * @internal
+ */
+export function hysteresisSamples(
+  rule: CompiledRule,
+  raw: readonly RuleSample[],
+  state: RuleState,
+): RuleSample[] {
+  const o = rule.spec.opsbook as Record<string, unknown>;
+  const problem = checkDetector(rule.expr, o);
+  if (problem !== undefined) throw new TypeError(problem);
+  const c = splitComparison(rule.expr)!;
+  const clear = (option<number>(o, "clear_below", "clearBelow") ??
+    option<number>(o, "clear_above", "clearAbove"))!;
+  const up = c.op === ">" || c.op === ">=";
+  const active = (s: RuleSample) =>
+    state.alerts[s.alert?.fingerprint ?? fingerprint(rule.alertLabels(s))] !== undefined;
+  const samples: RuleSample[] = [];
+  for (const sample of raw) {
+    const v = sample.value;
+    if (cmp(c.op, v, c.threshold)) samples.push(sample);
+    else if (Number.isNaN(v) || (up ? v >= clear : v <= clear)) {
+      // Between the levels (or missing data, which never clears): kept while active.
+      if (active(sample)) samples.push(sample);
+    }
+  }
+  return samples;
+}
+
+/**
  * The series a detector rule returns at `t`: what Prometheus' comparison
  * would return, decided by the detector.
  *
@@ -188,23 +234,12 @@ export async function detectorSamples(
   if (detector === "hysteresis") {
     const result = await client.query(query, { time: at, signal });
     if (result.resultType !== "vector") throw new TypeError("hysteresis needs a vector query");
-    const clear = (option<number>(o, "clear_below", "clearBelow") ??
-      option<number>(o, "clear_above", "clearAbove"))!;
-    const up = c!.op === ">" || c!.op === ">=";
-    const samples: RuleSample[] = [];
+    const raw: RuleSample[] = [];
     for (const s of result.result) {
       if (s.value === undefined) continue;
-      const v = parseSampleValue(s.value[1]) ?? NaN;
-      const sample = { labels: s.metric, value: v };
-      if (cmp(c!.op, v, c!.threshold)) samples.push(sample);
-      else if (!Number.isNaN(v) && (up ? v >= clear : v <= clear)) {
-        if (state.alerts[fingerprint(rule.alertLabels(sample))] !== undefined) samples.push(sample);
-      } else if (Number.isNaN(v)) {
-        // Missing data never clears.
-        if (state.alerts[fingerprint(rule.alertLabels(sample))] !== undefined) samples.push(sample);
-      }
+      raw.push({ labels: s.metric, value: parseSampleValue(s.value[1]) ?? NaN });
     }
-    return { samples, warnings: result.warnings };
+    return { samples: hysteresisSamples(rule, raw, state), warnings: result.warnings };
   }
   if (detector === "outliers") {
     const result = await client.query(query, { time: at, signal });

@@ -181,7 +181,17 @@ export interface EvaluateRulesOptions {
   signal?: AbortSignal;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
+// Alerts share a few activeAt and firedAt times: each is formatted once.
+const isoCache = new Map<number, string>();
+const iso = (ms: number) => {
+  let s = isoCache.get(ms);
+  if (s === undefined) {
+    if (isoCache.size >= 4096) isoCache.clear();
+    s = new Date(ms).toISOString();
+    isoCache.set(ms, s);
+  }
+  return s;
+};
 
 /** @internal The answer of one rule's query, as samples. */
 export interface RuleAnswer {
@@ -461,10 +471,17 @@ export class RuleEvaluator {
     return outcome;
   }
 
-  #someAbsent(rule: CompiledRule, state: RuleState, samples: readonly RuleSample[]): boolean {
+  #someAbsent(rule: CompiledRule, state: RuleState, samples: RuleSample[]): boolean {
     if (samples.length < Object.keys(state.alerts).length) return true;
     const present = new Set<string>();
-    for (const s of samples) present.add(fingerprintOf(rule, s));
+    for (const s of samples) {
+      // Computed once: stepRule reuses them.
+      if (s.alert === undefined) {
+        const labels = rule.alertLabels(s);
+        s.alert = { labels, fingerprint: fingerprint(labels) };
+      }
+      present.add(s.alert.fingerprint);
+    }
     for (const fp in state.alerts) if (!present.has(fp)) return true;
     return false;
   }
@@ -482,10 +499,6 @@ export class RuleEvaluator {
       s.range === undefined ? s.selector : `${s.selector}[${s.range}]`
     );
   }
-}
-
-function fingerprintOf(rule: CompiledRule, s: RuleSample): string {
-  return fingerprint(rule.alertLabels(s));
 }
 
 /**

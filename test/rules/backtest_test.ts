@@ -207,3 +207,84 @@ Deno.test("reports: JSON lines with exactly the documented fields, CSV quoting, 
   assert.ok(html.includes("&lt;script&gt;"));
   assert.match(html, /<svg/);
 });
+
+Deno.test("backtest: a hysteresis rule is one range query of its left side, and equals live evaluation at every step", async () => {
+  const values: Values = {
+    a: [70, 85, 90, 78, 76, NaN, 74, 90, 82, 60, 95],
+    b: [81, 79, 81, 81, 40, 81, 81, 81, 81, 81, 81],
+  };
+  const spec: RuleGroupSpec[] = [{
+    name: "node",
+    interval: "1m",
+    rules: [{
+      alert: "HostHighCpu",
+      expr: "cpu > 80",
+      for: "1m",
+      opsbook: { detector: "hysteresis", clear_below: 75 },
+      annotations: { summary: "{{ $labels.instance }} at {{ $value }}" },
+    }],
+  }];
+  const client = fakeRange(values);
+  const seen: string[] = [];
+  const result = await backtest(client, spec, {
+    ...range,
+    onEvaluation: (e) =>
+      seen.push(
+        `${(e.at - T0) / MIN}: ${
+          e.alerts.map((a) => `${a.labels.instance}=${a.state}`).sort().join(",")
+        }`,
+      ),
+  });
+  // One range query, of the comparison's left side (the detector applies the levels).
+  assert.deepEqual(client.ranges.map((r) => r.q).filter((q) => !q.startsWith("label_replace")), [
+    "cpu",
+  ]);
+  // The live evaluator, one instant query per minute on the same values.
+  const { RuleEvaluator } = await import("../../lib/rules/evaluator.ts");
+  const live = new RuleEvaluator({
+    query: (q: string, o: { time?: unknown }) => {
+      const m = ((o.time as Date).getTime() - T0) / MIN;
+      const result = q.startsWith("label_replace")
+        ? [{ metric: { opsbook_selector: "0" }, value: [0, "1"] as [number, string] }]
+        : Object.entries(values).filter(([, vs]) => vs[m] !== null).map(([instance, vs]) => ({
+          metric: { instance },
+          value: [0, String(vs[m])] as [number, string],
+        }));
+      return Promise.resolve({ resultType: "vector" as const, result, warnings: [], infos: [] });
+    },
+    queryRange: () => Promise.reject(new Error("unused")),
+  } as unknown as RuleQueryClient, spec);
+  const expected: string[] = [];
+  for (let m = 0; m <= 10; m++) {
+    const r = await live.evaluate(new Date(T0 + m * MIN));
+    expected.push(
+      `${m}: ${r.active.map((a) => `${a.labels.instance}=${a.state}`).sort().join(",")}`,
+    );
+  }
+  assert.deepEqual(seen, expected);
+  assert.deepEqual(seen, [
+    "0: b=pending",
+    "1: a=pending,b=firing",
+    "2: a=firing,b=firing",
+    "3: a=firing,b=firing",
+    "4: a=firing",
+    "5: a=firing,b=pending",
+    "6: b=firing",
+    "7: a=pending,b=firing",
+    "8: a=firing,b=firing",
+    "9: b=firing",
+    "10: a=pending,b=firing",
+  ]);
+  assert.deepEqual(
+    result.rows.map((r) =>
+      `${r.labels.instance} ${hm(r.activeAt)} ${hm(r.firedAt)} ${hm(r.resolvedAt)}`
+    ),
+    [
+      "b 10:00 10:01 10:04",
+      "a 10:01 10:02 10:06",
+      "b 10:05 10:06 -",
+      "a 10:07 10:08 10:09",
+      "a 10:10 - -",
+    ],
+  );
+});

@@ -382,3 +382,33 @@ Deno.test("vectorSelectors: names, matchers, ranges, offsets; not functions, key
     { selector: "y", inAbsent: false },
   ]);
 });
+
+Deno.test("fastTemplate prints exactly as the Go-template engine for the common templates", async () => {
+  const { fastTemplate } = await import("../../lib/rules/_compile.ts");
+  const { goTemplateCompiler } = await import("../../lib/rules/template.ts");
+  const engine = goTemplateCompiler();
+  const texts = [
+    "CPU {{ $value }} on {{ $labels.instance }}",
+    "{{$labels.missing}}|{{ $externalLabels.site }}|{{ $externalURL }}|",
+    "plain text",
+    "{{ $value }}",
+  ];
+  for (const text of texts) {
+    const fast = fastTemplate(text);
+    assert.ok(fast !== undefined, text);
+    for (
+      const value of [92, 0.1, 1e6, 1234567.5, 1e-5, 123456.7, NaN, Infinity, -Infinity, -0, 1e21]
+    ) {
+      const data = {
+        labels: { instance: "db-01:9100" },
+        value,
+        externalLabels: { site: "fra" },
+        externalURL: "http://prom",
+      };
+      assert.equal(fast(data), engine(text)(data), `${text} with ${value}`);
+    }
+  }
+  for (const text of ["{{ $value | humanize }}", "{{- $value }}", "{{ .Labels.x }}", "a }} b"]) {
+    assert.equal(fastTemplate(text), undefined, text);
+  }
+});
