@@ -306,3 +306,75 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "03_alert: no data is never all clear: an empty Prometheus keeps the firing alert and says why; an earlier eval_time resolves nothing",
+  ignore: missing !== null,
+  fn: async () => {
+    const { sustained } = SCENARIO_HOSTS;
+    await using prom = await startPrometheus({ dataset: true });
+    await using empty = await startPrometheus({ dataset: false });
+    const outDir = await Deno.makeTempDir({ prefix: "opsbook-nodata-" });
+    // One state_path for the three runs, as a timer would use it.
+    const run = async (url: string, evalTime: string) => {
+      const result = await runNotebook(`${REPO_ROOT}/notebooks/03_alert.ipynb`, {
+        output: `${outDir}/03_alert.ipynb`,
+        parameters: {
+          ...notebookParameters("03_alert", { prometheusUrl: url, outDir }),
+          eval_time: evalTime,
+          range: "1h",
+          catch_up: false,
+        },
+        env: { PROMETHEUS_URL: url },
+        timeout: 60_000,
+      });
+      assert.deepEqual(result.warnings, []);
+      assert.deepEqual(errorOutputs(result.notebook), []);
+      return result.notebook;
+    };
+    try {
+      const first = await run(prom.url, "2026-11-01T10:10:00Z");
+      assert.match(
+        cellText(cellWith(first, "alerter.evaluate(result.alerts")),
+        new RegExp(`^\\[FIRING\\] HostHighCpu: [\\s\\S]*instance=${sustained}`, "m"),
+      );
+
+      // 10:15 against a Prometheus without that data: nothing resolves, and it says why.
+      const second = await run(empty.url, "2026-11-01T10:15:00Z");
+      const sent = cellText(cellWith(second, "alerter.evaluate(result.alerts"));
+      assert.match(
+        sent,
+        /^2026-11-01T10:15:00\.000Z: no data for HostHighCpu and HostCpuTrend \(no samples of the CPU query in HostHighCpu's last 15m, HostCpuTrend's last 6h\): alert states kept, 1 firing alert\(s\) stay firing, nothing resolved$/m,
+      );
+      assert.match(sent, /^0 notification\(s\) written to /m);
+      assert.doesNotMatch(allText(second), /RESOLVED/);
+      assert.match(
+        cellText(cellWith(second, "alerter.records()")),
+        new RegExp(`HostHighCpu\\s+${sustained}\\s+firing`),
+      );
+
+      // An eval_time before the state's last change resolves nothing either ("after 0s").
+      const third = await run(prom.url, "2025-01-01T00:00:00Z");
+      const out = allText(third);
+      assert.match(
+        out,
+        /^Dry run: 0 evaluation\(s\) of HostHighCpu and HostCpuTrend, 1 skipped \(the state's last change was at 2026-11-01T10:10:00\.000Z\)$/m,
+      );
+      assert.match(
+        out,
+        /^Second evaluation skipped: 2025-01-01T00:00:00\.000Z is before the state's last change \(2026-11-01T10:10:00\.000Z\); alert states kept\./m,
+      );
+      assert.doesNotMatch(out, /RESOLVED|after 0s/);
+      assert.match(
+        cellText(cellWith(third, "alerter.records()")),
+        new RegExp(`HostHighCpu\\s+${sustained}\\s+firing`),
+      );
+      const files = Array.from(Deno.readDirSync(`${outDir}/alerts`)).map((e) => e.name)
+        .filter((n) => /-(firing|resolved|repeat|delayed)-/.test(n));
+      assert.equal(files.length, 1, `one notification in all: ${files.join(", ")}`);
+    } finally {
+      await Deno.remove(outDir, { recursive: true }).catch(() => {});
+    }
+  },
+});
