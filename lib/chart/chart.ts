@@ -887,6 +887,15 @@ export interface BarChartOptions extends ChartFrameOptions {
   yLabel?: string;
   /** Bar order. @default "descending" */
   sort?: "descending" | "ascending" | "none";
+  /**
+   * When a host (an `x` value) has several series, e.g. one per mountpoint or
+   * per CPU: by default each gets its own bar, labelled `host · value of the
+   * labels that tell them apart` and kept next to its host's other bars, and
+   * the caption says so. With this option the host gets one bar holding the
+   * max, min, mean or sum of its series instead, and the caption says which.
+   * @default undefined (one bar per series)
+   */
+  aggregate?: "max" | "min" | "mean" | "sum";
   /** Total width in pixels. @default 960 */
   width?: number;
   /** Plot height in pixels (without header). @default 420 */
@@ -895,12 +904,25 @@ export interface BarChartOptions extends ChartFrameOptions {
   marks?: Plot.Markish[];
 }
 
+/** Labels that usually name a host's several series, most telling first. */
+const SPLIT_PREFERENCE = ["mountpoint", "cpu", "device", "interface", "mode"];
+
+const AGGREGATES: Record<NonNullable<BarChartOptions["aggregate"]>, (v: number[]) => number> = {
+  max: (v) => Math.max(...v),
+  min: (v) => Math.min(...v),
+  mean: (v) => v.reduce((a, b) => a + b, 0) / v.length,
+  sum: (v) => v.reduce((a, b) => a + b, 0),
+};
+
 /**
  * The classic per-host bar chart: one bar per `x` value, sorted by value,
  * hosts over `threshold` in the alert colour, a dashed rule at the threshold,
  * 0–100 % axis when `unit: "%"`, optional colour or facets by a label such as
  * `cloud`. Rows with NaN/±Inf values are left out (and counted in the
- * caption); when a host has several rows the last one wins.
+ * caption). A series with several rows (a range frame) shows its last one; a
+ * host with several series (per mountpoint, per CPU) shows a labelled bar for
+ * each, or one aggregated bar with `aggregate`, the caption saying which:
+ * never a silently dropped series.
  *
  * @example CPU usage with a threshold
  * ```ts
@@ -914,6 +936,20 @@ export interface BarChartOptions extends ChartFrameOptions {
  * });
  * const chart = barChart(frame, { threshold: 80, unit: "%", color: "cloud", title: "CPU 使用率" });
  * console.log(chart.width, chart.height);
+ * ```
+ *
+ * @example Disk usage per mountpoint: a bar for each, or the fullest per host
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { barChart } from "./chart.ts";
+ *
+ * const disks = pl.DataFrame({
+ *   instance: ["web-1:9100", "web-1:9100", "web-2:9100"],
+ *   mountpoint: ["/", "/data", "/"],
+ *   value: [41, 97, 55],
+ * });
+ * barChart(disks, { unit: "%" }); // web-1:9100 · /data, web-2:9100 · /, web-1:9100 · /
+ * barChart(disks, { unit: "%", aggregate: "max" }); // caption: max over mountpoint per instance
  * ```
  */
 export function barChart(frame: pl.DataFrame, options: BarChartOptions = {}): Chart {
@@ -934,28 +970,82 @@ export function barChart(frame: pl.DataFrame, options: BarChartOptions = {}): Ch
   const values = valueColumn(frame, y);
   const colors = color === undefined ? undefined : labelColumn(frame, color);
   const facets = facet === undefined ? undefined : labelColumn(frame, facet);
+  const { aggregate } = options;
+  if (aggregate !== undefined && !(aggregate in AGGREGATES)) {
+    throw new TypeError(
+      `Invalid aggregate: expected one of ${Object.keys(AGGREGATES).join(", ")}, got ${aggregate}`,
+    );
+  }
 
+  // A series is a host plus its other labels (every string column); its last row wins.
+  const labelNames = frame.columns
+    .filter((c) => c !== x && c !== y && frame.getColumn(c).dtype.equals(pl.String))
+    .sort();
+  const labelValues = labelNames.map((c) => labelColumn(frame, c));
   const latest = new Map<string, number>();
-  for (let i = 0; i < hosts.length; i++) latest.set(hosts[i], i);
+  for (let i = 0; i < hosts.length; i++) {
+    latest.set(JSON.stringify([hosts[i], ...labelValues.map((v) => v[i])]), i);
+  }
+  const perHost = new Map<string, number[]>();
+  for (const i of latest.values()) {
+    const list = perHost.get(hosts[i]);
+    if (list === undefined) perHost.set(hosts[i], [i]);
+    else list.push(i);
+  }
+  // The labels that tell a host's series apart: one that does it alone when
+  // there is one (mountpoint before device, cpu before mode), else all that vary.
+  const distinct = (k: number, rows: number[]) => new Set(rows.map((i) => labelValues[k][i])).size;
+  const varying = labelNames.filter((_, k) =>
+    [...perHost.values()].some((rows) => distinct(k, rows) > 1)
+  );
+  const alone = [...SPLIT_PREFERENCE.filter((c) => varying.includes(c)), ...varying].find((c) =>
+    [...perHost.values()].every((rows) => distinct(labelNames.indexOf(c), rows) === rows.length)
+  );
+  const splitBy = alone === undefined ? varying : [alone];
+  const several = [...perHost.values()].some((rows) => rows.length > 1);
+  const splitValues = splitBy.map((c) => labelValues[labelNames.indexOf(c)]);
+
   const categories = colors === undefined ? [] : [...new Set(colors)].sort();
   const colorOf = new Map(categories.map((c, i) => [c, PALETTE[i % PALETTE.length]]));
-  const rows: (BarDatum & { facet: string })[] = [];
+  const rows: (BarDatum & { facet: string; host: string })[] = [];
   let omitted = 0;
-  for (const i of latest.values()) {
-    if (Number.isNaN(values[i])) {
-      omitted++;
+  const datum = (i: number, label: string, value: number) => ({
+    x: label,
+    y: value,
+    fill: colors === undefined ? NORMAL_COLOR : colorOf.get(colors[i])!,
+    facet: facets === undefined ? "" : facets[i],
+    host: hosts[i],
+  });
+  for (const [host, indices] of perHost) {
+    if (several && aggregate !== undefined) {
+      const finite = indices.map((i) => values[i]).filter((v) => !Number.isNaN(v));
+      if (finite.length === 0) omitted++;
+      else rows.push(datum(indices[0], host, AGGREGATES[aggregate](finite)));
       continue;
     }
-    rows.push({
-      x: hosts[i],
-      y: values[i],
-      fill: colors === undefined ? NORMAL_COLOR : colorOf.get(colors[i])!,
-      facet: facets === undefined ? "" : facets[i],
-    });
+    for (const i of indices) {
+      if (Number.isNaN(values[i])) {
+        omitted++;
+        continue;
+      }
+      const label = several && splitBy.length > 0
+        ? `${host} · ${splitValues.map((v) => v[i]).join(" ")}`
+        : host;
+      rows.push(datum(i, label, values[i]));
+    }
   }
   if (sort !== "none") {
+    // A host's bars stay together: hosts by their highest (lowest) bar, then bars by value.
     const sign = sort === "descending" ? -1 : 1;
-    rows.sort((a, b) => sign * (a.y - b.y) || a.x.localeCompare(b.x));
+    const best = new Map<string, number>();
+    for (const r of rows) {
+      const b = best.get(r.host);
+      if (b === undefined || sign * (r.y - b) < 0) best.set(r.host, r.y);
+    }
+    rows.sort((a, b) =>
+      sign * (best.get(a.host)! - best.get(b.host)!) || a.host.localeCompare(b.host) ||
+      sign * (a.y - b.y) || a.x.localeCompare(b.x)
+    );
   }
   const domain = valueDomain(rows.map((r) => r.y), unit, threshold);
   const groups = facets === undefined
@@ -1022,8 +1112,15 @@ export function barChart(frame: pl.DataFrame, options: BarChartOptions = {}): Ch
     }
     legend.push({ color: ALERT_COLOR, label: `> ${formatThreshold(threshold, unit)}` });
   }
+  const by = splitBy.length > 0 ? splitBy.join(", ") : "series";
   const notes = [
-    omitted > 0 ? `${countOf(omitted, x)} without a finite value omitted` : "",
+    several
+      ? aggregate === undefined ? `one bar per ${x} and ${by}` : `${aggregate} over ${by} per ${x}`
+      : "",
+    omitted > 0
+      ? `${countOf(omitted, several && aggregate === undefined ? "series" : x)} ` +
+        "without a finite value omitted"
+      : "",
     labelEvery > 1 ? `every ${ordinal(labelEvery)} label shown` : "",
     options.caption ?? "",
   ].filter(Boolean);
