@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import pl from "nodejs-polars";
 import { ALERT_COLOR, barChart } from "../../lib/chart/chart.ts";
-import { type DomElement, parseMarkup } from "../../lib/chart/_dom.ts";
+import { parseMarkup } from "../../lib/chart/_dom.ts";
 import { PrometheusClient } from "../../lib/prometheus/client.ts";
 import {
   DATASET_START_MS,
