@@ -1,9 +1,12 @@
 /**
- * The typed error family of the Prometheus client, and the redaction helpers
- * that keep credentials out of every message.
+ * The error base of the library, the typed error family of the Prometheus
+ * client, and the redaction helpers that keep credentials out of every message.
  *
- * Every error thrown by {@linkcode PrometheusClient} for a condition a caller
- * may want to handle extends {@linkcode OpsbookError}; misuse (a malformed
+ * Every error opsbook throws for a condition a caller may want to handle
+ * extends {@linkcode OpsbookError} (Prometheus, delivery, chart data, settings,
+ * lock, rule file, template and notebook errors alike), so
+ * `catch (e) { if (e instanceof OpsbookError) … }` catches anything opsbook
+ * threw on purpose; each subclass keeps its own `name`. Misuse (a malformed
  * duration, an invalid label name) throws the built-in `TypeError` or
  * `RangeError` instead.
  *
@@ -102,7 +105,11 @@ export interface OpsbookErrorOptions extends ErrorOptions {
 }
 
 /**
- * Base class of every opsbook error a caller is expected to catch.
+ * Base class of every opsbook error a caller is expected to catch: the
+ * Prometheus errors below, `DeliveryError`, `ChartDataError`, `ConfigError`,
+ * `LockError`, `RuleFileError`, `TemplateError`, the notebook runner's errors
+ * and `EmptyResultError` all extend it. The message is redacted (credentials
+ * in URLs, headers and tokens become `***`) before it is stored.
  *
  * @example Catch any opsbook error
  * ```ts

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import {
+  EmptyResultError,
+  FleetError,
   formatPath,
   NativeHistogramError,
   NetworkError,
@@ -11,6 +13,23 @@ import {
   SchemaError,
   TimeoutError,
 } from "../lib/errors.ts";
+import { DeliveryError } from "../lib/alert/types.ts";
+import { StoreFileError } from "../lib/alert/_store.ts";
+import { ChartDataError } from "../lib/chart/chart.ts";
+import { ConfigError } from "../lib/monitor/config.ts";
+import { LockError } from "../lib/monitor/lock.ts";
+import { RuleFileError } from "../lib/rules/rule_file.ts";
+import { TemplateError } from "../lib/rules/template.ts";
+import { WireError } from "../lib/notebook/wire.ts";
+import { ZmtpError } from "../lib/notebook/zmtp.ts";
+import { KernelDiedError, KernelStartError, KernelTimeoutError } from "../lib/notebook/kernel.ts";
+import { NotebookInputError } from "../lib/notebook/nbformat.ts";
+import {
+  CellTimeoutError,
+  NotebookExecutionError,
+  NotebookOutputError,
+  type RunNotebookResult,
+} from "../lib/notebook/runner.ts";
 
 Deno.test("redactUrl removes userinfo and secret query parameters", () => {
   assert.equal(
@@ -97,4 +116,126 @@ Deno.test("errors form a catchable family with exact messages", () => {
 Deno.test("formatPath writes dotted paths with indices", () => {
   assert.equal(formatPath([]), "(root)");
   assert.equal(formatPath(["data", "result", 2, "value", 1]), "data.result[2].value[1]");
+});
+
+// One error base (issue 12): every error a caller may handle is an OpsbookError
+// and keeps its own name. `ParseFailure` and `ExecFailure` are the Go-template
+// engine's internal signals: `renderTemplate` turns them into `TemplateError`.
+const INTERNAL_SIGNALS = new Set(["ParseFailure", "ExecFailure"]);
+
+Deno.test("every error class in lib/ extends OpsbookError", async () => {
+  const errorClasses = new Map<string, unknown>();
+  const root = new URL("../lib/", import.meta.url);
+  const files: URL[] = [];
+  const walk = async (dir: URL) => {
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isDirectory) await walk(new URL(`${entry.name}/`, dir));
+      else if (entry.name.endsWith(".ts")) files.push(new URL(entry.name, dir));
+    }
+  };
+  await walk(root);
+  for (const file of files) {
+    const module: Record<string, unknown> = await import(file.href);
+    for (const [name, value] of Object.entries(module)) {
+      if (typeof value === "function" && value.prototype instanceof Error) {
+        errorClasses.set(name, value);
+      }
+    }
+  }
+  const outside = [...errorClasses].filter(([name, cls]) =>
+    !INTERNAL_SIGNALS.has(name) && cls !== OpsbookError &&
+    !((cls as { prototype: unknown }).prototype instanceof OpsbookError)
+  ).map(([name]) => name);
+  assert.deepEqual(outside, []);
+  // the walk found them all (a new error class is checked by the assertion above)
+  const found = [...errorClasses.keys()];
+  const expected = [
+    "CellTimeoutError",
+    "ChartDataError",
+    "ConfigError",
+    "DeliveryError",
+    "EmptyResultError",
+    "FleetError",
+    "KernelDiedError",
+    "KernelStartError",
+    "KernelTimeoutError",
+    "LockError",
+    "NativeHistogramError",
+    "NetworkError",
+    "NotebookExecutionError",
+    "NotebookInputError",
+    "NotebookOutputError",
+    "OpsbookError",
+    "PrometheusError",
+    "ResponseError",
+    "RuleFileError",
+    "SchemaError",
+    "StoreFileError",
+    "TemplateError",
+    "TimeoutError",
+    "WireError",
+    "ZmtpError",
+  ];
+  assert.deepEqual(expected.filter((name) => !found.includes(name)), []);
+});
+
+Deno.test("each error keeps its own name and is caught as an OpsbookError", () => {
+  const failure = {
+    number: 1,
+    cell: 0,
+    outputCell: 0,
+    cellId: "c1",
+    ename: "Error",
+    evalue: "boom",
+    traceback: [],
+  };
+  const result = {
+    notebook: { cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 },
+    output: "/tmp/out.ipynb",
+    failures: [failure],
+    warnings: [],
+    executed: 1,
+    kernelPid: 1,
+    kernelStartMs: 1,
+    durationMs: 1,
+  } as unknown as RunNotebookResult;
+  const position = { file: "r.yml", line: 1, column: 1 };
+  const errors: Error[] = [
+    new OpsbookError("x"),
+    new PrometheusError({ errorType: "bad_data", error: "x", status: 400 }),
+    new ResponseError({ status: 502, bodyStart: "x" }),
+    new NetworkError("http://h/"),
+    new TimeoutError("http://h/", 1000),
+    new SchemaError([{ path: ["data"], message: "x" }]),
+    new NativeHistogramError("up"),
+    new EmptyResultError("up"),
+    new FleetError({ a: new Error("x") }),
+    new DeliveryError("x", { sink: "slack", retriable: false }),
+    new StoreFileError("x", { path: "/tmp/s.json" }),
+    new ChartDataError("x"),
+    new ConfigError("x", { setting: "threshold", source: "env", expected: "a number" }),
+    new LockError("/tmp/l.lock", 1),
+    new RuleFileError([{ ...position, detail: "x", message: "r.yml:1:1: x" }]),
+    new TemplateError({
+      kind: "parse",
+      templateName: "summary",
+      line: 1,
+      column: 1,
+      detail: "x",
+      goMessage: "x",
+    }),
+    new WireError("x"),
+    new ZmtpError("x"),
+    new KernelStartError("x"),
+    new KernelDiedError("x", 1),
+    new KernelTimeoutError("x"),
+    new NotebookInputError("x"),
+    new NotebookOutputError("x", "/tmp/o.ipynb"),
+    new NotebookExecutionError(failure, result),
+    new CellTimeoutError(failure, result),
+  ];
+  for (const error of errors) {
+    assert.ok(error instanceof OpsbookError, error.name);
+    assert.equal(error.name, error.constructor.name);
+  }
 });

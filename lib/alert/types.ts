@@ -7,6 +7,7 @@
  */
 
 import type { Labels } from "../labels.ts";
+import { OpsbookError } from "../errors.ts";
 
 /** Whether an alert is active or over. */
 export type AlertStatus = "firing" | "resolved";
@@ -105,7 +106,7 @@ export interface Sink {
  * again later can help (network, timeout, 429, 5xx) or not (400, 403, 404,
  * 410: the configuration must change). Messages never contain secrets.
  */
-export class DeliveryError extends Error {
+export class DeliveryError extends OpsbookError {
   /** The sink's name. */
   readonly sink: string;
   /** Whether a later attempt may succeed. */

@@ -16,6 +16,7 @@ import { createDocument, type Doc, type DomElement, JUPYTER_DISPLAY } from "./_d
 import { concatBytes } from "../_internal/bytes.ts";
 import { escapeHtml } from "../_internal/escape.ts";
 import { formatThreshold, formatValue } from "../_internal/format.ts";
+import { OpsbookError } from "../errors.ts";
 
 export { JUPYTER_DISPLAY };
 
@@ -58,7 +59,7 @@ export const PALETTE: readonly string[] = Object.freeze([
 ]);
 
 /** Thrown when a frame cannot be charted: a missing column, or no finite value at all. */
-export class ChartDataError extends Error {
+export class ChartDataError extends OpsbookError {
   /** Names of the columns the frame does have. */
   readonly columns: string[];
   /** Builds the error; `columns` lists what the frame offers. */

@@ -22,9 +22,10 @@ import {
 } from "./wire.ts";
 import { ZmtpSocket } from "./zmtp.ts";
 import { delay } from "../_internal/delay.ts";
+import { OpsbookError } from "../errors.ts";
 
 /** Thrown when the kernel does not start within the start timeout or exits while starting. */
-export class KernelStartError extends Error {
+export class KernelStartError extends OpsbookError {
   /** Creates a kernel start error. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
@@ -33,7 +34,7 @@ export class KernelStartError extends Error {
 }
 
 /** Thrown when the kernel process exits while a request is pending. */
-export class KernelDiedError extends Error {
+export class KernelDiedError extends OpsbookError {
   /** Exit code of the kernel process, or null when killed by a signal. */
   readonly code: number | null;
   /** The signal that killed it, or null when it exited. */
@@ -55,7 +56,7 @@ export class KernelDiedError extends Error {
 }
 
 /** Thrown when a kernel request is not answered in time. */
-export class KernelTimeoutError extends Error {
+export class KernelTimeoutError extends OpsbookError {
   /** Creates a kernel timeout error. */
   constructor(message: string) {
     super(message);

@@ -9,9 +9,10 @@
  */
 
 import { writeFileAtomic } from "../_internal/fs.ts";
+import { OpsbookError } from "../errors.ts";
 
 /** Thrown for a notebook the runner cannot use: missing, invalid JSON, not a notebook, wrong kernel. */
-export class NotebookInputError extends Error {
+export class NotebookInputError extends OpsbookError {
   /** The path involved, when known. */
   readonly path?: string;
   /** Creates a notebook input error. */

@@ -8,6 +8,7 @@
  */
 
 import { concatBytes } from "../_internal/bytes.ts";
+import { OpsbookError } from "../errors.ts";
 
 const ENCODER = new TextEncoder();
 const DECODER = new TextDecoder();
@@ -49,7 +50,7 @@ export interface JupyterMessage<C = Record<string, unknown>> {
 }
 
 /** Thrown for a malformed or wrongly signed message. */
-export class WireError extends Error {
+export class WireError extends OpsbookError {
   /** Creates a wire error. */
   constructor(message: string) {
     super(message);

@@ -14,6 +14,8 @@
  * @module
  */
 
+import { OpsbookError } from "../errors.ts";
+
 const ENCODER = new TextEncoder();
 const DECODER = new TextDecoder();
 
@@ -21,7 +23,7 @@ const DECODER = new TextDecoder();
 export type ZmtpSocketType = "DEALER" | "SUB" | "REQ";
 
 /** Thrown when the connection to the peer is closed or the peer breaks the protocol. */
-export class ZmtpError extends Error {
+export class ZmtpError extends OpsbookError {
   /** Creates a ZMTP error. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
