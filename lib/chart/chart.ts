@@ -14,7 +14,7 @@ import pl from "nodejs-polars";
 import { deflateSync } from "node:zlib";
 import { createDocument, type Doc, type DomElement, JUPYTER_DISPLAY } from "./_dom.ts";
 import { concatBytes } from "../_internal/bytes.ts";
-import { escapeHtml } from "../_internal/escape.ts";
+import { escapeHtml, xmlSafe } from "../_internal/escape.ts";
 import { formatThreshold, formatValue } from "../_internal/format.ts";
 import { OpsbookError } from "../errors.ts";
 
@@ -102,12 +102,17 @@ export class Chart {
   /** Title shown above the plot, if any. */
   readonly title: string | undefined;
 
-  /** Wraps standalone SVG markup; use the chart functions rather than calling this. */
+  /**
+   * Wraps standalone SVG markup; use the chart functions rather than calling
+   * this. Every chart's text enters its SVG here: characters XML forbids (a
+   * `\u0007` or `\u0000` in a label) become visible Control Pictures (`␇`,
+   * `␀`), so the SVG stays well-formed and exports to PNG.
+   */
   constructor(svg: string, info: ChartInfo) {
     if (!svg.startsWith("<svg")) {
       throw new TypeError("Cannot create chart: markup must start with <svg");
     }
-    this.#svg = svg;
+    this.#svg = xmlSafe(svg);
     this.width = info.width;
     this.height = info.height;
     this.title = info.title;

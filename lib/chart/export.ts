@@ -8,13 +8,16 @@
 import { Resvg } from "@resvg/resvg-js";
 import { FONT_FAMILY } from "./chart.ts";
 import { writeFileAtomic } from "../_internal/fs.ts";
+import { xmlSafe } from "../_internal/escape.ts";
 
 /** Anything that serialises to an `<svg>` element: a `Chart`, a Plot `<svg>` node or markup. */
 export type ChartLike = { outerHTML: string } | string;
 
 /**
  * The chart as a standalone SVG document string (the `xmlns` attribute is
- * added when missing, e.g. for a bare Plot `<svg>`).
+ * added when missing, e.g. for a bare Plot `<svg>`). Characters XML forbids
+ * (C0 controls such as `\u0007` in a label) become their visible Control
+ * Pictures (`␇`), as in every {@linkcode Chart}.
  *
  * @example Serialise a chart
  * ```ts
@@ -33,8 +36,9 @@ export function chartToSvg(chart: ChartLike): string {
       "Cannot export chart: expected an <svg> element (a Plot <figure> is not standalone; use plotChart)",
     );
   }
-  if (/^<svg[^>]*\sxmlns="/.test(markup)) return markup;
-  return `<svg xmlns="http://www.w3.org/2000/svg"${markup.slice(4)}`;
+  const svg = xmlSafe(markup);
+  if (/^<svg[^>]*\sxmlns="/.test(svg)) return svg;
+  return `<svg xmlns="http://www.w3.org/2000/svg"${svg.slice(4)}`;
 }
 
 /** Options for {@linkcode chartToPng} and {@linkcode saveChart}. */
@@ -47,6 +51,8 @@ export interface PngOptions {
 
 /**
  * Render a chart to PNG bytes with resvg (system fonts: DejaVu and Noto CJK).
+ * Markup that is not well-formed XML is a `SyntaxError` quoting the markup
+ * around the position resvg names.
  *
  * @example PNG for a Slack attachment
  * ```ts
@@ -92,16 +98,13 @@ export function renderPng(chart: ChartLike, options: PngOptions = {}): RenderedP
   if (!(scale > 0 && scale <= 8)) {
     throw new RangeError(`Cannot render PNG: scale must be in (0, 8], got ${scale}`);
   }
-  const resvg = new Resvg(chartToSvg(chart), {
-    background,
-    fitTo: scale === 1 ? { mode: "original" } : { mode: "zoom", value: scale },
-    font: {
-      loadSystemFonts: true,
-      defaultFontFamily: "DejaVu Sans",
-      sansSerifFamily: FONT_FAMILY.split(",")[0].trim(),
-    },
-    imageRendering: 1, // optimizeSpeed: nearest-neighbour for embedded heatmap rasters
-  });
+  const svg = chartToSvg(chart);
+  let resvg: Resvg;
+  try {
+    resvg = newResvg(svg, scale, background);
+  } catch (error) {
+    throw new SyntaxError(`Cannot render PNG: ${describeSvgError(svg, error)}`, { cause: error });
+  }
   const image = resvg.render();
   return {
     png: new Uint8Array(image.asPng()),
@@ -111,13 +114,37 @@ export function renderPng(chart: ChartLike, options: PngOptions = {}): RenderedP
   };
 }
 
+function newResvg(svg: string, scale: number, background: string): Resvg {
+  return new Resvg(svg, {
+    background,
+    fitTo: scale === 1 ? { mode: "original" } : { mode: "zoom", value: scale },
+    font: {
+      loadSystemFonts: true,
+      defaultFontFamily: "DejaVu Sans",
+      sansSerifFamily: FONT_FAMILY.split(",")[0].trim(),
+    },
+    imageRendering: 1, // optimizeSpeed: nearest-neighbour for embedded heatmap rasters
+  });
+}
+
+/** resvg's parse error with the markup around the position it names (`at LINE:COL`). */
+function describeSvgError(svg: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const at = [...message.matchAll(/at (\d+):(\d+)/g)].at(-1);
+  if (!at) return message;
+  const line = [...(svg.split("\n")[Number(at[1]) - 1] ?? "")];
+  const col = Number(at[2]) - 1;
+  const near = line.slice(Math.max(0, col - 40), col + 40).join("");
+  return `${message}; the SVG near there: ${JSON.stringify(near)}`;
+}
+
 /** Options for {@linkcode saveChart}. */
 export type SaveChartOptions = PngOptions;
 
 /**
  * Write a chart to `path` as `.svg` or `.png` (chosen by extension),
- * atomically: a temporary file in the same directory is renamed over `path`.
- * Any other extension is a `TypeError`.
+ * atomically: a temporary file in the same directory is renamed over `path`;
+ * a missing folder is created. Any other extension is a `TypeError`.
  *
  * @example Save for a report
  * ```ts ignore
