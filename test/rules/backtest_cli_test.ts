@@ -69,6 +69,11 @@ Deno.test("rules backtest: rule file over the dataset's day, json, csv, table an
     assert.deepEqual(full.map((r) => [r.labels.mountpoint, r.firedAt, r.resolvedAt]), [
       ["/data", "2026-11-01T20:48:00Z", "2026-11-01T21:31:00Z"],
     ]);
+    // HostCpuTrend (trend detector, r² >= 0.9, for: 15m): only the climbing host fires
+    const trends = rows.filter((r) => r.alertname === "HostCpuTrend" && r.firedAt !== null);
+    assert.deepEqual(trends.map((r) => [r.labels.instance, r.firedAt, r.resolvedAt]), [
+      ["tc-sh-batch-01:9100", "2026-11-01T19:19:00Z", null],
+    ]);
     // the spike is pending, never fires
     const spike = rows.find((r) =>
       r.alertname === "HostHighCpu" && r.labels.instance === "tc-gz-api-01:9100"
