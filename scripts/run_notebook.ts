@@ -19,6 +19,8 @@
  * @module
  */
 
+import { basename, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { KernelDiedError, KernelStartError } from "../lib/notebook/kernel.ts";
 import { NotebookInputError } from "../lib/notebook/nbformat.ts";
@@ -29,6 +31,9 @@ import {
   runNotebook,
   type RunProgress,
 } from "../lib/notebook/runner.ts";
+
+/** The repository's root, where `deno task run-notebook` runs. */
+const REPOSITORY = resolve(fileURLToPath(new URL("..", import.meta.url)));
 
 const HELP = `Usage: deno task run-notebook <input.ipynb> [options]
 
@@ -51,6 +56,9 @@ Parameters are checked against the cell tagged "parameters" before anything runs
 the name must be declared there (else a "did you mean"), and the value must fit
 the default's type: a number stays a number, a *_time (RFC 3339) parameter takes
 2026-11-01T12:00:00Z or null, a duration default ("5m") takes a Prometheus duration.
+
+From another folder: deno task --config ~/opsbook/deno.json run-notebook report.ipynb
+(paths are relative to where you type the command; out/ is created there).
 
 Cell N in messages is In [N] in the notebook and the report (the N-th code cell run).
 
@@ -160,15 +168,30 @@ export async function main(args: string[]): Promise<number> {
       const [name, value] = parseParameter(p, { raw: true });
       parameters[name] = value;
     }
-    const result = await runNotebook(positionals[0], {
-      output: values.output,
+    // `deno task` runs in the repository and sets INIT_CWD to where the user
+    // typed the command, so `deno task --config ~/opsbook/deno.json run-notebook
+    // report.ipynb` works from any folder: relative paths (and the default out/)
+    // are taken from there. Only when started by the task (in the repository):
+    // INIT_CWD may also be inherited from an outer `deno task`.
+    const init = Deno.env.get("INIT_CWD");
+    const here = init !== undefined && Deno.cwd() === REPOSITORY && resolve(init) !== REPOSITORY
+      ? resolve(init)
+      : undefined;
+    const fromHere = (p: string | undefined) =>
+      p === undefined || here === undefined ? p : resolve(here, p);
+    const input = fromHere(positionals[0])!;
+    const result = await runNotebook(input, {
+      output: fromHere(values.output) ??
+        (here === undefined
+          ? undefined
+          : join(here, "out", `${basename(input).replace(/\.ipynb$/i, "")}.ipynb`)),
       parameters,
-      cwd: values.cwd,
+      cwd: fromHere(values.cwd),
       timeout: seconds("timeout", values.timeout),
       startTimeout: seconds("start-timeout", values["start-timeout"]),
       allowErrors: values["allow-errors"],
       allowUnknownParameters: values["allow-unknown-params"],
-      html: values.html,
+      html: fromHere(values.html),
       signal: controller.signal,
       onProgress: progress.onProgress,
       onWarning: (message) => {
