@@ -634,29 +634,13 @@ export class PrometheusClient {
       throw this.#errorFromBody(status, json, endpoint);
     }
     // Check the envelope only (data is checked by the caller, large ones without zod).
-    const envelope = json as Record<string, unknown>;
-    if (
-      envelope?.status === "success" && "data" in envelope &&
-      (envelope.warnings === undefined || Array.isArray(envelope.warnings)) &&
-      (envelope.infos === undefined || Array.isArray(envelope.infos))
-    ) {
-      const parsed = SuccessEnvelopeSchema.safeParse({
-        status: "success",
-        data: null,
-        warnings: envelope.warnings,
-        infos: envelope.infos,
-      });
-      if (parsed.success) {
-        return {
-          data: envelope.data,
-          warnings: parsed.data.warnings ?? [],
-          infos: parsed.data.infos ?? [],
-        };
-      }
-    }
+    // Warnings and infos are read the way the scanned path reads them (noteLines).
     const parsed = SuccessEnvelopeSchema.safeParse(json);
+    if (parsed.success && "data" in (json as object)) {
+      return { data: parsed.data.data, warnings: parsed.data.warnings, infos: parsed.data.infos };
+    }
     throw new SchemaError(
-      parsed.success ? [{ path: [], message: "Invalid envelope" }] : this.#issues(parsed.error),
+      parsed.success ? [{ path: ["data"], message: "Required" }] : this.#issues(parsed.error),
       { endpoint },
     );
   }

@@ -25,6 +25,7 @@ import {
   type SchemaIssue,
 } from "../errors.ts";
 import { quoteString } from "./promql.ts";
+import { noteLines } from "./_notes.ts";
 import {
   HistogramPairSchema,
   type LabelSet,
@@ -902,8 +903,8 @@ function scanBody(
   }
   return {
     scan,
-    warnings: Array.isArray(warnings) ? warnings.map(String) : [],
-    infos: Array.isArray(infos) ? infos.map(String) : [],
+    warnings: noteLines(warnings),
+    infos: noteLines(infos),
   };
 }
 
@@ -993,7 +994,7 @@ function parseEnvelope(body: string): Record<string, unknown> {
 function validatedBody(body: string): ParsedBody {
   const json = parseEnvelope(body);
   const data = checkQueryData(json.data);
-  const warnings = Array.isArray(json.warnings) ? json.warnings.map(String) : [];
-  const infos = Array.isArray(json.infos) ? json.infos.map(String) : [];
+  const warnings = noteLines(json.warnings);
+  const infos = noteLines(json.infos);
   return { frame: queryDataToFrame(data), resultType: data.resultType, data, warnings, infos };
 }

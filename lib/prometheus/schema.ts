@@ -11,6 +11,7 @@
  */
 
 import { z } from "zod";
+import { noteLines } from "./_notes.ts";
 
 /** A sample `[unix seconds, "value"]`; values are strings such as `"1e-07"`, `"NaN"`, `"+Inf"`. */
 export const SamplePairSchema = z.tuple([z.number(), z.string()]);
@@ -52,21 +53,27 @@ export const QueryDataSchema = z.discriminatedUnion("resultType", [
   z.object({ resultType: z.literal("string"), result: SamplePairSchema }),
 ]);
 
+/**
+ * `warnings` or `infos`: lines of text. Prometheus sends strings; anything
+ * else is kept as its JSON (a single value as one line), never dropped.
+ */
+export const NotesSchema = z.unknown().optional().transform(noteLines);
+
 /** The error envelope. */
 export const ErrorEnvelopeSchema = z.object({
   status: z.literal("error"),
   errorType: z.string(),
   error: z.string(),
-  warnings: z.array(z.string()).optional(),
-  infos: z.array(z.string()).optional(),
+  warnings: NotesSchema,
+  infos: NotesSchema,
 });
 
 /** The success envelope, before `data` is checked. */
 export const SuccessEnvelopeSchema = z.object({
   status: z.literal("success"),
   data: z.unknown(),
-  warnings: z.array(z.string()).optional(),
-  infos: z.array(z.string()).optional(),
+  warnings: NotesSchema,
+  infos: NotesSchema,
 });
 
 /** `/api/v1/series`: a list of label sets. */

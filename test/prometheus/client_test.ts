@@ -7,6 +7,7 @@ import {
   TimeoutError,
 } from "../../lib/errors.ts";
 import { mergeMatrices, planChunks, PrometheusClient } from "../../lib/prometheus/client.ts";
+import { parseQueryBody } from "../../lib/prometheus/frame.ts";
 
 interface Hit {
   method: string;
@@ -277,7 +278,6 @@ Deno.test("JSON of the wrong shape gives a SchemaError naming the path", async (
       path: "data.result[0].value[1]",
     },
     { body: { hello: "world" }, path: "status" },
-    { body: { status: "success", data: VECTOR, warnings: "oops" }, path: "warnings" },
   ];
   await using server = fake((_req, _hit, hits) => json(bodies[hits.length - 1].body));
   const prom = new PrometheusClient({ url: server.url });
@@ -458,6 +458,67 @@ Deno.test("frame helpers report warnings and infos to onWarning", async () => {
     "call warning: partial: store down",
     "call info: not a counter",
   ]);
+});
+
+Deno.test("query, queryFrame, queryRange, queryRangeFrame and parseQueryBody read malformed warnings alike", async () => {
+  // Prometheus sends an array of strings. Whatever else arrives still says
+  // "this answer may be partial": every path keeps it, as text (an object as
+  // its JSON, never [object Object]), and none rejects the data.
+  const cases: {
+    warnings: unknown;
+    infos?: unknown;
+    expected: string[];
+    expectedInfos?: string[];
+  }[] = [
+    {
+      warnings: ["partial response: store ali unavailable", { code: "store_down", store: "ali" }],
+      infos: [{ hint: "not a counter" }],
+      expected: ["partial response: store ali unavailable", '{"code":"store_down","store":"ali"}'],
+      expectedInfos: ['{"hint":"not a counter"}'],
+    },
+    { warnings: "oops", expected: ["oops"] },
+    { warnings: { store: "ali" }, expected: ['{"store":"ali"}'] },
+    { warnings: [1, null, true, ["x"]], expected: ["1", "null", "true", '["x"]'] },
+    { warnings: null, expected: [] },
+    { warnings: [], expected: [] },
+  ];
+  const MATRIX = {
+    resultType: "matrix",
+    result: [{ metric: { instance: "a:9100" }, values: [[1793491200, "42.5"]] }],
+  };
+  let current = cases[0];
+  await using server = fake((_req, hit) => {
+    const extra: Record<string, unknown> = { warnings: current.warnings };
+    if (current.infos !== undefined) extra.infos = current.infos;
+    return success(hit.path.endsWith("/query_range") ? MATRIX : VECTOR, extra);
+  });
+  for (const c of cases) {
+    current = c;
+    const infos = c.expectedInfos ?? [];
+    const seen: string[] = [];
+    const prom = new PrometheusClient({
+      url: server.url,
+      onWarning: (message, kind) => seen.push(`${kind}: ${message}`),
+    });
+    const label = JSON.stringify(c.warnings);
+    const instant = await prom.query("up");
+    assert.deepEqual(instant.warnings, c.expected, label);
+    assert.deepEqual(instant.infos, infos, label);
+    const range = await prom.queryRange("up", { start: 1793491200, end: 1793491200, step: 1 });
+    assert.deepEqual(range.warnings, c.expected, label);
+    const frame = await prom.queryFrame("up");
+    assert.deepEqual(frame.getColumn("value").toArray(), [42.5]);
+    await prom.queryRangeFrame("up", { start: 1793491200, end: 1793491200, step: 1 });
+    const reported = [...c.expected.map((w) => `warning: ${w}`), ...infos.map((i) => `info: ${i}`)];
+    assert.deepEqual(seen, [...reported, ...reported], label);
+    // The body parser, on its scanned path (a vector) and its validated path (a scalar).
+    const body = (data: unknown) =>
+      JSON.stringify({ status: "success", data, warnings: c.warnings, infos: c.infos });
+    assert.deepEqual(parseQueryBody(body(VECTOR)).warnings, c.expected, label);
+    const scalar = parseQueryBody(body({ resultType: "scalar", result: [1, "2"] }));
+    assert.deepEqual(scalar.warnings, c.expected, label);
+    assert.deepEqual(scalar.infos, infos, label);
+  }
 });
 
 Deno.test("frame helpers print warnings to stderr by default, chunked ranges included", async () => {
