@@ -78,8 +78,18 @@ export interface EvaluateOptions {
   context?: Partial<NotificationContext>;
   /** Context per group (`alertname`), merged over `context`. */
   contexts?: Record<string, Partial<NotificationContext>>;
-  /** The data check of the evaluated frame, copied into the report. */
-  check?: Pick<FrameCheck, "noData" | "missing">;
+  /**
+   * The data check of the evaluated frame, copied into the report. When it
+   * has `warnings` (the answer was partial: a store or a fleet member was
+   * unavailable) or `noData`, firing and pending alerts absent from `alerts`
+   * keep their state: a partial or empty answer is never all-clear.
+   */
+  check?: Pick<FrameCheck, "noData" | "missing"> & { warnings?: readonly string[] };
+  /**
+   * What an alert absent from `alerts` means (see `UpdateOptions.absent`).
+   * @default {"hold" when `check` has warnings or no data, else "resolve"}
+   */
+  absent?: "resolve" | "hold";
   /** Abort the deliveries. */
   signal?: AbortSignal;
 }
@@ -112,6 +122,12 @@ export interface EvaluationReport {
   noData: boolean;
   /** Series with missing data (NaN or null): never alerted on. */
   missing: Labels[];
+  /** The answer was partial (`check.warnings`): absent alerts kept their state. */
+  partial: boolean;
+  /** The warnings of a partial answer, as given in `check.warnings`. */
+  warnings: string[];
+  /** Absent alerts kept their state (a partial or empty answer), none resolved for being absent. */
+  held: boolean;
 }
 
 function defaultOutboxPath(statePath: string): string {
@@ -267,8 +283,13 @@ export class Alerter {
     try {
       const state = await this.state();
       const outbox = await this.outbox();
+      const warnings = [...(options.check?.warnings ?? [])];
+      const noData = options.check?.noData ?? false;
+      const absent = options.absent ??
+        (warnings.length > 0 || noData ? "hold" : "resolve");
       const update = state.update(alerts, {
         now: evaluatedAt,
+        absent,
         pendingFor: this.#pendingFor,
         repeatInterval: (a) =>
           (this.#groupRepeatMs.get(a.labels.alertname) ?? this.#repeatMs) / 1000,
@@ -302,8 +323,11 @@ export class Alerter {
         collapsed: delivery.collapsed,
         queued: delivery.queued,
         deadLetters: outbox.deadLetters(),
-        noData: options.check?.noData ?? false,
+        noData,
         missing: options.check?.missing ?? [],
+        partial: warnings.length > 0,
+        warnings,
+        held: absent === "hold",
       };
     } finally {
       lock?.release();

@@ -98,6 +98,15 @@ export interface UpdateOptions {
    * @default {"24h"}
    */
   keepResolved?: DurationInput;
+  /**
+   * What an alert absent from `alerts` means. `"resolve"`: the answer was
+   * complete, a firing alert resolves and a pending one is dropped.
+   * `"hold"`: the answer was partial (it came with warnings, a fleet member
+   * failed) or empty, so absent alerts keep their state, unchanged, until
+   * a complete answer says otherwise.
+   * @default {"resolve"}
+   */
+  absent?: "resolve" | "hold";
 }
 
 /** What one {@linkcode AlertState.update} did. */
@@ -352,7 +361,8 @@ export class AlertState {
 
   /**
    * Applies one evaluation: `alerts` are the conditions that hold now (their
-   * `status` is ignored); every firing alert not among them resolves.
+   * `status` is ignored); every firing alert not among them resolves (unless
+   * `absent: "hold"`: a partial answer, where they keep their state).
    * Returns the transitions to notify. Does not write the file.
    */
   update(alerts: readonly Alert[], options: UpdateOptions = {}): UpdateResult {
@@ -421,8 +431,10 @@ export class AlertState {
       }
     }
 
+    const hold = options.absent === "hold";
     for (const [fp, r] of this.#records) {
       if (seen.has(fp)) continue;
+      if (hold && r.status !== "resolved") continue;
       if (r.status === "pending") {
         this.#records.delete(fp);
         this.#dirty = true;

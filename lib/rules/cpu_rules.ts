@@ -47,6 +47,14 @@ export interface RuleContext {
    * @default {[]}
    */
   firing?: Iterable<string>;
+  /**
+   * Warnings that came with the frames (collected with the client's
+   * `onWarning`): the answer was partial, so {@linkcode evaluateRules}
+   * reports it and `Alerter.evaluate` keeps the state of the alerts absent
+   * from it (neither resolved nor gone).
+   * @default {[]}
+   */
+  warnings?: readonly string[];
 }
 
 /** The data a rule wants: a range query over `range` at `step`, ending at the evaluation time. */
@@ -414,12 +422,17 @@ export interface RulesResult {
   checks: Record<string, FrameCheck>;
   /** Per-group notification context for {@linkcode Alerter.evaluate}. */
   contexts: Record<string, Partial<NotificationContext>>;
+  /** The frames came with warnings: alerts absent from them keep their state. */
+  partial: boolean;
+  /** The warnings (`context.warnings`), each once. */
+  warnings: string[];
 }
 
 /**
  * Runs rules over their frames (`frames[rule.name]`, or one frame for all)
  * and collects the alerts, the data checks and the notification contexts,
- * ready for {@linkcode Alerter.evaluate}.
+ * ready for {@linkcode Alerter.evaluate} (pass the result as its `check`: an
+ * empty or partial answer then keeps the alert states).
  *
  * @example
  * ```ts
@@ -436,7 +449,16 @@ export function evaluateRules(
   context: RuleContext,
 ): RulesResult {
   const firing = [...(context.firing ?? [])];
-  const result: RulesResult = { alerts: [], noData: true, missing: [], checks: {}, contexts: {} };
+  const warnings = [...new Set(context.warnings ?? [])];
+  const result: RulesResult = {
+    alerts: [],
+    noData: true,
+    missing: [],
+    checks: {},
+    contexts: {},
+    partial: warnings.length > 0,
+    warnings,
+  };
   const seen = new Set<string>();
   const single = typeof (frames as pl.DataFrame).getColumns === "function";
   const frameOf = (rule: AlertRule) =>

@@ -182,6 +182,68 @@ Deno.test("alerter: no data and missing series are reported, never alerted", asy
   assert.deepEqual(report.notifications, []);
 });
 
+Deno.test("alerter: a partial or empty answer keeps absent alerts as they are; a complete one resolves", async () => {
+  await using tmp = await tempDir();
+  const slack = new RecordingSink("slack");
+  const alerter = new Alerter({
+    statePath: `${tmp.dir}/alerts.json`,
+    sinks: [slack],
+    pendingFor: "2m",
+  });
+  // 10:00 a and b pending; 10:02 both firing; c pending since 10:02.
+  await alerter.evaluate([alert("a:9100"), alert("b:9100")], { now: at(0) });
+  const fired = await alerter.evaluate([alert("a:9100"), alert("b:9100"), alert("c:9100")], {
+    now: at(2),
+  });
+  assert.deepEqual(fired.sent.map(summary), [
+    "slack HostHighCpu firing a:9100:firing,b:9100:firing",
+  ]);
+  // 10:03 a partial answer (one store down) holds only a: b stays firing, c stays pending.
+  const warning = "partial response: store ali unavailable";
+  const partial = await alerter.evaluate([alert("a:9100")], {
+    now: at(3),
+    check: { noData: false, missing: [], warnings: [warning, warning] },
+  });
+  assert.equal(partial.partial, true);
+  assert.equal(partial.held, true);
+  assert.deepEqual(partial.warnings, [warning, warning]);
+  assert.deepEqual(partial.transitions, []);
+  assert.deepEqual(partial.resolved, []);
+  assert.deepEqual(partial.notifications, []);
+  assert.deepEqual(partial.firing.map((a) => a.labels.instance).sort(), ["a:9100", "b:9100"]);
+  assert.deepEqual(partial.pending.map((a) => a.labels.instance), ["c:9100"]);
+  // 10:04 an empty answer (no data) is not all-clear either.
+  const empty = await alerter.evaluate([], {
+    now: at(4),
+    check: { noData: true, missing: [] },
+  });
+  assert.equal(empty.partial, false);
+  assert.equal(empty.held, true);
+  assert.deepEqual(empty.transitions, []);
+  assert.deepEqual(empty.firing.map((a) => a.labels.instance).sort(), ["a:9100", "b:9100"]);
+  // c still pends from 10:02: present again at 10:04, it fires (its activeAt was kept).
+  const back = await alerter.evaluate([alert("a:9100"), alert("c:9100")], {
+    now: at(4),
+    absent: "hold",
+  });
+  assert.deepEqual(back.transitions.map((t) => `${t.kind} ${t.alert.labels.instance}`), [
+    "firing c:9100",
+  ]);
+  // 10:05 a complete answer without b resolves it, once.
+  const complete = await alerter.evaluate([alert("a:9100"), alert("c:9100")], {
+    now: at(5),
+    check: { noData: false, missing: [], warnings: [] },
+  });
+  assert.equal(complete.partial, false);
+  assert.equal(complete.held, false);
+  assert.deepEqual(complete.resolved.map((a) => a.labels.instance), ["b:9100"]);
+  assert.deepEqual(slack.received.map(summary), [
+    "slack HostHighCpu firing a:9100:firing,b:9100:firing",
+    "slack HostHighCpu firing c:9100:firing",
+    "slack HostHighCpu resolved b:9100:resolved",
+  ]);
+});
+
 Deno.test("alerter: one writer at a time", async () => {
   await using tmp = await tempDir();
   const statePath = `${tmp.dir}/alerts.json`;

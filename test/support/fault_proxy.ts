@@ -4,7 +4,9 @@
  * says, forwards it to the upstream or injects a fault: a dropped connection,
  * a reset, a delay past the client's timeout, a 500, a 429 with
  * `Retry-After`, a truncated body, an answer lost after forwarding, or a bad
- * answer (HTML, wrong JSON shape, empty result, empty body).
+ * answer (HTML, wrong JSON shape, empty result, empty body), or a partial
+ * answer (the upstream's answer without some series, with `warnings`, as
+ * Thanos or a fleet gives when one store is down).
  *
  * Each request is recorded with whether the upstream received it
  * (`forwarded`) and whether the client got the complete answer
@@ -50,7 +52,12 @@ export type Fault =
   /** Answer 200 with an empty result (a matrix for `/query_range`, else a vector). */
   | "empty_result"
   /** Answer 200 with an empty body. */
-  | "empty_body";
+  | "empty_body"
+  /**
+   * Forward, then relay the answer without the series `partial.drop` selects
+   * and with `partial.warnings` (a partial response); errors pass unchanged.
+   */
+  | "partial";
 
 /** A request as the plan sees it. */
 export interface ProxyRequest {
@@ -82,6 +89,16 @@ export interface FaultProxyOptions {
   plan?: (request: ProxyRequest) => Fault;
   /** How long `delay` holds a request. @default {1500} */
   delayMs?: number;
+  /** What the `partial` fault drops and says (read at each request). */
+  partial?: {
+    /** Drops a series by its labels. @default {every series whose `cloud` is `ali`} */
+    drop?: (metric: Record<string, string>) => boolean;
+    /**
+     * The `warnings` field sent (any JSON, to test malformed ones).
+     * @default {["partial response: store ali unavailable"]}
+     */
+    warnings?: unknown;
+  };
 }
 
 /** A running proxy. */
@@ -177,6 +194,13 @@ export function startFaultProxy(upstream: string, options: FaultProxyOptions = {
   const base = upstream.replace(/\/$/, "");
   const delayMs = options.delayMs ?? 1500;
   let plan = options.plan ?? (() => "pass" as Fault);
+  // Read at each request: a test may change `options.partial` between requests.
+  const drop = (m: Record<string, string>) =>
+    (options.partial?.drop ?? ((m: Record<string, string>) => m.cloud === "ali"))(m);
+  const partialWarnings = () =>
+    options.partial !== undefined && "warnings" in options.partial
+      ? options.partial.warnings
+      : ["partial response: store ali unavailable"];
   const records: ProxyRecord[] = [];
   const open = new Set<Deno.Conn>();
   const stop = new AbortController();
@@ -247,7 +271,7 @@ export function startFaultProxy(upstream: string, options: FaultProxyOptions = {
           await answer(conn, 200, "", { "content-type": "application/json" });
           return;
       }
-      // Forwarding faults: pass, truncate, lost_ack, hold.
+      // Forwarding faults: pass, truncate, lost_ack, hold, partial.
       const headers = new Headers(request.headers);
       for (const h of ["host", "connection", "content-length", "keep-alive"]) headers.delete(h);
       const res = await fetch(base + request.path, {
@@ -256,7 +280,18 @@ export function startFaultProxy(upstream: string, options: FaultProxyOptions = {
         body: ["GET", "HEAD"].includes(request.method) ? undefined : request.body,
         signal: stop.signal,
       });
-      const body = new Uint8Array(await res.arrayBuffer());
+      let body = new Uint8Array(await res.arrayBuffer());
+      if (fault === "partial" && res.ok) {
+        const json = JSON.parse(dec.decode(body));
+        const data = json.data;
+        if (Array.isArray(data?.result)) {
+          data.result = data.result.filter((s: { metric: Record<string, string> }) =>
+            !drop(s.metric)
+          );
+        }
+        json.warnings = partialWarnings();
+        body = enc.encode(JSON.stringify(json));
+      }
       record.forwarded = true;
       record.status = res.status;
       const type = res.headers.get("content-type") ?? "application/octet-stream";
