@@ -198,8 +198,15 @@ export function redact(text: string, secrets: readonly string[]): string {
   return redactText(text, secrets.filter((s) => s.length > 0));
 }
 
-/** Keeps `text` within `max` characters, ending with `…` when cut. */
+/**
+ * Keeps `text` within `max` characters (UTF-16 code units, what `length`
+ * counts), ending with `…` when cut. Never cuts a surrogate pair in two (a
+ * lone surrogate is not valid Unicode and receivers refuse it).
+ */
 export function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
-  return text.slice(0, Math.max(0, max - 1)) + "…";
+  let cut = Math.max(0, max - 1);
+  const last = text.charCodeAt(cut - 1);
+  if (cut > 0 && last >= 0xd800 && last <= 0xdbff) cut--;
+  return text.slice(0, cut) + "…";
 }

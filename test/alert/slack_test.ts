@@ -177,6 +177,73 @@ Deno.test("slackMessage keeps 500 hosts within Slack's limits", () => {
   assert.ok(full.text.length <= 3000);
 });
 
+Deno.test("slackMessage cuts on code points outside entities; Slack's receiver takes it", async () => {
+  await using slack = startSlackReceiver();
+  const sink = new SlackSink({ webhookUrl: slack.webhookUrl, baseUrl: slack.url, retry: false });
+  // An intro of 2,000 emojis (4,000 UTF-16 units): the 3,000 cut falls inside a pair.
+  const emoji = notification("firing", [
+    alert("🔥".repeat(400), { annotations: { summary: "🔥".repeat(2000) } }),
+  ]);
+  const m1 = slackMessage(emoji);
+  assert.deepEqual(sectionTexts(m1.blocks)[0], "🔥".repeat(1499) + "…");
+  // The host is cut before the bold closes around it, on a code point.
+  assert.equal(
+    sectionTexts(m1.blocks)[1],
+    `:red_circle: *${"🔥".repeat(249)}…* — 95.0 % (threshold 80 %) · aws · eu-west-1`,
+  );
+  assert.equal(m1.text.isWellFormed(), true);
+  assert.equal(m1.text, `FIRING: HostHighCpu — 1 host: ${"🔥".repeat(400)} 95.0 %`);
+  // An intro of 1,000 "<" (escaped: 4,000 characters): the cut falls inside "&lt;".
+  const lt = notification("firing", [
+    alert("web-01", { annotations: { summary: "<".repeat(1000) } }),
+  ]);
+  lt.group = "<".repeat(60);
+  const m2 = slackMessage(lt);
+  assert.equal(sectionTexts(m2.blocks)[0], "&lt;".repeat(749) + "…");
+  assert.deepEqual(m2.blocks[0], {
+    type: "header",
+    text: {
+      type: "plain_text",
+      text: `:red_circle: FIRING: ${"&lt;".repeat(32)}…`,
+      emoji: true,
+    },
+  });
+  for (const n of [emoji, lt]) await sink.send(n);
+  assert.deepEqual(slack.requests.map((r) => `${r.status} ${r.answer}`), ["200 ok", "200 ok"]);
+  assert.deepEqual(slack.messages, [m1, m2].map((m) => JSON.parse(JSON.stringify(m))));
+  // The receiver refuses what the old cut produced: half an emoji.
+  assert.equal(
+    validateSlackPayload({
+      text: "x",
+      blocks: [{ type: "section", text: { type: "mrkdwn", text: "🔥".slice(0, 1) } }],
+    }),
+    "invalid_payload",
+  );
+});
+
+Deno.test("slackMessage: a link URL keeps <url|label> whole; mrkdwn in label values is inert", () => {
+  const n = notification("firing", [
+    alert("*db*_1_~x~`y`", { labels: { cloud: "_aws_", region: "eu|*west*" }, value: 93 }),
+  ]);
+  n.context.graphURL = "http://prometheus:9090/graph?g0.expr=a|b<c>&g0.tab=0";
+  n.context.query = "up{job=`node`} > 1";
+  const message = slackMessage(n);
+  assert.deepEqual(sectionTexts(message.blocks), [
+    "CPU usage above 80%",
+    ":red_circle: *\u2217db\u2217\u02cd1\u02cd\u223cx\u223c\u02cby\u02cb* — 93.0 % (threshold 80 %) · " +
+    "\u02cdaws\u02cd · eu|\u2217west\u2217",
+    "<http://prometheus:9090/graph?g0.expr=a%7Cb%3Cc%3E&amp;g0.tab=0|Open the query in Prometheus>",
+  ]);
+  assert.deepEqual(message.blocks.at(-1), {
+    type: "context",
+    elements: [{
+      type: "mrkdwn",
+      text: "Query: `up{job=\u02cbnode\u02cb} &gt; 1` · Evaluated 2024-05-01 12:00 UTC",
+    }],
+  });
+  // The plain-text fallback (notifications) keeps the values as they are.
+  assert.equal(message.text, "FIRING: HostHighCpu — 1 host: *db*_1_~x~`y` 93.0 %");
+});
 const RELAY_HINT = "for a relay or a Slack-compatible endpoint (Mattermost's /hooks/<id>) at " +
   "another host, also set SLACK_BASE_URL (the sink's baseUrl option) to the origin that webhook " +
   "posts go to instead of hooks.slack.com";

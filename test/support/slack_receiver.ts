@@ -114,11 +114,26 @@ const BLOCK_TYPES = new Set([
   "markdown",
 ]);
 
-/** Checks a webhook payload against Slack's documented limits; returns an error code or null. */
+/** A string, anywhere in `value`, holding an unpaired surrogate (not valid Unicode, no UTF-8 form). */
+function hasLoneSurrogate(value: unknown): boolean {
+  if (typeof value === "string") return !value.isWellFormed();
+  if (Array.isArray(value)) return value.some(hasLoneSurrogate);
+  if (value !== null && typeof value === "object") {
+    return Object.values(value).some(hasLoneSurrogate);
+  }
+  return false;
+}
+
+/**
+ * Checks a webhook payload against Slack's documented limits; returns an
+ * error code or null. Text must be valid Unicode: a lone surrogate (half
+ * an emoji, as a careless cut leaves) is `invalid_payload`.
+ */
 export function validateSlackPayload(payload: unknown): string | null {
   if (payload === null || typeof payload !== "object" || Array.isArray(payload)) {
     return "invalid_payload";
   }
+  if (hasLoneSurrogate(payload)) return "invalid_payload";
   const p = payload as { text?: unknown; blocks?: unknown };
   const hasText = typeof p.text === "string" && p.text.trim() !== "";
   if (p.blocks === undefined) return hasText ? null : "no_text";

@@ -97,6 +97,53 @@ export function escapeSlack(text: string): string {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
 
+/**
+ * Cuts already escaped Slack text to `max` characters like `truncate`, and
+ * never inside an entity (`&amp;`, `&lt;`, `&gt;`): a cut `&l` would show
+ * as is.
+ */
+function truncateEscaped(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = truncate(text, max).slice(0, -1);
+  const amp = cut.lastIndexOf("&");
+  if (amp >= 0 && amp >= cut.length - 4 && !cut.includes(";", amp)) {
+    const entity = /^&(?:amp|lt|gt);/.exec(text.slice(amp));
+    if (entity !== null) return cut.slice(0, amp) + "…";
+  }
+  return cut + "…";
+}
+
+const MRKDWN_LOOKALIKES: Record<string, string> = {
+  "*": "\u2217", // ∗ ASTERISK OPERATOR
+  "_": "\u02cd", // ˍ MODIFIER LETTER LOW MACRON
+  "~": "\u223c", // ∼ TILDE OPERATOR
+  "`": "\u02cb", // ˋ MODIFIER LETTER GRAVE ACCENT
+};
+
+/**
+ * A label value for mrkdwn text: escaped as {@linkcode escapeSlack} does,
+ * and `*`, `_`, `~` and backticks replaced by look-alikes (∗ ˍ ∼ ˋ), so a
+ * value can never bold, italicise, strike or code-format the message, nor
+ * close the bold around a host name. Slack's mrkdwn has no escape for them.
+ *
+ * @example
+ * ```ts ignore
+ * slackLabel("*prod*_eu"); // "∗prod∗ˍeu"
+ * ```
+ */
+function slackLabel(value: string): string {
+  return escapeSlack(value).replace(/[*_~`]/g, (c) => MRKDWN_LOOKALIKES[c]);
+}
+
+/**
+ * A URL for a `<url|label>` link: `|`, `<` and `>` percent-encoded (a `|`
+ * would end the URL and start the label) and `&` escaped as Slack requires.
+ */
+function slackLinkUrl(url: string): string {
+  return url.replaceAll("|", "%7C").replaceAll("<", "%3C").replaceAll(">", "%3E")
+    .replaceAll("&", "&amp;");
+}
+
 function hostOf(alert: Alert, hostLabels: readonly string[]): string {
   for (const name of hostLabels) {
     const value = alert.labels[name];
@@ -196,7 +243,7 @@ export function slackMessage(
     type: "header",
     text: {
       type: "plain_text",
-      text: truncate(`${emoji} ${escapeSlack(title)}`, HEADER_MAX),
+      text: truncateEscaped(`${emoji} ${escapeSlack(title)}`, HEADER_MAX),
       emoji: true,
     },
   }];
@@ -216,7 +263,7 @@ export function slackMessage(
   if (intro.length > 0) {
     blocks.push({
       type: "section",
-      text: { type: "mrkdwn", text: truncate(intro.join("\n"), maxSection) },
+      text: { type: "mrkdwn", text: truncateEscaped(intro.join("\n"), maxSection) },
     });
   }
 
@@ -226,15 +273,22 @@ export function slackMessage(
   if (graph) {
     tail.push({
       type: "section",
-      text: { type: "mrkdwn", text: `<${escapeSlack(graph)}|Open the query in Prometheus>` },
+      text: { type: "mrkdwn", text: `<${slackLinkUrl(graph)}|Open the query in Prometheus>` },
     });
   }
   const contextParts: string[] = [];
-  if (context.query) contextParts.push(`Query: \`${escapeSlack(truncate(context.query, 1000))}\``);
+  if (context.query) {
+    // In a code span: a backtick (PromQL's raw strings) would end it early.
+    const query = escapeSlack(truncate(context.query, 1000)).replaceAll(
+      "`",
+      MRKDWN_LOOKALIKES["`"],
+    );
+    contextParts.push(`Query: \`${query}\``);
+  }
   contextParts.push(`Evaluated ${escapeSlack(formatTime(context.evaluatedAt))}`);
   tail.push({
     type: "context",
-    elements: [{ type: "mrkdwn", text: truncate(contextParts.join(" · "), 2000) }],
+    elements: [{ type: "mrkdwn", text: truncateEscaped(contextParts.join(" · "), 2000) }],
   });
 
   // Host lines, packed into sections within the remaining block budget.
@@ -245,10 +299,12 @@ export function slackMessage(
   const lines = shown.map((alert) => {
     const mark = alert.status === "firing" ? ":red_circle:" : ":white_check_mark:";
     const details = detailLabels.map((n) => alert.labels[n]).filter((v): v is string => !!v);
-    const where = details.length > 0 ? ` · ${details.map(escapeSlack).join(" · ")}` : "";
-    const line = `${mark} *${escapeSlack(hostOf(alert, hostLabels))}* — ` +
+    const where = details.length > 0 ? ` · ${details.map(slackLabel).join(" · ")}` : "";
+    // The host cut first, so the bold around it is always closed.
+    const host = truncateEscaped(slackLabel(hostOf(alert, hostLabels)), LINE_MAX - 100);
+    const line = `${mark} *${host}* — ` +
       `${escapeSlack(formatValue(alert.value, context.unit ?? ""))}${threshold}${where}`;
-    return truncate(line, LINE_MAX);
+    return truncateEscaped(line, LINE_MAX);
   });
   const budget = maxBlocks - blocks.length - tail.length - 1; // 1 for "+N more hosts"
   const sections: string[] = [];
@@ -279,7 +335,7 @@ export function slackMessage(
     `${hostOf(a, hostLabels)} ${formatValue(a.value, context.unit ?? "")}`
   );
   const more = alerts.length > 20 ? `, +${alerts.length - 20} more` : "";
-  const text = truncate(escapeSlack(`${title}: ${names.join(", ")}${more}`), TEXT_MAX);
+  const text = truncateEscaped(escapeSlack(`${title}: ${names.join(", ")}${more}`), TEXT_MAX);
   return { text, blocks };
 }
 
