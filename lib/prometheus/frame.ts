@@ -39,9 +39,23 @@ import {
 export type DataFrame = pl.DataFrame;
 
 /**
- * Parse a sample value as the API encodes it: decimal and exponent forms
- * (`"1e-07"`), `"NaN"`, `"+Inf"`, `"-Inf"` (and `"Inf"`). Returns `undefined`
- * for anything else.
+ * Parse a sample value the way Prometheus' own clients do: the API sends
+ * each value as a JSON string, and `model.SampleValue` in
+ * `prometheus/common` reads it with Go's `strconv.ParseFloat(s, 64)` (the
+ * syntax Prometheus documents for sample values). Accepted, and nothing else:
+ *
+ * - decimals with an optional sign, fraction and exponent: `"1"`, `"-0.5"`,
+ *   `".5"`, `"5."`, `"1e-07"`, `"1.5E+10"`, `"007"`;
+ * - `_` between two digits: `"1_000"`;
+ * - hexadecimal with a binary exponent (`p`, required): `"0x1p-2"`,
+ *   `"-0X1.8P1"`;
+ * - `"NaN"` (no sign), `"Inf"` and `"Infinity"` with an optional sign, in
+ *   any letter case (Prometheus writes `"NaN"`, `"+Inf"`, `"-Inf"`).
+ *
+ * Returns `undefined` for anything else, including what JavaScript's
+ * `Number()` would take: surrounding spaces (`"1 "`), `"0x10"` (no `p`),
+ * `"0b11"`, `"0o7"`, `""`, `"+NaN"`; and for a finite form beyond the
+ * float64 range (`"1e400"`), which `ParseFloat` rejects as out of range.
  *
  * @example
  * ```ts
@@ -51,23 +65,115 @@ export type DataFrame = pl.DataFrame;
  * assert.equal(parseSampleValue("1e-07"), 1e-7);
  * assert.equal(parseSampleValue("+Inf"), Infinity);
  * assert.ok(Number.isNaN(parseSampleValue("NaN")));
+ * assert.equal(parseSampleValue("0x1p-2"), 0.25);
+ * assert.equal(parseSampleValue("0x10"), undefined);
+ * assert.equal(parseSampleValue("1 "), undefined);
  * assert.equal(parseSampleValue("abc"), undefined);
  * ```
  */
 export function parseSampleValue(text: string): number | undefined {
   const n = +text;
-  if (n === n) return text.length === 0 || text.charCodeAt(0) <= 32 ? undefined : n;
-  switch (text) {
-    case "NaN":
-      return NaN;
-    case "+Inf":
-    case "Inf":
-      return Infinity;
-    case "-Inf":
-      return -Infinity;
-    default:
-      return undefined;
+  return isPlainDecimal(text, n) ? n : parseGoFloat(text);
+}
+
+/**
+ * Whether `+text` (already computed as `n`) is Go's answer for `text`: a
+ * finite number from a string that starts with a digit, sign or `.`, ends
+ * with a digit or `.`, and has no `0x`/`0o`/`0b` prefix. JavaScript's
+ * decimal grammar is Go's within those bounds (what JavaScript adds is
+ * whitespace, base prefixes and `Infinity`), so the common case costs one
+ * conversion and a few character tests.
+ */
+function isPlainDecimal(text: string, n: number): boolean {
+  if (n !== n || n === Infinity || n === -Infinity) return false;
+  const first = text.charCodeAt(0);
+  const last = text.charCodeAt(text.length - 1);
+  if (!(last >= 48 && last <= 57 || last === 46)) return false;
+  if (!(first >= 48 && first <= 57 || first === 43 || first === 45 || first === 46)) return false;
+  const second = text.charCodeAt(1) | 32; // lower case
+  return !(first === 48 && (second === 120 || second === 111 || second === 98));
+}
+
+const GO_SPECIAL = /^(?:[+-]?inf(?:inity)?|nan)$/i;
+const GO_DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const GO_HEX = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?[pP]([+-]?\d+)$/;
+
+/** Go's `strconv.ParseFloat(text, 64)`, or `undefined` for its syntax and range errors. */
+function parseGoFloat(text: string): number | undefined {
+  if (GO_SPECIAL.test(text)) {
+    const lower = text.toLowerCase();
+    return lower === "nan" ? NaN : lower.startsWith("-") ? -Infinity : Infinity;
   }
+  if (text.includes("_")) {
+    if (!underscoresOk(text)) return undefined;
+    text = text.replaceAll("_", "");
+  }
+  if (GO_DECIMAL.test(text)) {
+    const n = +text;
+    return Number.isFinite(n) ? n : undefined; // beyond float64: Go's ErrRange
+  }
+  const hex = GO_HEX.exec(text);
+  if (hex === null) return undefined;
+  const [, sign, whole, fraction = "", exponent] = hex;
+  if (whole + fraction === "") return undefined;
+  return hexFloat(sign === "-", whole + fraction, Number(exponent) - 4 * fraction.length);
+}
+
+/** Go's `underscoreOK`: every `_` sits between two digits (a base prefix counts as one). */
+function underscoresOk(text: string): boolean {
+  let s = text;
+  if (s[0] === "+" || s[0] === "-") s = s.slice(1);
+  let hex = false;
+  let saw = "^";
+  let i = 0;
+  if (s.length >= 2 && s[0] === "0" && "bBoOxX".includes(s[1])) {
+    i = 2;
+    saw = "0";
+    hex = s[1] === "x" || s[1] === "X";
+  }
+  for (; i < s.length; i++) {
+    const c = s[i];
+    if (c >= "0" && c <= "9" || hex && /[a-fA-F]/.test(c)) saw = "0";
+    else if (c === "_") {
+      if (saw !== "0") return false;
+      saw = "_";
+    } else if (saw === "_") return false;
+    else saw = "!";
+  }
+  return saw !== "_";
+}
+
+/**
+ * `digits` (hexadecimal) × 2^`exponent`, correctly rounded (to nearest, ties
+ * to even) as Go's `atofHex`; `undefined` beyond the float64 range.
+ */
+function hexFloat(negative: boolean, digits: string, exponent: number): number | undefined {
+  let m = BigInt(`0x${digits}`);
+  if (m === 0n) return negative ? -0 : 0;
+  // Beyond these the result is 0 or out of range whatever the digits (Go caps the exponent too).
+  const bits = m.toString(2).length;
+  if (exponent + bits > 1100) return undefined;
+  if (exponent + bits < -1200) return negative ? -0 : 0;
+  const top = bits - 1 + exponent; // the value is in [2^top, 2^(top+1))
+  if (top < -1075) return negative ? -0 : 0; // below half the smallest subnormal
+  const precision = top >= -1022 ? 53 : 53 - (-1022 - top); // fewer bits when subnormal
+  const shift = bits - Math.max(precision, 0);
+  if (shift > 0) {
+    const b = BigInt(shift);
+    const rest = m & ((1n << b) - 1n);
+    const half = 1n << (b - 1n);
+    m >>= b;
+    if (rest > half || rest === half && (m & 1n) === 1n) m++;
+    exponent += shift;
+  }
+  let v = Number(m); // at most 54 bits: exact
+  if (exponent < -1022) {
+    v *= 2 ** -1022; // exact: v < 2^54 stays normal
+    exponent += 1022;
+  }
+  v *= 2 ** exponent; // exact: the result was rounded to what float64 holds
+  if (v === Infinity) return undefined;
+  return negative ? -v : v;
 }
 
 /**
@@ -362,7 +468,7 @@ function matrixFrame(result: MatrixSeries[]): pl.DataFrame {
       const text = pair[1];
       // Inline fast path of parseSampleValue for plain numbers.
       let v = +text;
-      if (v !== v || text.length === 0 || text.charCodeAt(0) <= 32) {
+      if (!isPlainDecimal(text, v)) {
         const parsed = parseSampleValue(text);
         if (parsed === undefined) throw badValue(["data", "result", i, "values", j, 1], text);
         v = parsed;
