@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { acquireLock, LockError } from "../../lib/monitor/lock.ts";
+import { Alerter } from "../../lib/alert/alerter.ts";
 import { runMonitor, startMonitor } from "../support/monitor_process.ts";
 
 const HOLDER = new URL("../support/lock_holder.ts", import.meta.url).pathname;
@@ -7,7 +8,7 @@ const HOLDER = new URL("../support/lock_holder.ts", import.meta.url).pathname;
 /** Start `lock_holder.ts`; resolves with its first stdout line and the child. */
 async function holder(
   path: string,
-  mode: "hold" | "churn",
+  mode: "hold" | "churn" | "alerter",
 ): Promise<{ child: Deno.ChildProcess; first: string; exited: Promise<Deno.CommandStatus> }> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--no-check", HOLDER, path, mode],
@@ -175,4 +176,92 @@ Deno.test("monitor CLI: one monitor per state file; a stale lock file never bloc
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("Alerter fuzz: kill -9 anywhere in an evaluation, the state and outbox stay readable and the lock free", async () => {
+  const seed = Number(Deno.env.get("LOCK_FUZZ_SEED") ?? 20261201);
+  const rounds = Number(Deno.env.get("LOCK_FUZZ_ROUNDS") ?? 20);
+  const next = random(seed + 1);
+  const dir = await Deno.makeTempDir();
+  try {
+    const state = `${dir}/alerts.json`;
+    let updatedAt = new Date(0).toISOString();
+    for (let round = 0; round < rounds; round++) {
+      // Each process evaluates in a loop (lock, load, update, outbox, save, deliver, release)
+      // and is killed 0-60 ms after its first evaluation, anywhere in one.
+      const p = await holder(state, "alerter");
+      assert.equal(p.first, "ready", `seed ${seed}, round ${round}: ${p.first}`);
+      await new Promise((r) => setTimeout(r, Math.floor(next() * 60)));
+      p.child.kill("SIGKILL");
+      assert.equal((await p.exited).signal, "SIGKILL");
+      // What the next start does: load both files (a corrupt one would throw) and take the lock.
+      const alerter = new Alerter({ statePath: state, sinks: [] });
+      const loaded = await alerter.state();
+      await alerter.outbox();
+      assert.ok(loaded.updatedAt > updatedAt, `round ${round}: the state moved on`);
+      updatedAt = loaded.updatedAt;
+      using lock = acquireLock(`${state}.alerter.lock`);
+      assert.equal(lock.path, `${state}.alerter.lock`);
+      // No temporary file of an interrupted write is mistaken for the state.
+      for await (const e of Deno.readDir(dir)) {
+        assert.ok(!e.name.endsWith(".json") || /^alerts(\.outbox)?\.json$/.test(e.name), e.name);
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** `unshare` can give a child its own PID namespace here (root, or user namespaces allowed). */
+const PID_NAMESPACE = ["unshare", "-Urpf", "--kill-child", "--mount-proc"];
+const noPidNamespace = await (async () => {
+  try {
+    const out = await new Deno.Command(PID_NAMESPACE[0], {
+      args: [...PID_NAMESPACE.slice(1), Deno.execPath(), "eval", "console.log(Deno.pid)"],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return !(out.success && new TextDecoder().decode(out.stdout).trim() === "1");
+  } catch {
+    return true;
+  }
+})();
+
+Deno.test({
+  name:
+    "monitor CLI as PID 1 (a container): its own pid in the lock file never blocks; another PID 1 holding it does",
+  ignore: noPidNamespace,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const state = `${dir}/state.json`;
+      const args = ["--prometheus-url", "http://127.0.0.1:1", "--interval", "1h", "--state", state];
+      const wrap = { wrap: PID_NAMESPACE };
+      // A container restarted with a persistent state folder: the old lock names pid 1, which
+      // is alive and is the new monitor itself.
+      await Deno.writeTextFile(`${state}.lock`, "1\n");
+      const a = startMonitor(args, {}, wrap);
+      try {
+        await a.waitFor(/event=evaluation /);
+        assert.equal(await Deno.readTextFile(`${state}.lock`), "1\n");
+        // A second container on the same volume is PID 1 too: refused, exit 2.
+        const b = await runMonitor([...args, "--once"], {}, wrap);
+        assert.equal(b.code, 2);
+        assert.equal(
+          b.stderr,
+          "opsbook monitor: Another monitor is running (pid 1) with this state file: " +
+            `stop it or use another --state (lock file ${state}.lock)\n`,
+        );
+      } finally {
+        await a.kill(); // SIGKILL to unshare, which kills the namespace's PID 1
+      }
+      // The first container is gone (kill -9): its lock file stays, naming pid 1, and blocks nobody.
+      assert.equal(await Deno.readTextFile(`${state}.lock`), "1\n");
+      const c = await runMonitor([...args, "--once"], {}, wrap);
+      assert.equal(c.code, 1, c.stderr); // the evaluation failed; the lock was taken
+      assert.ok(!c.stderr.includes("Another monitor"), c.stderr);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

@@ -32,10 +32,26 @@ function baseEnv(): Record<string, string> {
   return out;
 }
 
+/** Options of {@linkcode startMonitor} and {@linkcode runMonitor}. */
+export interface MonitorProcessOptions {
+  /**
+   * A command the monitor runs under, e.g. `["unshare", "-Urpf",
+   * "--kill-child", "--mount-proc"]` to run it as PID 1 of a new PID
+   * namespace (a container).
+   */
+  wrap?: string[];
+}
+
 /** Start the monitor with `args` and extra environment variables. */
-export function startMonitor(args: string[], env: Record<string, string> = {}): MonitorProcess {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--no-check", SCRIPT, ...args],
+export function startMonitor(
+  args: string[],
+  env: Record<string, string> = {},
+  options: MonitorProcessOptions = {},
+): MonitorProcess {
+  const argv = [Deno.execPath(), "run", "-A", "--no-check", SCRIPT, ...args];
+  const [command, ...rest] = [...(options.wrap ?? []), ...argv];
+  const child = new Deno.Command(command, {
+    args: rest,
     env: { ...baseEnv(), NO_COLOR: "1", ...env },
     clearEnv: true,
     stdin: "null",
@@ -130,8 +146,9 @@ export function startMonitor(args: string[], env: Record<string, string> = {}): 
 export async function runMonitor(
   args: string[],
   env: Record<string, string> = {},
+  options: MonitorProcessOptions = {},
 ): Promise<{ code: number; lines: string[]; stderr: string }> {
-  const p = startMonitor(args, env);
+  const p = startMonitor(args, env, options);
   const s = await p.status;
   return { code: s.code, lines: p.lines, stderr: p.stderr() };
 }
