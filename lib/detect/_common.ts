@@ -17,7 +17,7 @@ export type DetectorDuration = string | number;
 export type DetectorTime = Date | number | string;
 
 /** Utf8 columns the detectors add to their results: never treated as labels. */
-const OUTPUT_UTF8 = new Set(["reason", "fingerprint"]);
+const OUTPUT_UTF8 = new Set(["reason", "fingerprint", "basis"]);
 
 /** Whether a polars dtype is numeric (floats, signed and unsigned integers). */
 function isNumeric(dtype: pl.DataType): boolean {

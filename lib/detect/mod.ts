@@ -16,3 +16,5 @@ export * from "./baseline.ts";
 export * from "./trend.ts";
 export type { DetectorDuration, DetectorTime } from "./_common.ts";
 export * from "./anomaly.ts";
+export * from "./normal_range.ts";
+export * from "./anomaly_spans.ts";
