@@ -215,7 +215,7 @@ function compileRule(
     [k, v],
   ) => [k, template(v)] as const);
   const data = (s: RuleSample): TemplateData => ({
-    labels: s.labels,
+    labels: s.templateLabels === undefined ? s.labels : { ...s.labels, ...s.templateLabels },
     value: s.value,
     externalLabels: options.externalLabels,
     externalURL: options.externalURL,
@@ -237,7 +237,9 @@ function compileRule(
     for (const [k, t] of annotationTemplates) out[k] = t(d);
     return out;
   };
-  const pure = Object.values(spec.annotations ?? {}).every((t) => !/\bquery\b/.test(t));
+  // The anomaly detector's template labels change with its span, not with the value.
+  const pure = spec.opsbook?.detector !== "anomaly" &&
+    Object.values(spec.annotations ?? {}).every((t) => !/\bquery\b/.test(t));
   return {
     key: n === 1 ? `${group}/${name}` : `${group}/${name}#${n}`,
     group,

@@ -25,6 +25,7 @@ import {
   isDetectorRule,
   rangeableDetectorQuery,
 } from "./detector_rules.ts";
+import { prefetchingClient } from "./_anomaly_rule.ts";
 import { type ActiveAlert, activeAlert, type RuleQueryClient } from "./evaluator.ts";
 import { type RuleSample, type RuleState, stepRule } from "./rule_state.ts";
 
@@ -358,6 +359,11 @@ async function replayRule(
   // Hysteresis decides on its query's value at each evaluation: one range query too.
   const hysteresis = isDetectorRule(rule) ? rangeableDetectorQuery(rule) : undefined;
   const detector = isDetectorRule(rule) && hysteresis === undefined;
+  // The anomaly detector reads its samples from one range query too.
+  const opsbook = rule.spec.opsbook as Record<string, unknown> | undefined;
+  const detectorClient = opsbook?.detector === "anomaly"
+    ? prefetchingClient(client, rule.expr, opsbook, start, start + (n - 1) * intervalMs)
+    : client;
   let data: Bucketed | undefined;
   if (!detector) {
     data = await rangeBuckets(
@@ -386,7 +392,13 @@ async function replayRule(
     let stepPartial = partial;
     if (detector) {
       try {
-        const a = await detectorSamples(client, rule, t, state, options.signal);
+        const a = await detectorSamples(
+          detectorClient as RuleQueryClient,
+          rule,
+          t,
+          state,
+          options.signal,
+        );
         samples = a.samples;
         if (a.warnings.length > 0) {
           stepPartial = true;

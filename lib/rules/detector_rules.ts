@@ -23,6 +23,7 @@ import { type DurationInput, parseDuration } from "../time.ts";
 import type { CompiledRule } from "./_compile.ts";
 import type { RuleSample, RuleState } from "./rule_state.ts";
 import type { RuleAnswer, RuleQueryClient } from "./evaluator.ts";
+import { anomalyRuleOptions, anomalySamples } from "./_anomaly_rule.ts";
 
 /** The detectors a rule can name. */
 export const DETECTORS: readonly string[] = Object.freeze([
@@ -30,6 +31,7 @@ export const DETECTORS: readonly string[] = Object.freeze([
   "trend",
   "baseline",
   "outliers",
+  "anomaly",
 ]);
 
 /** A rule's `<query> <op> <number>`, split. */
@@ -96,6 +98,14 @@ export function checkDetector(expr: string, o: Record<string, unknown>): string 
   const name = o.detector;
   if (typeof name !== "string" || !DETECTORS.includes(name)) {
     return `unknown detector ${JSON.stringify(name)}: expected one of ${DETECTORS.join(", ")}`;
+  }
+  if (name === "anomaly") {
+    try {
+      anomalyRuleOptions(o);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return undefined;
   }
   const c = splitComparison(expr);
   if ((name === "hysteresis" || name === "trend") && c === undefined) {
@@ -214,6 +224,9 @@ export function hysteresisSamples(
  *   returned when its latest point leaves median ± tolerance·MAD of its own history.
  * - `outliers`: the query at `t`; a series is returned when it is a robust
  *   outlier of the fleet (|z| > tolerance).
+ * - `anomaly`: the query's samples since the previous evaluation, at `step`,
+ *   fed to one anomaly tracker per series kept in `state`; a series is
+ *   returned while it is in an anomaly span (see `AnomalyTracker`).
  *
  * @internal
  */
@@ -227,8 +240,9 @@ export async function detectorSamples(
   const o = rule.spec.opsbook as Record<string, unknown>;
   const problem = checkDetector(rule.expr, o);
   if (problem !== undefined) throw new TypeError(problem);
-  const c = splitComparison(rule.expr);
   const detector = o.detector as string;
+  if (detector === "anomaly") return await anomalySamples(client, rule.expr, o, t, state, signal);
+  const c = splitComparison(rule.expr);
   const query = c?.query ?? rule.expr;
   const at = new Date(t);
   if (detector === "hysteresis") {

@@ -16,6 +16,7 @@
  */
 
 import { fingerprint, type Labels } from "../labels.ts";
+import type { AnomalyRuleState } from "./_anomaly_rule.ts";
 
 /** Where an active alert is. */
 export type ActiveState = "pending" | "firing";
@@ -50,6 +51,8 @@ export interface RuleState {
   blindSince?: number;
   /** The latest evaluation time (epoch ms). */
   lastEvalAt?: number;
+  /** An `anomaly` detector rule's trackers, one per series (plain JSON). */
+  anomaly?: AnomalyRuleState;
 }
 
 /** One series returned by the rule's expression at an evaluation. */
@@ -63,6 +66,11 @@ export interface RuleSample {
    * computes them once per series for rules with static labels).
    */
   alert?: { labels: Labels; fingerprint: string };
+  /**
+   * Extra labels the rule's templates see in `$labels` (never alert labels),
+   * e.g. the `anomaly` detector's `opsbook_unusual`.
+   */
+  templateLabels?: Labels;
 }
 
 /** The parts of a rule the state machine needs. */

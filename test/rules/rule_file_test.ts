@@ -97,7 +97,7 @@ const BAD: [string, string, string[]][] = [
     "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: x > 80\n    opsbook: {detector: hysteresis}\n  - alert: B\n    expr: x > 80\n    annotations:\n      opsbook: '{detector: magic}'\n",
     [
       'rules/node.yml:6:5: rule A: unknown field "opsbook" (promtool rejects it): write it as an annotation, opsbook: "{detector: hysteresis, clear_below: 75}"',
-      'rules/node.yml:10:16: rule B: annotations: opsbook: unknown detector "magic": expected one of hysteresis, trend, baseline, outliers',
+      'rules/node.yml:10:16: rule B: annotations: opsbook: unknown detector "magic": expected one of hysteresis, trend, baseline, outliers, anomaly',
     ],
   ],
   [
