@@ -17,3 +17,4 @@
 export * from "./runner.ts";
 export { KernelDiedError, KernelStartError } from "./kernel.ts";
 export { NotebookInputError } from "./nbformat.ts";
+export { NotebookParameterError } from "./parameters.ts";

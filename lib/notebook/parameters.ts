@@ -20,7 +20,20 @@ export const INJECTED_TAG = "injected-parameters";
  * Thrown for a parameter the runner will not inject: a malformed
  * `name=value`, a reserved word as name, a non-finite number, a name the
  * parameters cell does not declare, or a value of the wrong type. The message
- * names the parameter and what is expected (one line per problem).
+ * names the parameter and what is expected (one line per problem). Thrown
+ * before the kernel starts: no cell has run.
+ *
+ * @example A misspelt parameter
+ * ```ts
+ * import { NotebookParameterError, runNotebook } from "opsbook";
+ *
+ * try {
+ *   await runNotebook("notebooks/01_query.ipynb", { parameters: { treshold: 90 } });
+ * } catch (error) {
+ *   if (!(error instanceof NotebookParameterError)) throw error;
+ *   console.log(error.problems[0]); // Unknown parameter treshold: did you mean threshold? …
+ * }
+ * ```
  */
 export class NotebookParameterError extends OpsbookError {
   /** One line per problem. */
