@@ -284,7 +284,7 @@ export interface SchemaIssue {
  *
  * @example
  * ```ts
- * import { formatPath } from "opsbook";
+ * import { formatPath } from "./errors.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(formatPath(["data", "result", 0, "metric"]), "data.result[0].metric");

@@ -26,7 +26,6 @@ import {
   type Config,
   ConfigError,
   configSecrets,
-  createMonitorMetrics,
   createPrometheusClient,
   DryRunSink,
   type FileLock,
@@ -36,14 +35,15 @@ import {
   Monitor,
   redactConfig,
   serveMetrics,
-  settingError,
   type SettingName,
   SETTINGS,
   type Sink,
   SlackSink,
-  writableFileProblem,
   ZammadSink,
 } from "../lib/mod.ts";
+import { createMonitorMetrics } from "../lib/monitor/daemon.ts";
+import { settingError } from "../lib/monitor/config.ts";
+import { writableFileProblem } from "../lib/monitor/paths.ts";
 
 const USAGE = `Usage: deno task monitor [options]
 

@@ -120,7 +120,8 @@ Deno.test("formatPath writes dotted paths with indices", () => {
 
 // One error base (issue 12): every error a caller may handle is an OpsbookError
 // and keeps its own name. `ParseFailure` and `ExecFailure` are the Go-template
-// engine's internal signals: `renderTemplate` turns them into `TemplateError`.
+// engine's internal signals: `compileTemplate` and `expandTemplate` turn them into
+// `TemplateError`.
 const INTERNAL_SIGNALS = new Set(["ParseFailure", "ExecFailure"]);
 
 Deno.test("every error class in lib/ extends OpsbookError", async () => {

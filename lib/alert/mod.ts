@@ -21,10 +21,62 @@
  * @module
  */
 
-export * from "./types.ts";
-export * from "./model.ts";
-export * from "./state.ts";
-export * from "./outbox.ts";
-export * from "./alerter.ts";
-export * from "./route.ts";
-export * from "./sinks/mod.ts";
+export { DeliveryError } from "./types.ts";
+export type {
+  Alert,
+  AlertStatus,
+  Notification,
+  NotificationContext,
+  NotificationKind,
+  SendOptions,
+  Sink,
+} from "./types.ts";
+export { alertsFromFrame, renderTemplate } from "./model.ts";
+export type { AlertsFromFrameOptions } from "./model.ts";
+export { AlertState } from "./state.ts";
+export type {
+  AlertPhase,
+  AlertRecord,
+  AlertStateLoadOptions,
+  Transition,
+  UpdateOptions,
+  UpdateResult,
+} from "./state.ts";
+export { Outbox } from "./outbox.ts";
+export type {
+  DeadLetter,
+  DeliverOptions,
+  DeliveryReport,
+  EnqueueOptions,
+  FailedDelivery,
+  OutboxEntry,
+  OutboxLoadOptions,
+} from "./outbox.ts";
+export { Alerter } from "./alerter.ts";
+export type { AlerterOptions, EvaluateOptions, EvaluationReport } from "./alerter.ts";
+export { compileRoute } from "./route.ts";
+export type { AlertRoute, RouteConfig, Router } from "./route.ts";
+export {
+  alertmanagerAlerts,
+  AlertmanagerSink,
+  DryRunSink,
+  escapeSlack,
+  formatNotification,
+  slackMessage,
+  SlackSink,
+  ZammadSink,
+} from "./sinks/mod.ts";
+export type {
+  AlertmanagerAlertsOptions,
+  AlertmanagerSinkOptions,
+  DryRunSinkOptions,
+  PostableAlert,
+  SlackBlock,
+  SlackMessage,
+  SlackMessageOptions,
+  SlackSinkOptions,
+  SlackText,
+  SlackUploadOptions,
+  ZammadSinkOptions,
+} from "./sinks/mod.ts";
+export { StoreFileError } from "./_store.ts";

@@ -72,7 +72,7 @@ const TEMPLATE = /\{\{\s*(?:\$labels\.|\$|\.)?([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
  *
  * @example
  * ```ts
- * import { formatAlertValue } from "opsbook";
+ * import { formatAlertValue } from "./model.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(formatAlertValue(95), "95.0");

@@ -16,6 +16,43 @@
  * @module
  */
 
-export * from "./chart.ts";
-export * from "./export.ts";
-export * from "./table.ts";
+export {
+  ALERT_COLOR,
+  alertBars,
+  barChart,
+  Chart,
+  ChartDataError,
+  colorRamp,
+  heatCells,
+  heatmap,
+  heatRaster,
+  highlightDots,
+  NORMAL_COLOR,
+  PALETTE,
+  plotChart,
+  seriesLines,
+  thresholdRule,
+  timeSeriesChart,
+  timeTickFormat,
+} from "./chart.ts";
+export type {
+  AlertBarsOptions,
+  BarChartOptions,
+  BarDatum,
+  ChartFrameOptions,
+  ChartInfo,
+  ColorRamp,
+  HeatCellColumns,
+  HeatGrid,
+  HeatmapOptions,
+  LegendItem,
+  LegendRamp,
+  PlotChartOptions,
+  SeriesColumns,
+  ThresholdRuleOptions,
+  TimeSeriesChartOptions,
+} from "./chart.ts";
+export { chartToPng, chartToSvg, renderPng, saveChart } from "./export.ts";
+export type { ChartLike, PngOptions, RenderedPng, SaveChartOptions } from "./export.ts";
+export { Table, table } from "./table.ts";
+export type { TableOptions } from "./table.ts";

@@ -365,7 +365,7 @@ const percent = z.number().min(0).max(100);
  *
  * @example Parse settings
  * ```ts
- * import { ConfigSchema } from "opsbook";
+ * import { ConfigSchema } from "./config.ts";
  * import assert from "node:assert/strict";
  *
  * const config = ConfigSchema.parse({ threshold: 90, interval: "1m" });
@@ -691,7 +691,7 @@ const ORIGINS = new WeakMap<
  *
  * @example
  * ```ts
- * import { loadConfig, settingSource } from "opsbook";
+ * import { loadConfig, settingSource } from "./config.ts";
  * import assert from "node:assert/strict";
  *
  * const config = loadConfig({ env: { CPU_THRESHOLD: "90" } });
@@ -711,7 +711,7 @@ export function settingSource(config: Config, name: SettingName): ConfigSource {
  *
  * @example
  * ```ts
- * import { loadConfig, settingError } from "opsbook";
+ * import { loadConfig, settingError } from "./config.ts";
  * import assert from "node:assert/strict";
  *
  * const config = loadConfig({ env: { SLACK_WEBHOOK_URL: "https://example.com/hook" } });

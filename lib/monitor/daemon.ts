@@ -56,7 +56,8 @@ export interface MonitorRulesOptions {
  *
  * @example The default rules
  * ```ts
- * import { loadConfig, monitorRules } from "opsbook";
+ * import { loadConfig } from "opsbook";
+ * import { monitorRules } from "./daemon.ts";
  * import assert from "node:assert/strict";
  *
  * const rules = monitorRules(loadConfig({ env: {} }));
@@ -159,7 +160,7 @@ export interface MonitorPaths {
  *
  * @example
  * ```ts
- * import { monitorPaths } from "opsbook";
+ * import { monitorPaths } from "./daemon.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(monitorPaths("/var/lib/opsbook/state.json").outbox, "/var/lib/opsbook/state.outbox.json");
@@ -311,7 +312,7 @@ export interface MonitorMetrics {
  *
  * @example
  * ```ts
- * import { createMonitorMetrics } from "opsbook";
+ * import { createMonitorMetrics } from "./daemon.ts";
  *
  * const metrics = createMonitorMetrics();
  * console.log(metrics.registry.render().includes("opsbook_monitor_evaluations_total")); // true
@@ -366,7 +367,8 @@ export function createMonitorMetrics(): MonitorMetrics {
  *
  * @example
  * ```ts
- * import { errorKind, TimeoutError } from "opsbook";
+ * import { TimeoutError } from "opsbook";
+ * import { errorKind } from "./daemon.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(errorKind(new TimeoutError("http://127.0.0.1:9090/api/v1/query", 500)), "timeout");

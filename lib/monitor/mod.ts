@@ -15,9 +15,26 @@
  * @module
  */
 
-export * from "./config.ts";
-export * from "./log.ts";
-export * from "./metrics.ts";
-export * from "./lock.ts";
-export * from "./paths.ts";
-export * from "./daemon.ts";
+export { ConfigError, configSecrets, loadConfig, redactConfig, SETTINGS } from "./config.ts";
+export type {
+  Config,
+  ConfigInput,
+  ConfigSource,
+  LoadConfigOptions,
+  SettingInfo,
+  SettingName,
+} from "./config.ts";
+export { Logger } from "./log.ts";
+export type { LogFields, LoggerOptions, LogLevel, LogValue } from "./log.ts";
+export {
+  Counter,
+  Gauge,
+  MetricsRegistry,
+  registerProcessMetrics,
+  serveMetrics,
+} from "./metrics.ts";
+export type { MetricOptions, MetricsServer, ServeMetricsOptions } from "./metrics.ts";
+export { acquireLock, LockError } from "./lock.ts";
+export type { FileLock } from "./lock.ts";
+export { Monitor } from "./daemon.ts";
+export type { EvaluationResult, MonitorOptions, RunEvaluationOptions } from "./daemon.ts";

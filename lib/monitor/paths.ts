@@ -29,7 +29,7 @@ function cause(error: unknown): string {
  *
  * @example
  * ```ts
- * import { writableFileProblem } from "opsbook";
+ * import { writableFileProblem } from "./paths.ts";
  * import assert from "node:assert/strict";
  *
  * const dir = await Deno.makeTempDir();

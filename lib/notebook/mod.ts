@@ -14,7 +14,14 @@
  * @module
  */
 
-export * from "./runner.ts";
+export {
+  CellTimeoutError,
+  ERROR_MARKER_TAG,
+  NotebookExecutionError,
+  NotebookOutputError,
+  runNotebook,
+} from "./runner.ts";
+export type { CellFailure, RunNotebookOptions, RunNotebookResult, RunProgress } from "./runner.ts";
 export { KernelDiedError, KernelStartError } from "./kernel.ts";
 export { NotebookInputError } from "./nbformat.ts";
 export { NotebookParameterError } from "./parameters.ts";

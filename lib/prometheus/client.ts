@@ -268,7 +268,7 @@ function mergeUnique(target: string[], source: readonly string[]): void {
  *
  * @example
  * ```ts
- * import { mergeMatrices } from "opsbook";
+ * import { mergeMatrices } from "./client.ts";
  * import assert from "node:assert/strict";
  *
  * const merged = mergeMatrices([
@@ -316,7 +316,7 @@ export function mergeMatrices(parts: readonly MatrixData[]): MatrixData {
  *
  * @example
  * ```ts
- * import { planChunks } from "opsbook";
+ * import { planChunks } from "./client.ts";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(planChunks(0, 100, 10, 5), [{ start: 0, end: 40 }, { start: 50, end: 90 }, {

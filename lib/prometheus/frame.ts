@@ -59,7 +59,7 @@ export type DataFrame = pl.DataFrame;
  *
  * @example
  * ```ts
- * import { parseSampleValue } from "opsbook";
+ * import { parseSampleValue } from "./frame.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(parseSampleValue("1e-07"), 1e-7);
@@ -181,7 +181,7 @@ function hexFloat(negative: boolean, digits: string, exponent: number): number |
  *
  * @example
  * ```ts
- * import { formatSeries } from "opsbook";
+ * import { formatSeries } from "./frame.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(formatSeries({ __name__: "up", job: "node" }), 'up{job="node"}');
@@ -1049,7 +1049,7 @@ export interface ParsedBody {
  *
  * @example
  * ```ts
- * import { parseQueryBody } from "opsbook";
+ * import { parseQueryBody } from "./frame.ts";
  * import assert from "node:assert/strict";
  *
  * const body = '{"status":"success","data":{"resultType":"vector","result":' +

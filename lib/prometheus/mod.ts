@@ -15,8 +15,43 @@
  * @module
  */
 
-export * from "./schema.ts";
-export * from "./promql.ts";
-export * from "./frame.ts";
-export * from "./client.ts";
-export * from "./fleet.ts";
+export type {
+  ApiAlert,
+  ApiRule,
+  ApiRules,
+  ApiTarget,
+  ApiTargets,
+  BuildInfo,
+  LabelSet,
+  MatrixData,
+  MatrixSeries,
+  NativeHistogram,
+  QueryData,
+  SamplePair,
+  VectorData,
+  VectorSample,
+} from "./schema.ts";
+export { cpuUsageQuery, quoteString, selector } from "./promql.ts";
+export type { CpuUsageQueryOptions, LabelMatcher, LabelMatchers, MatchOp } from "./promql.ts";
+export { checkQueryData, queryDataToFrame } from "./frame.ts";
+export type { CheckOptions, DataFrame } from "./frame.ts";
+export { PrometheusClient } from "./client.ts";
+export type {
+  EmptyResultAction,
+  FrameOptions,
+  MetadataOptions,
+  PrometheusClientOptions,
+  QueryOptions,
+  QueryRangeOptions,
+  QueryResult,
+  RangeResult,
+  WarningHandler,
+} from "./client.ts";
+export { createPrometheusClient, FleetClient, parsePrometheusUrls } from "./fleet.ts";
+export type {
+  AnyPrometheusClient,
+  FleetClientOptions,
+  FleetMember,
+  PrometheusUrls,
+} from "./fleet.ts";
+export type { RetryOptions } from "../_internal/http.ts";

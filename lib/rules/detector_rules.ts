@@ -50,7 +50,7 @@ export interface Comparison {
  *
  * @example
  * ```ts
- * import { splitComparison } from "opsbook";
+ * import { splitComparison } from "./detector_rules.ts";
  * console.log(splitComparison("avg by (instance) (x) > 80"));
  * // { query: "avg by (instance) (x)", op: ">", threshold: 80 }
  * ```
@@ -88,7 +88,7 @@ function option<T>(o: Record<string, unknown>, snake: string, camel: string): T 
  *
  * @example
  * ```ts
- * import { checkDetector } from "opsbook";
+ * import { checkDetector } from "./detector_rules.ts";
  * console.log(checkDetector("x > 80", { detector: "hysteresis", clear_below: 75 })); // undefined
  * console.log(checkDetector("x", { detector: "hysteresis", clear_below: 75 }));
  * // detector hysteresis needs an expression of the form <query> > <number>, got "x"

@@ -14,12 +14,95 @@
  * @module
  */
 
-export * from "./cpu_rules.ts";
-export * from "./rule_state.ts";
-export * from "./evaluator.ts";
-export * from "./detector_rules.ts";
-export * from "./template.ts";
-export * from "./backtest.ts";
-export * from "./backtest_report.ts";
-export * from "./rule_file.ts";
-export * from "./check.ts";
+export {
+  cpuTrendRule,
+  defaultCpuRules,
+  evaluateRules,
+  highCpuRule,
+  ruleRepeatIntervals,
+} from "./cpu_rules.ts";
+export type {
+  AlertRule,
+  CpuTrendRuleOptions,
+  DefaultCpuRulesOptions,
+  HighCpuRuleOptions,
+  RuleContext,
+  RulesResult,
+  RuleWindow,
+} from "./cpu_rules.ts";
+export type {
+  AbsentPolicy,
+  ActiveState,
+  MachineRule,
+  RuleSample,
+  RuleState,
+  RuleTransition,
+  StepOptions,
+  StepResult,
+  StoredAlert,
+} from "./rule_state.ts";
+export { RuleEvaluator } from "./evaluator.ts";
+export type {
+  ActiveAlert,
+  AlertChange,
+  EvaluateRulesOptions,
+  RuleAnswer,
+  RuleEvaluatorOptions,
+  RuleOutcome,
+  RuleProblem,
+  RuleQueryClient,
+  RulesEvaluation,
+  RulesState,
+} from "./evaluator.ts";
+export type { Comparison } from "./detector_rules.ts";
+export {
+  compileTemplate,
+  expandTemplate,
+  goTemplateCompiler,
+  Template,
+  TemplateError,
+} from "./template.ts";
+export type {
+  AlertTemplateData,
+  CompileTemplateOptions,
+  ExpandTemplateOptions,
+  GoTemplateCompilerOptions,
+  TemplateErrorKind,
+} from "./template.ts";
+export { backtest } from "./backtest.ts";
+export type {
+  BacktestEvaluation,
+  BacktestOptions,
+  BacktestProgress,
+  BacktestResult,
+  BacktestRow,
+  BacktestRuleSummary,
+} from "./backtest.ts";
+export {
+  backtestCsv,
+  backtestHtml,
+  backtestJsonLines,
+  backtestTable,
+  backtestTimeline,
+  writeBacktestHtml,
+} from "./backtest_report.ts";
+export { loadRuleFiles, parseRules, RuleFileError } from "./rule_file.ts";
+export type {
+  AlertingRule,
+  LoadRuleFilesOptions,
+  ParseRulesOptions,
+  RecordingRule,
+  Rule,
+  RuleFile,
+  RuleFileProblem,
+  RuleGroup,
+  SourcePosition,
+} from "./rule_file.ts";
+export { checkRuleFiles } from "./check.ts";
+export type { RuleCheckResult } from "./check.ts";
+export type {
+  AlertingRuleSpec,
+  RuleGroupSpec,
+  TemplateCompiler,
+  TemplateData,
+} from "./_compile.ts";

@@ -157,7 +157,7 @@ const toStored = (v: number): number | null => Number.isNaN(v) ? null : v;
  *
  * @example A `for: 1m` rule over three evaluations
  * ```ts
- * import { stepRule, type MachineRule, type RuleState } from "opsbook";
+ * import { stepRule, type MachineRule, type RuleState } from "./rule_state.ts";
  * const rule: MachineRule = {
  *   name: "Hot", forMs: 60_000, keepFiringForMs: 0, limit: 0, pureAnnotations: true,
  *   alertLabels: (s) => ({ ...s.labels, alertname: "Hot" }),
@@ -277,7 +277,7 @@ export function stepRule(
  *
  * @example
  * ```ts
- * import { storedValue } from "opsbook";
+ * import { storedValue } from "./rule_state.ts";
  * console.log(storedValue(null), storedValue(3)); // NaN 3
  * ```
  */

@@ -14,7 +14,22 @@
  * @module
  */
 
-export * from "./slack.ts";
-export * from "./alertmanager.ts";
-export * from "./zammad.ts";
-export * from "./dry_run.ts";
+export { escapeSlack, slackMessage, SlackSink } from "./slack.ts";
+export type {
+  SlackBlock,
+  SlackMessage,
+  SlackMessageOptions,
+  SlackSinkOptions,
+  SlackText,
+  SlackUploadOptions,
+} from "./slack.ts";
+export { alertmanagerAlerts, AlertmanagerSink } from "./alertmanager.ts";
+export type {
+  AlertmanagerAlertsOptions,
+  AlertmanagerSinkOptions,
+  PostableAlert,
+} from "./alertmanager.ts";
+export { ZammadSink } from "./zammad.ts";
+export type { ZammadSinkOptions } from "./zammad.ts";
+export { DryRunSink, formatNotification } from "./dry_run.ts";
+export type { DryRunSinkOptions } from "./dry_run.ts";
