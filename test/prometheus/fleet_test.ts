@@ -36,7 +36,7 @@ Deno.test("parsePrometheusUrls: a URL, a list, name=url pairs, an object; mistak
   );
   assert.throws(
     () => parsePrometheusUrls("localhost:9090"),
-    /expected an http\(s\) URL, got "localhost:9090" \(did you mean http:\/\/localhost:9090\?\)/,
+    /^TypeError: Invalid prometheus_url: expected an absolute http\(s\) URL, got "localhost:9090" \(did you mean http:\/\/localhost:9090\? several servers: name=url pairs separated by commas\)$/,
   );
   assert.throws(
     () => parsePrometheusUrls(["http://a:9090", "http://a:9090"]),
