@@ -458,6 +458,41 @@ export function highlightDots(
   } as unknown as Plot.DotOptions);
 }
 
+/**
+ * Shaded time spans (e.g. anomaly spans a detector found): one rectangle per
+ * span from `x1` to `x2` over the full height of the plot (or of its facet
+ * row with `fy`), drawn translucent in the alert colour behind the lines,
+ * with `title` as a tooltip and `aria-description="span"`.
+ *
+ * @example Shade one span
+ * ```ts
+ * import { shadedSpans } from "./chart.ts";
+ *
+ * const mark = shadedSpans({ x1: [60_000], x2: [180_000], title: ["db-01: 95.0 %"] });
+ * console.log(mark !== undefined);
+ * ```
+ */
+export function shadedSpans(
+  columns: {
+    x1: ArrayLike<number>;
+    x2: ArrayLike<number>;
+    fy?: ArrayLike<string>;
+    title?: ArrayLike<string>;
+  },
+  options: { fill?: string; fillOpacity?: number } = {},
+): Plot.Markish {
+  const { fill = ALERT_COLOR, fillOpacity = 0.18 } = options;
+  return Plot.rect({ length: columns.x1.length }, {
+    x1: columns.x1,
+    x2: columns.x2,
+    fy: columns.fy,
+    title: columns.title === undefined ? undefined : Array.from(columns.title),
+    fill,
+    fillOpacity,
+    ariaDescription: "span",
+  } as unknown as Plot.RectOptions);
+}
+
 /** A colour lookup: value → `[r, g, b]`. */
 export type ColorRamp = (value: number) => [number, number, number];
 
@@ -1161,6 +1196,13 @@ export interface TimeSeriesChartOptions extends ChartFrameOptions {
    * columns (e.g. rows a detector flagged) or a boolean mask over `frame`'s rows.
    */
   highlight?: pl.DataFrame | pl.Series | ArrayLike<boolean>;
+  /**
+   * Time spans to shade behind the lines (e.g. {@linkcode anomalySpans}' rows):
+   * a frame with Datetime `start` and `end` columns, and the `facet` column
+   * when faceting. Each span is drawn to one sample step after `end`, so a
+   * one-sample span shows; its tooltip is the `z` and `reason` columns when present.
+   */
+  spans?: pl.DataFrame;
   /** Unit of `y`; "%" fixes the domain to 0–100. @default "" */
   unit?: string;
   /** Y axis label (unit appended). @default the `y` column name */
@@ -1285,6 +1327,7 @@ export function timeSeriesChart(frame: pl.DataFrame, options: TimeSeriesChartOpt
     facet,
     threshold,
     highlight,
+    spans,
     unit = "",
     yLabel = y,
     timeZone = "UTC",
@@ -1365,6 +1408,30 @@ export function timeSeriesChart(frame: pl.DataFrame, options: TimeSeriesChartOpt
     }
   }
 
+  const behind: Plot.Markish[] = [];
+  if (spans !== undefined && spans.height > 0) {
+    let stepMs = Infinity;
+    for (const name of seriesNames) {
+      const index = bySeries.get(name)!;
+      for (let k = 1; k < index.length; k++) {
+        const gap = xs[index[k]] - xs[index[k - 1]];
+        if (gap > 0 && gap < stepMs) stepMs = gap;
+      }
+    }
+    if (!Number.isFinite(stepMs)) stepMs = 0;
+    const ends = timeColumn(spans, "end");
+    const who = spans.columns.includes(z) ? labelColumn(spans, z) : undefined;
+    const why = spans.columns.includes("reason") ? labelColumn(spans, "reason") : undefined;
+    behind.push(shadedSpans({
+      x1: timeColumn(spans, "start"),
+      x2: Float64Array.from(ends, (t) => t + stepMs),
+      fy: facet === undefined ? undefined : labelColumn(spans, facet),
+      title: who === undefined && why === undefined
+        ? undefined
+        : Array.from(ends, (_, i) => [who?.[i], why?.[i]].filter(Boolean).join(": ")),
+    }));
+  }
+
   const extent = finiteExtent(xs) ?? [0, 1];
   const facetCount = fs === undefined ? 1 : new Set(fs).size;
   const many = seriesNames.length > 20;
@@ -1391,6 +1458,7 @@ export function timeSeriesChart(frame: pl.DataFrame, options: TimeSeriesChartOpt
     },
     fy: fs === undefined ? undefined : { label: null },
     marks: [
+      ...behind,
       seriesLines(line, { strokeOpacity: many ? 0.45 : 0.9, strokeWidth: many ? 0.8 : 1.25 }),
       threshold === undefined ? null : thresholdRule(threshold, { unit }),
       ...extraMarks,
@@ -1400,6 +1468,7 @@ export function timeSeriesChart(frame: pl.DataFrame, options: TimeSeriesChartOpt
 
   const legend: LegendItem[] = categories.map((c) => ({ color: colorOf.get(c)!, label: c }));
   if (highlight !== undefined) legend.push({ color: ALERT_COLOR, label: "flagged" });
+  if (behind.length > 0) legend.push({ color: ALERT_COLOR, label: "flagged span (shaded)" });
   const notes = [
     downsampled > 0
       ? `${downsampled} series downsampled (min/max per ${

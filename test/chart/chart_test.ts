@@ -228,6 +228,37 @@ Deno.test("timeSeriesChart highlights rows of a flagged frame and colours by clo
   assertEquals(strokes, new Set(PALETTE.slice(0, 3)));
 });
 
+Deno.test("timeSeriesChart shades spans behind the lines, one step past their end, per facet", () => {
+  const frame = rangeFrame(3, 12, (s, i) => 10 * s + i);
+  const spans = pl.DataFrame({
+    cloud: ["aliyun", "azure"],
+    instance: ["h000:9100", "h002:9100"],
+    start: [T0 + 2 * 300_000, T0 + 5 * 300_000],
+    end: [T0 + 2 * 300_000, T0 + 7 * 300_000],
+    reason: ["97.0 % where 48.2–51.8 % is normal in the last 1h", "x"],
+  }).withColumns(pl.col("start").cast(pl.Datetime("ms")), pl.col("end").cast(pl.Datetime("ms")));
+  const svg = parseMarkup(timeSeriesChart(frame, { spans, facet: "cloud" }).outerHTML);
+  const rects = all(svg, 'g[aria-description="span"] rect');
+  assertEquals(rects.length, 2);
+  // A one-sample span is one step (5 minutes) wide; the three-sample span three steps.
+  const widths = rects.map((r) => Number(r.getAttribute("width")));
+  assert.ok(widths[0] > 0);
+  assert.ok(Math.abs(widths[1] / widths[0] - 3) < 0.05, String(widths));
+  assertEquals(
+    all(svg, 'g[aria-description="span"] title').map((t) => t.textContent),
+    ["h000:9100: 97.0 % where 48.2–51.8 % is normal in the last 1h", "h002:9100: x"],
+  );
+  // Behind the lines: the spans' group comes first in the document.
+  const html = timeSeriesChart(frame, { spans }).outerHTML;
+  assert.ok(html.includes(`fill="${ALERT_COLOR}" aria-description="span"`));
+  assert.ok(html.indexOf('aria-description="span"') < html.indexOf('aria-label="line"'));
+  const legend = all(svg, 'g[aria-label="legend"] text').map((t) => t.textContent);
+  assertEquals(legend.at(-1), "flagged span (shaded)");
+  // No spans: no rectangles, no legend entry.
+  const none = parseMarkup(timeSeriesChart(frame, { spans: spans.head(0) }).outerHTML);
+  assertEquals(all(none, 'g[aria-description="span"] rect').length, 0);
+});
+
 Deno.test("timeSeriesChart labels the time axis in the chosen time zone", () => {
   const frame = rangeFrame(1, 289, (_, i) => i % 100);
   const utc = parseMarkup(timeSeriesChart(frame).outerHTML);
