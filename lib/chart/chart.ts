@@ -1439,7 +1439,10 @@ export function timeSeriesChart(frame: pl.DataFrame, options: TimeSeriesChartOpt
     width,
     height: fs === undefined ? height : Math.max(height, facetCount * 140 + 50),
     marginLeft,
-    marginRight: fs === undefined ? marginRight : 90,
+    // Facet labels sit in the right margin: room for the longest (about 7 px per character).
+    marginRight: fs === undefined
+      ? marginRight
+      : Math.max(90, 12 + 7 * Math.max(0, ...[...new Set(fs)].map((f) => f.length))),
     marginBottom: 40,
     x: {
       type: "utc",

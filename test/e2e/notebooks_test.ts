@@ -14,6 +14,7 @@ import { notebookProblems } from "../../scripts/check_notebooks.ts";
 import { HOSTS, SCENARIO_HOSTS } from "../../dev/dataset.ts";
 import { notebookParameters, NOTEBOOKS } from "../../scripts/demo.ts";
 import { missingBinaries, REPO_ROOT, startPrometheus } from "../../dev/stack.ts";
+import { plainFleetOpenMetrics } from "../support/plain_fleet.ts";
 
 const missing = missingBinaries(["prometheus", "promtool"]);
 
@@ -298,7 +299,30 @@ Deno.test({
         ) {
           assert.ok(comparison.includes(host), host);
         }
-        assert.match(allText(nb), /Saved 3 charts as SVG and PNG/);
+        assert.match(
+          comparison,
+          /instance +threshold +sustained_10m +fleet_outlier +baseline +anomaly +trend/,
+        );
+        const spans = cellText(cellWith(nb, "spans.select("));
+        assert.match(
+          spans,
+          /ali-hz-db-01:9100 +2026-11-01 10:01:00Z +2026-11-01 12:00:00Z +0\.46 +95\.0 % where 42\.5–46\.9 % is normal in the last 1h/,
+        );
+        assert.match(spans, /az-eus-app-01:9100 +2026-11-01 06:01:00Z +2026-11-01 09:00:00Z/);
+        assert.match(spans, /tc-gz-api-01:9100 +2026-11-01 14:01:00Z +2026-11-01 14:02:00Z/);
+        assert.match(spans, /3 rows × 5 columns/);
+        const grades = cellText(cellWith(nb, "const DATASET_INCIDENTS"));
+        assert.match(grades, /anomaly +06:01 +10:01 +14:01 +— +0\n/);
+        assert.match(grades, /threshold +06:01 +10:01 +14:01 +— +0\n/);
+        assert.match(grades, /trend +— +— +— +20:00 +0\n/);
+        const svgs = nb.cells.flatMap((c) => c.outputs ?? [])
+          .filter((o) => o.output_type !== "stream" && o.output_type !== "error")
+          .map((o) => text(o.data["image/svg+xml"]))
+          .filter((svg) => svg !== "");
+        const spanSvg = svgs.find((svg) => svg.includes("Anomaly spans: 3 on 3 host(s)"));
+        assert.ok(spanSvg, "the span chart is shown");
+        assert.equal(spanSvg.match(/<rect [^>]*>\s*<title>/g)?.length, 3, "three shaded spans");
+        assert.match(allText(nb), /Saved 5 charts as SVG and PNG/);
       });
     } finally {
       await prom.stop();
@@ -373,6 +397,65 @@ Deno.test({
       const files = Array.from(Deno.readDirSync(`${outDir}/alerts`)).map((e) => e.name)
         .filter((n) => /-(firing|resolved|repeat|delayed)-/.test(n));
       assert.equal(files.length, 1, `one notification in all: ${files.join(", ")}`);
+    } finally {
+      await Deno.remove(outDir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "04_anomaly: on a plain Prometheus (instance and job only) every section runs; on an empty one it says there is no data",
+  ignore: missing !== null,
+  fn: async () => {
+    await using plain = await startPrometheus({
+      openMetrics: plainFleetOpenMetrics([
+        { labels: { instance: "web-1:9100", job: "node" }, usage: 30 },
+        { labels: { instance: "db-1:9100", job: "node" }, usage: 60 },
+      ], 4),
+    });
+    await using empty = await startPrometheus({ dataset: false });
+    const outDir = await Deno.makeTempDir({ prefix: "opsbook-04-" });
+    const run = async (url: string) => {
+      const result = await runNotebook(`${REPO_ROOT}/notebooks/04_anomaly.ipynb`, {
+        output: `${outDir}/04_anomaly.ipynb`,
+        parameters: {
+          ...notebookParameters("04_anomaly", { prometheusUrl: url, outDir }),
+          eval_time: "2026-11-01T04:00:00Z",
+          range: "4h",
+        },
+        env: { PROMETHEUS_URL: url },
+        timeout: 60_000,
+      });
+      assert.deepEqual(result.warnings, []);
+      assert.deepEqual(errorOutputs(result.notebook), []);
+      return result.notebook;
+    };
+    try {
+      const nb = await run(plain.url);
+      const out = allText(nb);
+      assert.match(
+        out,
+        /^480 samples of 2 hosts, 2026-11-01T00:00:00\.000Z to 2026-11-01T04:00:00\.000Z$/m,
+      );
+      assert.match(out, /Chart "No anomaly span \(level 0\.25\)"/);
+      assert.match(
+        out,
+        /^No known incidents in this range: false_flags counts every run of flags\. Pass known_incidents to grade the detectors\.$/m,
+      );
+      assert.match(out, /Saved 5 charts as SVG and PNG/);
+
+      const none = allText(await run(empty.url));
+      const noData = new RegExp(
+        `^No data: ${
+          empty.url.replace(/[.]/g, "\\.")
+        } has no CPU samples between 2026-11-01T00:00:00\\.000Z and 2026-11-01T04:00:00\\.000Z\\.$`,
+        "m",
+      );
+      assert.match(none, noData);
+      assert.match(none, /Check that node_exporter is scraped/);
+      assert.match(none, /has no CPU samples between [^\n]*: no charts saved$/m);
+      assert.doesNotMatch(none, /Saved \d+ charts/);
     } finally {
       await Deno.remove(outDir, { recursive: true }).catch(() => {});
     }
