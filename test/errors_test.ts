@@ -17,7 +17,7 @@ import { DeliveryError } from "../lib/alert/types.ts";
 import { StoreFileError } from "../lib/alert/_store.ts";
 import { ChartDataError } from "../lib/chart/chart.ts";
 import { ConfigError } from "../lib/monitor/config.ts";
-import { LockError } from "../lib/monitor/lock.ts";
+import { LockError } from "../lib/_internal/lock.ts";
 import { RuleFileError } from "../lib/rules/rule_file.ts";
 import { TemplateError } from "../lib/rules/template.ts";
 import { WireError } from "../lib/notebook/wire.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { acquireLock } from "../monitor/lock.ts";
+import { acquireLock } from "../_internal/lock.ts";
 import { fingerprint, type Labels } from "../labels.ts";
 import { type DurationInput, parseDuration, type TimeInput, toMillis } from "../time.ts";
 import type { FrameCheck } from "./model.ts";

@@ -34,7 +34,7 @@ export {
   serveMetrics,
 } from "./metrics.ts";
 export type { MetricOptions, MetricsServer, ServeMetricsOptions } from "./metrics.ts";
-export { acquireLock, LockError } from "./lock.ts";
-export type { FileLock } from "./lock.ts";
+export { acquireLock, LockError } from "../_internal/lock.ts";
+export type { FileLock } from "../_internal/lock.ts";
 export { Monitor } from "./daemon.ts";
 export type { EvaluationResult, MonitorOptions, RunEvaluationOptions } from "./daemon.ts";

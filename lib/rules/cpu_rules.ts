@@ -18,9 +18,9 @@
 import pl from "nodejs-polars";
 import { trend } from "../detect/mod.ts";
 import { checkFrame, checkTimestamp, checkValueColumn } from "../detect/_common.ts";
-import { hysteresisOn } from "../detect/_hysteresis.ts";
+import { hysteresisOn } from "../detect/hysteresis.ts";
 import { seriesIndex } from "../detect/_series.ts";
-import { sustainedOn } from "../detect/_sustained.ts";
+import { sustainedOn } from "../detect/sustained.ts";
 import { fingerprint, type Labels } from "../labels.ts";
 import {
   type DurationInput,

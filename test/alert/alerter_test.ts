@@ -8,7 +8,7 @@ import {
   type SendOptions,
   type Sink,
 } from "../../lib/alert/types.ts";
-import { acquireLock, LockError } from "../../lib/monitor/lock.ts";
+import { acquireLock, LockError } from "../../lib/_internal/lock.ts";
 import { alertFixture } from "../support/alerts.ts";
 
 const T0 = Date.UTC(2026, 10, 1, 10, 0);

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { acquireLock, type FileLock, LockError } from "../../lib/monitor/lock.ts";
+import { acquireLock, type FileLock, LockError } from "../../lib/_internal/lock.ts";
 import { Alerter } from "../../lib/alert/alerter.ts";
 import { DryRunSink } from "../../lib/alert/sinks/dry_run.ts";
 import { alert } from "./alerts.ts";

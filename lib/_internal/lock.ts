@@ -1,7 +1,9 @@
 /**
- * The single-instance lock of the monitor: an exclusive `flock(2)` on an open
- * file kept for the life of the process, so a second monitor with the same
- * state file refuses to start instead of double-alerting. The kernel releases
+ * The single-instance lock of the monitor and of an `Alerter` given a lock
+ * path (kept here so the alert stage does not import the monitor): an
+ * exclusive `flock(2)` on an open file kept for the life of the process, so a
+ * second monitor with the same state file refuses to start instead of
+ * double-alerting. The kernel releases
  * the lock when the process dies, however it dies (`kill -9`, a crash, a
  * reboot, a container restart), so a lock file left behind never blocks: only
  * a process that holds the lock does. The file holds the holder's pid, for

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { acquireLock, LockError } from "../../lib/monitor/lock.ts";
+import { acquireLock, LockError } from "../../lib/_internal/lock.ts";
 import { Alerter } from "../../lib/alert/alerter.ts";
 import { runMonitor, startMonitor } from "../support/monitor_process.ts";
 
