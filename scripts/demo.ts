@@ -2,7 +2,7 @@
  * `deno task demo`: the one-command tour. Installs what is missing (Debian
  * packages when root, otherwise prints the command), starts Prometheus on a
  * free loopback port with the synthetic dataset plus this machine's live
- * node_exporter, runs the four notebooks headless into `out/` (executed
+ * node_exporter, runs the five notebooks headless into `out/` (executed
  * notebooks, an HTML report each, charts as SVG and PNG under `out/charts/`),
  * sends alerts to Slack when `SLACK_WEBHOOK_URL` is set (otherwise writes them
  * to `out/alerts/` and prints them), prints a summary and stops every process
@@ -30,6 +30,7 @@ export const NOTEBOOKS: readonly string[] = Object.freeze([
   "02_chart",
   "03_alert",
   "04_anomaly",
+  "05_rules",
 ]);
 
 /** Where the demo (and the notebook tests) point each notebook. */
@@ -44,7 +45,8 @@ export interface NotebookTargets {
  * The parameters each notebook runs with against the synthetic dataset: the
  * dataset's interesting times (flapping 06:00–09:00, sustained 10:00–12:00,
  * spike 14:00–14:02, stop at 16:00, trend from 12:00; `03_alert` replays the
- * whole day) and the output folders.
+ * whole day, `05_rules` backtests the shipped rule file over it) and the
+ * output folders.
  *
  * @example Parameters of the alert notebook
  * ```ts
@@ -80,6 +82,9 @@ export function notebookParameters(
       };
     case "04_anomaly":
       return { ...common, eval_time: at(20), range: "20h", out_dir: charts };
+    case "05_rules":
+      // Backtest rules/node.yml over the dataset's 24 h: each rule's scripted incident.
+      return { ...common, start: at(0), end: at(24) };
     default:
       throw new RangeError(`Unknown notebook: ${name}`);
   }

@@ -124,6 +124,8 @@ export interface BacktestRuleSummary {
    * or resolved (the alerter groups them per `alertname`).
    */
   notifications: number;
+  /** When each of those notifications would have been sent (evaluation times, RFC 3339). */
+  notifiedAt: string[];
   /** Alerts that started firing. */
   firing: number;
   /** Alerts that resolved. */
@@ -347,6 +349,7 @@ async function replayRule(
     evaluations: n,
     instances: 0,
     notifications: 0,
+    notifiedAt: [],
     firing: 0,
     resolved: 0,
     repeats: 0,
@@ -494,7 +497,10 @@ async function replayRule(
         changed = true;
       }
     }
-    if (changed) summary.notifications++;
+    if (changed) {
+      summary.notifications++;
+      summary.notifiedAt.push(iso(t));
+    }
     if (options.onEvaluation) {
       const alerts = Object.keys(state.alerts).sort().map((fp) =>
         activeAlert(rule, fp, state.alerts[fp])

@@ -99,7 +99,7 @@ function pad(rows: string[][]): string {
  * import { backtestTable } from "opsbook";
  * console.log(backtestTable({ start: "", end: "", recording: [], rows: [], rules: [{
  *   rule: "node/HostDown", alertname: "HostDown", evaluations: 60, instances: 0,
- *   notifications: 0, firing: 0, resolved: 0, repeats: 0, errors: 0, noData: 0, warnings: [],
+ *   notifications: 0, notifiedAt: [], firing: 0, resolved: 0, repeats: 0, errors: 0, noData: 0, warnings: [],
  * }] }).split("\n")[0]); // (no alert instance)
  * ```
  */

@@ -41,7 +41,7 @@ Deno.test({
       assert.doesNotMatch(stdout, /tc-gz-api-01/, "the 2-minute spike never alerts");
 
       // Every notebook executed, with an HTML report.
-      for (const name of ["01_query", "02_chart", "03_alert", "04_anomaly"]) {
+      for (const name of ["01_query", "02_chart", "03_alert", "04_anomaly", "05_rules"]) {
         const nb = JSON.parse(await Deno.readTextFile(`${out}/${name}.ipynb`));
         const errors = nb.cells.flatMap((c: { outputs?: { output_type: string }[] }) =>
           (c.outputs ?? []).filter((o) => o.output_type === "error")

@@ -85,6 +85,10 @@ Deno.test({
       assert.match(texts["02_chart"], /Saved 4 charts as SVG and PNG/);
       assert.match(texts["03_alert"], /\[FIRING\] HostHighCpu: 1 alert for dry-run/);
       assert.match(texts["04_anomaly"], /tc-sh-batch-01:9100/);
+      assert.match(
+        texts["05_rules"],
+        /^HostDiskFull +\{.*tc-gz-web-01:9100.*2026-11-01T20:48:00Z/m,
+      );
     } finally {
       await prom.stop();
       await Deno.remove(work, { recursive: true }).catch(() => {});

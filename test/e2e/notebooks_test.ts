@@ -1,5 +1,5 @@
 /**
- * The four notebooks, executed headless with `runNotebook` against a real
+ * The five notebooks, executed headless with `runNotebook` against a real
  * Prometheus holding the synthetic dataset, with the demo's parameters: zero
  * error outputs, and the key outputs asserted.
  *
@@ -40,6 +40,24 @@ function errorOutputs(nb: Notebook): string[] {
     .map((o) => o.output_type === "error" ? `${o.ename}: ${o.evalue}` : "");
 }
 
+/** The rows of the first text table in `text` (columns cut at the dashes under the header). */
+function tableRows(text: string): Record<string, string>[] {
+  const lines = text.split("\n");
+  const rule = lines.findIndex((l) => /^-+( +-+)+ *$/.test(l));
+  assert.ok(rule >= 2, "a table");
+  const spans = [...lines[rule].matchAll(/-+/g)].map((m) => [m.index!, m.index! + m[0].length]);
+  const cut = (line: string) =>
+    spans.map(([a], i) => line.slice(a, i + 1 < spans.length ? spans[i + 1][0] : undefined).trim());
+  const names = cut(lines[rule - 2]);
+  const out: Record<string, string>[] = [];
+  for (const line of lines.slice(rule + 1)) {
+    if (line.trim() === "" || /^\d+ rows? × /.test(line)) break;
+    const cells = cut(line);
+    out.push(Object.fromEntries(names.map((n, i) => [n, cells[i]])));
+  }
+  return out;
+}
+
 /** The code cell whose source contains `marker`. */
 function cellWith(nb: Notebook, marker: string): Notebook["cells"][number] {
   const cell = nb.cells.find((c) => c.cell_type === "code" && c.source.includes(marker));
@@ -64,10 +82,16 @@ Deno.test("notebooks: committed clean, documented, parameterised and importing o
       /const prometheus_url = Deno\.env\.get\("PROMETHEUS_URL"\) \?\? "http:\/\/localhost:9090";/,
       name,
     );
-    assert.match(params, /const threshold = 80;/, name);
-    assert.match(params, /const window = "5m";/, name);
-    assert.match(params, /const eval_time: string \| null = null;/, name);
-    assert.match(params, /const range = "/, name);
+    if (name === "05_rules") {
+      assert.match(params, /const rules_path = "\.\.\/rules\/node\.yml";/, name);
+      assert.match(params, /const start: string \| null = null;/, name);
+      assert.match(params, /const end: string \| null = null;/, name);
+    } else {
+      assert.match(params, /const threshold = 80;/, name);
+      assert.match(params, /const window = "5m";/, name);
+      assert.match(params, /const eval_time: string \| null = null;/, name);
+      assert.match(params, /const range = "/, name);
+    }
     const code = nb.cells.filter((c: { cell_type: string }) => c.cell_type === "code")
       .map((c: { source: unknown }) => text(c.source)).join("\n");
     assert.match(code, /from "opsbook";/, name);
@@ -79,7 +103,7 @@ Deno.test("notebooks: committed clean, documented, parameterised and importing o
 });
 
 Deno.test({
-  name: "notebooks: all four run headless against the dataset with their key outputs",
+  name: "notebooks: all five run headless against the dataset with their key outputs",
   ignore: missing !== null,
   fn: async (t) => {
     const prom = await startPrometheus({ dataset: true });
@@ -324,6 +348,61 @@ Deno.test({
         assert.equal(spanSvg.match(/<rect [^>]*>\s*<title>/g)?.length, 3, "three shaded spans");
         assert.match(allText(nb), /Saved 5 charts as SVG and PNG/);
       });
+
+      await t.step(
+        "05_rules: the backtest of rules/node.yml finds each scripted incident at its time; timeline, notifications per day, what if",
+        async () => {
+          const nb = await run("05_rules");
+          const out = allText(nb);
+          assert.match(
+            out,
+            /^\.\.\/rules\/node\.yml: 1 group\(s\), 8 alerting rule\(s\); backtest from 2026-11-01T00:00:00\.000Z to 2026-11-02T00:00:00\.000Z$/m,
+          );
+          // Every rule's scripted incident (the dataset's table in the README), at 1 m evaluations.
+          const rows = cellText(cellWith(nb, "await backtest(prom, groups"));
+          const fired = tableRows(rows).filter((r) => r.fired_at !== "").map((r) =>
+            `${r.alertname} ${r.labels.match(/instance="([^"]+)"/)?.[1]} ${
+              r.fired_at.slice(11, 16)
+            } ${r.resolved_at === "" ? "-" : r.resolved_at.slice(11, 16)}`
+          );
+          for (
+            const expected of [
+              `HostOutOfMemory ${SCENARIO_HOSTS.memory} 01:53 03:01`,
+              `HostHighIowait ${SCENARIO_HOSTS.iowait} 03:43 04:33`,
+              `HostHighCpu ${SCENARIO_HOSTS.flapping} 06:06 09:01`,
+              `HostHighCpu ${SCENARIO_HOSTS.sustained} 10:06 12:01`,
+              `HostDown ${SCENARIO_HOSTS.stops} 16:03 -`,
+              `HostMetricsMissing ${SCENARIO_HOSTS.stops} 16:11 17:06`,
+              `HostDiskWillFillIn24Hours ${SCENARIO_HOSTS.disk} 19:07 22:17`,
+              `HostCpuTrend ${SCENARIO_HOSTS.trend} 19:17 -`,
+              `HostDiskFull ${SCENARIO_HOSTS.disk} 20:48 21:31`,
+            ]
+          ) assert.ok(fired.includes(expected), `${expected} in\n${fired.join("\n")}`);
+          // The spike is pending only.
+          assert.match(
+            rows,
+            new RegExp(
+              `^HostHighCpu +\\{instance="${SCENARIO_HOSTS.spike}".*2026-11-01T14:01:00Z +2026-11-01T14:03:00Z `,
+              "m",
+            ),
+          );
+          // The timeline is one SVG chart.
+          const svgs = nb.cells.flatMap((c) => c.outputs ?? [])
+            .filter((o) => "data" in o && typeof o.data["image/svg+xml"] !== "undefined");
+          assert.equal(svgs.length, 1);
+          // Notifications per rule and day: HostHighCpu fired and resolved twice.
+          assert.match(cellText(cellWith(nb, "notifiedAt")), /^HostHighCpu +4 +4$/m);
+          // What if: 90 % misses the flapping host (83-88 %); for 0s catches both 5 minutes earlier.
+          const whatIf = cellText(cellWith(nb, "const whatIf"));
+          assert.match(
+            whatIf,
+            /^HostHighCpu as written \(> 80, for 5m\): 2 incident\(s\); 12 variants replayed$/m,
+          );
+          assert.match(whatIf, /^80 +5m +yes +4 +2 +0 min +0 min +2\/2$/m);
+          assert.match(whatIf, /^80 +0s +\d+ +\d+ +-5 min +-5 min +2\/2$/m);
+          assert.match(whatIf, /^90 +5m +\d+ +1 +missed +0 min +1\/2$/m);
+        },
+      );
     } finally {
       await prom.stop();
       await Deno.remove(outDir, { recursive: true }).catch(() => {});

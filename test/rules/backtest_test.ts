@@ -133,6 +133,11 @@ Deno.test("backtest: repeats every repeatInterval while firing; alerts of one ev
     [r.rules[0].firing, r.rules[0].repeats, r.rules[0].resolved, r.rules[0].notifications],
     [2, 4, 0, 3],
   );
+  assert.deepEqual(r.rules[0].notifiedAt, [
+    "2026-11-01T10:00:00Z",
+    "2026-11-01T10:04:00Z",
+    "2026-11-01T10:08:00Z",
+  ]);
   assert.deepEqual(r.rows.map((x) => x.resolvedAt), [null, null]);
 });
 
