@@ -9,6 +9,7 @@
  */
 
 import type { Labels } from "../labels.ts";
+import type { RangeResult } from "../prometheus/client.ts";
 import { fingerprint } from "../labels.ts";
 import { parseSampleValue } from "../prometheus/frame.ts";
 import { type DurationInput, parseDuration, type TimeInput, toMillis } from "../time.ts";
@@ -206,6 +207,53 @@ async function rangeBuckets(
   return { buckets, warnings: result.warnings };
 }
 
+/** Evaluations whose detector windows are fetched by one range query (by window end). */
+const WINDOW_BLOCK_MS = 6 * 3_600_000;
+
+/**
+ * The client a `trend` or `baseline` rule's detector queries during a
+ * backtest: its range query at each evaluation (`[t - span, t]` at `step`)
+ * is answered from one range query per block of evaluations and step phase
+ * (`(t - span) mod step`), cut to `[t - span, t]`: the same points, so the
+ * same answer (a range query is the instant-query engine at each step).
+ * Only the current block is kept in memory.
+ */
+function windowedClient(client: RuleQueryClient): RuleQueryClient {
+  const cache = new Map<string, { block: number; result: Promise<RangeResult> }>();
+  return {
+    query: (q, o) => client.query(q, o),
+    async queryRange(q, o) {
+      const s = toMillis(o.start), e = toMillis(o.end);
+      const stepMs = parseDuration(o.step) * 1000;
+      const span = e - s;
+      const phase = ((s % stepMs) + stepMs) % stepMs;
+      const block = Math.floor(e / WINDOW_BLOCK_MS) * WINDOW_BLOCK_MS;
+      const key = `${q}\n${stepMs}\n${span}\n${phase}`;
+      let hit = cache.get(key);
+      if (hit === undefined || hit.block !== block) {
+        // First point at or after block - span on the window's step grid.
+        const lo = block - span;
+        const from = lo + ((((phase - lo) % stepMs) + stepMs) % stepMs);
+        const result = client.queryRange(q, {
+          ...o,
+          start: new Date(from),
+          end: new Date(block + WINDOW_BLOCK_MS),
+        });
+        hit = { block, result };
+        cache.set(key, hit);
+      }
+      const full = await hit.result;
+      const lo = s / 1000 - 1e-6, hi = e / 1000 + 1e-6;
+      const result: RangeResult["result"] = [];
+      for (const series of full.result) {
+        const values = series.values?.filter(([ts]) => ts >= lo && ts <= hi) ?? [];
+        if (values.length > 0) result.push({ ...series, values });
+      }
+      return { ...full, result };
+    },
+  };
+}
+
 /** Per step, which selectors had series (bit i = selector i present). */
 async function presenceSteps(
   client: RuleQueryClient,
@@ -362,10 +410,19 @@ async function replayRule(
   // Hysteresis decides on its query's value at each evaluation: one range query too.
   const hysteresis = isDetectorRule(rule) ? rangeableDetectorQuery(rule) : undefined;
   const detector = isDetectorRule(rule) && hysteresis === undefined;
-  // The anomaly detector reads its samples from one range query too.
+  // The anomaly detector reads its samples from one range query too; trend and baseline
+  // windows come from block range queries.
   const opsbook = rule.spec.opsbook as Record<string, unknown> | undefined;
-  const detectorClient = opsbook?.detector === "anomaly"
-    ? prefetchingClient(client, rule.expr, opsbook, start, start + (n - 1) * intervalMs)
+  const detectorClient: RuleQueryClient = opsbook?.detector === "anomaly"
+    ? prefetchingClient(
+      client,
+      rule.expr,
+      opsbook,
+      start,
+      start + (n - 1) * intervalMs,
+    ) as RuleQueryClient
+    : detector
+    ? windowedClient(client)
     : client;
   let data: Bucketed | undefined;
   if (!detector) {
@@ -395,13 +452,7 @@ async function replayRule(
     let stepPartial = partial;
     if (detector) {
       try {
-        const a = await detectorSamples(
-          detectorClient as RuleQueryClient,
-          rule,
-          t,
-          state,
-          options.signal,
-        );
+        const a = await detectorSamples(detectorClient, rule, t, state, options.signal);
         samples = a.samples;
         if (a.warnings.length > 0) {
           stepPartial = true;

@@ -374,7 +374,7 @@ Deno.test({
               `HostDown ${SCENARIO_HOSTS.stops} 16:03 -`,
               `HostMetricsMissing ${SCENARIO_HOSTS.stops} 16:11 17:06`,
               `HostDiskWillFillIn24Hours ${SCENARIO_HOSTS.disk} 19:07 22:17`,
-              `HostCpuTrend ${SCENARIO_HOSTS.trend} 19:17 -`,
+              `HostCpuTrend ${SCENARIO_HOSTS.trend} 19:19 -`,
               `HostDiskFull ${SCENARIO_HOSTS.disk} 20:48 21:31`,
             ]
           ) assert.ok(fired.includes(expected), `${expected} in\n${fired.join("\n")}`);

@@ -293,3 +293,63 @@ Deno.test("backtest: a hysteresis rule is one range query of its left side, and 
     ],
   );
 });
+
+Deno.test("backtest: a trend rule's windows come from a few block range queries, with the answer of a range query per evaluation", async () => {
+  // Host a climbs 1 a minute from 20 at 10:00; host b is flat; samples every minute.
+  const value = (instance: string, ms: number) =>
+    instance === "a" ? 20 + (ms - T0) / MIN : 50 + 0.01 * Math.sin(ms / MIN);
+  const ranges: { start: number; end: number }[] = [];
+  const client = {
+    query: () => Promise.reject(new Error("unused")),
+    queryRange(_q: string, o: { start: unknown; end: unknown; step: unknown }) {
+      const start = (o.start as Date).getTime(), end = (o.end as Date).getTime();
+      const step = Number(o.step) * 1000;
+      ranges.push({ start, end });
+      const result = ["a", "b"].map((instance) => {
+        const values: [number, string][] = [];
+        for (let t = start; t <= end; t += step) {
+          if (t <= T0 + 60 * MIN) values.push([t / 1000, String(value(instance, t))]);
+        }
+        return { metric: { instance }, values };
+      });
+      return Promise.resolve({ resultType: "matrix", result, warnings: [], infos: [], chunks: 1 });
+    },
+  } as unknown as RuleQueryClient;
+  const spec: RuleGroupSpec[] = [{
+    name: "node",
+    interval: "1m",
+    rules: [{
+      alert: "CpuTrend",
+      expr: "cpu > 100",
+      opsbook: { detector: "trend", lookback: "30m", step: "5m", within: "1h", min_r2: 0.9 },
+    }],
+  }];
+  const seen: string[] = [];
+  const result = await backtest(client, spec, {
+    start: new Date(T0),
+    end: new Date(T0 + 60 * MIN),
+    onEvaluation: (e) =>
+      seen.push(`${(e.at - T0) / MIN}: ${e.alerts.map((a) => a.labels.instance).sort().join(",")}`),
+  });
+  const backtestQueries = ranges.length;
+  // 61 evaluations, 5 step phases, 1 block: 5 range queries instead of 61.
+  assert.equal(backtestQueries, 5);
+  ranges.length = 0;
+  const { RuleEvaluator } = await import("../../lib/rules/evaluator.ts");
+  const live = new RuleEvaluator(client, spec);
+  const expected: string[] = [];
+  for (let m = 0; m <= 60; m++) {
+    const r = await live.evaluate(new Date(T0 + m * MIN));
+    expected.push(`${m}: ${r.active.map((a) => a.labels.instance).sort().join(",")}`);
+  }
+  assert.equal(ranges.length, 61);
+  assert.deepEqual(seen, expected);
+  assert.deepEqual(
+    result.rows.map((r) =>
+      `${r.labels.instance} ${hm(r.activeAt)} ${hm(r.firedAt)} ${hm(r.resolvedAt)}`
+    ),
+    [expected.findIndex((l) => l.endsWith(": a"))].map((m) =>
+      `a 10:${String(m).padStart(2, "0")} 10:${String(m).padStart(2, "0")} -`
+    ),
+  );
+});
