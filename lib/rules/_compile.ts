@@ -10,7 +10,8 @@ import { type DurationInput, parseDuration } from "../time.ts";
 import type { MachineRule, RuleSample } from "./rule_state.ts";
 import { type VectorSelector, vectorSelectors } from "./_selectors.ts";
 import { goTemplateCompiler } from "./template.ts";
-import { formatValue } from "./_go_fmt.ts";
+import { formatValue, type GoValue, sprintf } from "./_go_fmt.ts";
+import { type ExecEnv, FUNCTIONS } from "./_template_exec.ts";
 
 /** What a template sees: `$labels`, `$value`, `$externalLabels`, `$externalURL`. */
 export interface TemplateData {
@@ -97,25 +98,41 @@ export interface CompiledGroup {
 const ACTION = /\{\{(.*?)\}\}/gs;
 const SIMPLE =
   /^\s*(?:\$(labels|externalLabels)\.([A-Za-z_][A-Za-z0-9_]*)|\$(value)|\$(externalURL))\s*$/;
+/** `$value | humanize`, `humanize $value` (and the other one-argument humanize functions). */
+const UNARY =
+  /^\s*(?:\$value\s*\|\s*(humanize|humanize1024|humanizePercentage|humanizeDuration)|(humanize|humanize1024|humanizePercentage|humanizeDuration)\s+\$value)\s*$/;
+/** `printf "<format>" $value` and `$value | printf "<format>"`, a format without escapes. */
+const PRINTF = /^\s*(?:printf\s+"([^"\\]*)"\s+\$value|\$value\s*\|\s*printf\s+"([^"\\]*)")\s*$/;
 
 /**
  * The common templates (text with `{{ $labels.x }}`, `{{ $value }}`,
- * `{{ $externalLabels.x }}`, `{{ $externalURL }}` only) compiled to a string
- * concatenation, printing as the Go-template engine does (checked against it
- * in the tests); `undefined` for anything else (pipelines, functions, trim
- * markers), which the engine compiles.
+ * `{{ $externalLabels.x }}`, `{{ $externalURL }}`, `{{ $value | humanize }}`
+ * and the other humanize functions, `{{ printf "%.1f" $value }}`) compiled to
+ * a concatenation calling the engine's own functions, so they print exactly
+ * as the Go-template engine does (checked against it in the tests);
+ * `undefined` for anything else (other pipelines and functions, trim
+ * markers, variables), which the engine compiles.
  */
 export function fastTemplate(text: string): ((data: TemplateData) => string) | undefined {
   const parts: ((d: TemplateData) => string)[] = [];
   let last = 0;
   for (const m of text.matchAll(ACTION)) {
-    const a = m[1].match(SIMPLE);
-    if (a === null) return undefined;
     const literal = text.slice(last, m.index);
     if (literal.includes("}}") || literal.includes("{{")) return undefined;
     if (literal !== "") parts.push(() => literal);
     last = m.index! + m[0].length;
-    if (a[1] === "labels") {
+    const a = m[1].match(SIMPLE);
+    const u = a === null ? m[1].match(UNARY) : null;
+    const f = a === null && u === null ? m[1].match(PRINTF) : null;
+    if (u !== null) {
+      const fn = FUNCTIONS[u[1] ?? u[2]];
+      // The humanize functions read no environment (no query, no external URL).
+      parts.push((d) => formatValue(fn.call([d.value as GoValue], {} as ExecEnv) as GoValue));
+    } else if (f !== null) {
+      const format = f[1] ?? f[2];
+      parts.push((d) => sprintf(format, [d.value]));
+    } else if (a === null) return undefined;
+    else if (a[1] === "labels") {
       const name = a[2];
       parts.push((d) => d.labels[name] ?? "");
     } else if (a[1] === "externalLabels") {
@@ -206,7 +223,19 @@ function compileRule(
 ): CompiledRule {
   const name = spec.alert;
   const engine = options.template ?? goTemplateCompiler({ name: `__alert_${name}` });
-  const template = options.template ?? ((text: string) => fastTemplate(text) ?? engine(text));
+  const template = options.template ?? ((text: string) => {
+    const fast = fastTemplate(text);
+    if (fast === undefined) return engine(text);
+    // A function failing (an error the engine prints its own way): the engine's output.
+    let slow: ((d: TemplateData) => string) | undefined;
+    return (d: TemplateData) => {
+      try {
+        return fast(d);
+      } catch {
+        return (slow ??= engine(text))(d);
+      }
+    };
+  });
   const labelTemplates = Object.entries(spec.labels ?? {}).map((
     [k, v],
   ) => [k, v, v.includes("{{") ? template(v) : undefined] as const);

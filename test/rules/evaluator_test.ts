@@ -392,6 +392,8 @@ Deno.test("fastTemplate prints exactly as the Go-template engine for the common 
     "{{$labels.missing}}|{{ $externalLabels.site }}|{{ $externalURL }}|",
     "plain text",
     "{{ $value }}",
+    "{{ $value | humanize }} / {{ humanize1024 $value }}B / {{ $value | humanizePercentage }}",
+    '{{ humanizeDuration $value }} and {{ printf "%.1f" $value }} % ({{ $value | printf "%.0f" }})',
   ];
   for (const text of texts) {
     const fast = fastTemplate(text);
@@ -408,7 +410,16 @@ Deno.test("fastTemplate prints exactly as the Go-template engine for the common 
       assert.equal(fast(data), engine(text)(data), `${text} with ${value}`);
     }
   }
-  for (const text of ["{{ $value | humanize }}", "{{- $value }}", "{{ .Labels.x }}", "a }} b"]) {
+  for (
+    const text of [
+      "{{ $value | humanize | toUpper }}",
+      "{{- $value }}",
+      "{{ .Labels.x }}",
+      "a }} b",
+      '{{ printf "%s\\n" $value }}',
+      "{{ humanize $labels.x }}",
+    ]
+  ) {
     assert.equal(fastTemplate(text), undefined, text);
   }
 });
