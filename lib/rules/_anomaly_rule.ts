@@ -56,10 +56,11 @@ export interface AnomalySeriesState {
   /** The series' labels as the query returned them. */
   labels: Labels;
   /**
-   * The tracker: its plain JSON state, or (between evaluations of one
-   * process) the live tracker, which `JSON.stringify` writes as that state.
+   * The tracker's plain JSON state. Between evaluations of one process it is
+   * a getter over the live tracker (so `JSON.stringify` and `structuredClone`
+   * see current data, and nothing is serialised unless someone reads it).
    */
-  tracker: AnomalyTrackerState | AnomalyTracker;
+  tracker: AnomalyTrackerState;
   /** The latest sample (epoch ms) and value (`null` for NaN). */
   last: [number, number | null];
 }
@@ -160,9 +161,25 @@ export function anomalyRuleOptions(o: Record<string, unknown>): AnomalyRuleOptio
   };
 }
 
-/** The live tracker of a stored one (restored once from JSON after a restart). */
-function live(t: AnomalyTrackerState | AnomalyTracker): AnomalyTracker {
-  return t instanceof AnomalyTracker ? t : AnomalyTracker.fromJSON(t);
+/** Where a series entry keeps its live tracker (not enumerable: never cloned or written). */
+const LIVE = Symbol("opsbook.anomaly.tracker");
+
+/** A series entry whose `tracker` reads as the live tracker's JSON state. */
+function entry(labels: Labels, tracker: AnomalyTracker, last: [number, number | null]) {
+  const e = { labels, last } as AnomalySeriesState;
+  Object.defineProperty(e, "tracker", {
+    enumerable: true,
+    configurable: true,
+    get: () => tracker.toJSON(),
+  });
+  Object.defineProperty(e, LIVE, { value: tracker });
+  return e;
+}
+
+/** The live tracker of an entry (restored from its JSON after a restart or a clone). */
+function live(e: AnomalySeriesState): AnomalyTracker {
+  const t = (e as unknown as { [LIVE]?: AnomalyTracker })[LIVE];
+  return t ?? AnomalyTracker.fromJSON(e.tracker);
 }
 
 function newTracker(o: AnomalyRuleOptions): AnomalyTracker {
@@ -242,7 +259,7 @@ export async function anomalySamples(
       const { __name__: _, ...labels } = s.metric;
       const key = fingerprint(labels);
       const known = series[key];
-      const tracker = known === undefined ? newTracker(o) : live(known.tracker);
+      const tracker = known === undefined ? newTracker(o) : live(known);
       let last = known?.last ?? [-Infinity, null] as [number, number | null];
       for (const [ts, raw] of s.values) {
         const ms = Math.round(ts * 1000);
@@ -251,7 +268,7 @@ export async function anomalySamples(
         tracker.update(ms, v);
         last = [ms, Number.isNaN(v) ? null : v];
       }
-      series[key] = { labels, tracker, last };
+      series[key] = entry(labels, tracker, last);
     }
   }
   // Forget series unseen for longer than the history.
@@ -261,10 +278,12 @@ export async function anomalySamples(
   holder.anomaly = { until: end, series };
   const samples: RuleSample[] = [];
   for (const key of Object.keys(series).sort()) {
-    const s = series[key];
-    if (s.last[0] !== end || s.tracker.span === null) continue;
+    let s = series[key];
+    if (s.last[0] !== end) continue;
+    const tracker = live(s);
+    if (tracker.span === null) continue;
+    if (!(LIVE in s)) s = series[key] = entry(s.labels, tracker, s.last);
     const value = s.last[1] ?? NaN;
-    const tracker = s.tracker = live(s.tracker);
     samples.push({ labels: s.labels, value, templateLabels: templateLabels(o, tracker, value) });
   }
   return { samples, warnings };
