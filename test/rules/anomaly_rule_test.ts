@@ -170,7 +170,6 @@ Deno.test({
     await using prom = await startPrometheus();
     const { ranges, client } = recording(new PrometheusClient({ url: prom.url }));
     const groups = (await loadRuleFiles([EXAMPLE])).flatMap((f) => f.groups);
-    let state: RulesState | undefined;
     let evaluator: RuleEvaluator | undefined;
     const fired: string[] = [];
     const at = (minute: number) => new Date(DATASET_START_MS + minute * 60_000);
@@ -204,7 +203,7 @@ Deno.test({
         }
       }
     }
-    state = JSON.parse(JSON.stringify(evaluator!.state));
+    const state: RulesState = JSON.parse(JSON.stringify(evaluator!.state));
     assert.deepEqual(fired, [
       "10:01 pending ali-hz-db-01:9100",
       "10:06 firing ali-hz-db-01:9100",
@@ -214,7 +213,7 @@ Deno.test({
     const steps = (from: number, to: number) =>
       Array.from({ length: to - from + 1 }, (_, k) => [from + k, from + k]);
     assert.deepEqual(ranges.slice(1), [...steps(591, 605), ...steps(605, 610)]);
-    const series = state!.rules["anomaly/HostCpuUnusual"].anomaly!.series;
+    const series = state.rules["anomaly/HostCpuUnusual"].anomaly!.series;
     assert.equal(Object.keys(series).length, 12);
     // Evaluating the same minute again reads nothing new and changes nothing.
     const again = new RuleEvaluator(client, groups, { state });
