@@ -1,11 +1,12 @@
 /**
- * `deno task monitor`: the monitor daemon. Every interval it queries
- * Prometheus, evaluates the shared alert rules (`HostHighCpu`,
- * `HostCpuTrend`) and the meta-alerts, updates the alert state and delivers
- * the changes to Slack, Alertmanager, Zammad or a dry-run printer.
+ * `deno task monitor`: the monitor daemon. It evaluates Prometheus rule
+ * files (`--rules FILE...`, default the shipped `rules/node.yml`), each group
+ * at its interval, plus the meta-alerts, updates the alert state and
+ * delivers the changes to Slack, Alertmanager, Zammad or a dry-run printer,
+ * routed by labels to named receivers.
  *
  * ```sh
- * deno task monitor [--once] [--recover] [--interval 5m] [--threshold 80] [--state PATH]
+ * deno task monitor [--rules FILE...] [--once] [--recover] [--interval 5m] [--threshold 80] [--state PATH]
  *   [--log-file PATH] [--metrics-port N] [--config FILE] [--print-config]
  *   [--replay-start RFC3339 --replay-step 5m [--replay-end RFC3339]]
  *   [--<setting> VALUE ...]
@@ -23,6 +24,7 @@ import { runInNewContext } from "node:vm";
 import {
   acquireLock,
   AlertmanagerSink,
+  compileRoute,
   type Config,
   ConfigError,
   configSecrets,
@@ -30,10 +32,14 @@ import {
   DryRunSink,
   type FileLock,
   loadConfig,
+  loadMonitorRules,
   LockError,
   Logger,
   Monitor,
+  type MonitorRuleSet,
   redactConfig,
+  type Router,
+  RuleFileError,
   serveMetrics,
   type SettingName,
   SETTINGS,
@@ -47,17 +53,20 @@ import { writableFileProblem } from "../lib/monitor/paths.ts";
 
 const USAGE = `Usage: deno task monitor [options]
 
+  --rules FILE...        Prometheus rule files to evaluate, each group at its interval
+                         (default: the shipped rules/node.yml; also --rules a.yml,b.yml; OPSBOOK_RULES)
   --once                 run one evaluation, exit 0 (1 when it failed)
   --config FILE          JSON config file (keys are setting names)
   --print-config         print the effective configuration (secrets redacted) and exit
   --recover              set a corrupted state or outbox file aside (FILE.corrupt-TIME) and start fresh
-  --interval 5m          time between evaluations          (MONITOR_INTERVAL)
+  --interval 5m          interval of groups without one; evaluations run at the shortest (MONITOR_INTERVAL)
   --threshold 80         HostHighCpu fires above this, in % (CPU_THRESHOLD)
   --low 75               ... and resolves only below this    (CPU_LOW)
   --for 5m               ... when above it at every sample this long (CPU_FOR)
   --trend-within 12h     HostCpuTrend: the fitted line reaches 100 % within this (CPU_TREND_WITHIN)
   --trend-lookback 6h    HostCpuTrend: history the line is fitted over (CPU_TREND_LOOKBACK)
   --no-trend             do not evaluate HostCpuTrend       (CPU_TREND=false)
+  --rule-blind-after 15m a rule that never matched a series raises MonitoringRuleBlind after this
   --state PATH           alert state file                   (OPSBOOK_STATE)
   --log-file PATH        also log to this file, rotated     (OPSBOOK_LOG_FILE)
   --metrics-port N       serve /metrics on this port        (OPSBOOK_METRICS_PORT)
@@ -99,7 +108,17 @@ function parseArgs(argv: string[]): Args {
     else if (name === "help") out.help = true;
     else if (name === "dry-run" && inline === undefined) out.flags.dryRun = true;
     else if (name === "no-trend" && inline === undefined) out.flags.trend = false;
-    else {
+    else if (name === "rules") {
+      // --rules a.yml b.yml, --rules a.yml,b.yml, --rules=a.yml; repeatable.
+      const files: string[] = [];
+      if (inline !== undefined) files.push(inline);
+      else {
+        while (i + 1 < argv.length && !argv[i + 1].startsWith("--")) files.push(argv[++i]);
+      }
+      if (files.length === 0) throw new UsageError("Missing value: --rules needs a rule file");
+      const before = typeof out.flags.rules === "string" ? [out.flags.rules] : [];
+      out.flags.rules = [...before, ...files].join(",");
+    } else {
       const key = name === "config" ? "config" : byFlag.get(name);
       if (key === undefined) throw new UsageError(`Unknown flag: --${name}`);
       const value = inline ?? argv[++i];
@@ -177,6 +196,48 @@ function buildSinks(config: Config, log: Logger): Sink[] {
           timeoutMs,
         }),
     ));
+  }
+  for (const [name, r] of Object.entries(config.receivers ?? {})) {
+    if (sinks.some((s) => s.name === name)) {
+      throw settingError(
+        config,
+        "receivers",
+        `receiver ${JSON.stringify(name)} has the name of a built-in sink; choose another name`,
+      );
+    }
+    sinks.push(sink(config, () => "receivers", () => {
+      switch (r.type) {
+        case "slack":
+          return new SlackSink({
+            name,
+            webhookUrl: r.webhookUrl,
+            baseUrl: r.baseUrl ?? config.slackBaseUrl,
+            botToken: r.botToken,
+            channel: r.channel,
+            apiUrl: r.apiUrl ?? config.slackApiUrl,
+            timeoutMs,
+            onUploadError: (e) =>
+              log.warn("slack_upload_failed", { receiver: name, error: e.message }),
+          });
+        case "alertmanager":
+          return new AlertmanagerSink({ name, urls: r.urls, timeoutMs });
+        case "zammad":
+          return new ZammadSink({
+            name,
+            url: r.url,
+            token: r.token,
+            group: r.group,
+            customer: r.customer,
+            timeoutMs,
+          });
+        default:
+          return new DryRunSink({
+            name,
+            write: (text) =>
+              log.info("dry_run_notification", { receiver: name, text: text.split("\n")[0] }),
+          });
+      }
+    }));
   }
   if (config.dryRun || sinks.length === 0) {
     sinks.push(
@@ -260,6 +321,41 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
+  let route: Router | undefined;
+  if (config.route !== undefined) {
+    try {
+      route = compileRoute(config.route, sinks.map((s) => s.name));
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+      const msg = settingError(config, "route", error.message.replace(/^Invalid route\.?/, "at "))
+        .message;
+      log.error("config_invalid", { setting: "route", error: msg });
+      log.close();
+      console.error(`opsbook monitor: ${msg}`);
+      return 2;
+    }
+  }
+
+  // The rule files are read and checked before the lock is taken.
+  let rules: MonitorRuleSet;
+  try {
+    rules = await loadMonitorRules(config);
+  } catch (error) {
+    if (!(error instanceof RuleFileError)) throw error;
+    log.error("rules_invalid", { error: error.message });
+    log.close();
+    console.error(
+      `opsbook monitor: invalid rule file (fix it, or check it with deno task rules check):\n${error.message}`,
+    );
+    return 2;
+  }
+  for (const notice of rules.notices) log.warn("rules_notice", { error: notice });
+  log.info("rules_loaded", {
+    files: rules.files.join(","),
+    groups: rules.groups.length,
+    rules: rules.groups.reduce((n, g) => n + g.rules.length, 0),
+  });
+
   let lock: FileLock;
   try {
     lock = acquireLock(`${config.state}.lock`);
@@ -324,6 +420,8 @@ async function main(argv: string[]): Promise<number> {
         logger: log,
         metrics,
         recover: args.recover,
+        rules,
+        route,
         // A full collection costs tens of milliseconds: after every evaluation at a
         // production interval, every tenth one at the short intervals of a replay.
         afterEvaluation: () => {

@@ -18,7 +18,18 @@ import { parseHttpUrl } from "../_internal/url.ts";
 export type ConfigSource = "default" | "file" | "env" | "flag";
 
 /** How a setting is parsed from text and described in messages. */
-type Kind = "string" | "url" | "secret" | "secretUrl" | "number" | "duration" | "boolean" | "enum";
+type Kind =
+  | "string"
+  | "url"
+  | "secret"
+  | "secretUrl"
+  | "number"
+  | "duration"
+  | "boolean"
+  | "enum"
+  | "list"
+  | "receivers"
+  | "json";
 
 /** Describes one setting: its environment variable, flag, form and whether it is secret. */
 export interface SettingInfo {
@@ -47,7 +58,7 @@ function setting(
     flag,
     expected,
     description,
-    secret: kind === "secret" || kind === "secretUrl",
+    secret: kind === "secret" || kind === "secretUrl" || kind === "receivers",
   };
 }
 
@@ -88,6 +99,37 @@ const INFO = {
     "query",
     "a PromQL expression returning one series per host",
     "CPU usage query (default: the classic node_exporter irate query)",
+  ),
+  rules: setting(
+    "list",
+    "OPSBOOK_RULES",
+    "rules",
+    "rule file paths (Prometheus rule format, YAML) separated by commas; in a config file a " +
+      "list, relative to the config file",
+    "Alerting rule files to evaluate (default: the shipped rules/node.yml)",
+  ),
+  ruleBlindAfter: setting(
+    "duration",
+    "OPSBOOK_RULE_BLIND_AFTER",
+    "rule-blind-after",
+    'a positive duration such as "15m"',
+    "A rule whose selectors never matched any series raises MonitoringRuleBlind after this long",
+  ),
+  receivers: setting(
+    "receivers",
+    "OPSBOOK_RECEIVERS",
+    "receivers",
+    'a JSON object of named receivers such as {"ops": {"type": "slack", "webhookUrl": "https://hooks.slack.com/services/…"}} ' +
+      "(type slack, alertmanager, zammad or dry-run)",
+    "Named receivers for the route (their secrets are redacted)",
+  ),
+  route: setting(
+    "json",
+    "OPSBOOK_ROUTE",
+    "route",
+    'a JSON object such as {"receiver": "ops", "routes": [{"match": {"severity": "critical"}, ' +
+      '"receiver": "pager"}]}',
+    "Which receivers get an alert, by its labels (match, match_re, continue, default receiver)",
   ),
   hostLabel: setting(
     "string",
@@ -332,6 +374,15 @@ function fromText(kind: Kind, text: string): unknown {
   switch (kind) {
     case "number":
       return t === "" ? Number.NaN : Number(t);
+    case "list":
+      return t.split(",").map((p) => p.trim()).filter((p) => p !== "");
+    case "receivers":
+    case "json":
+      try {
+        return JSON.parse(t);
+      } catch {
+        return text;
+      }
     case "boolean": {
       const v = t.toLowerCase();
       if (["1", "true", "yes", "on"].includes(v)) return true;
@@ -358,6 +409,42 @@ const rfc3339 = z.string().refine((s) =>
   !Number.isNaN(Date.parse(s))
 );
 const percent = z.number().min(0).max(100);
+const stringMap = z.record(z.string(), z.string());
+/** One named receiver of the `receivers` setting. */
+const receiver = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("slack"),
+    webhookUrl: httpUrl,
+    baseUrl: httpUrl.optional(),
+    botToken: z.string().min(1).optional(),
+    channel: z.string().min(1).optional(),
+    apiUrl: httpUrl.optional(),
+  }).strict(),
+  z.object({
+    type: z.literal("alertmanager"),
+    urls: z.array(httpUrl).min(1),
+  }).strict(),
+  z.object({
+    type: z.literal("zammad"),
+    url: httpUrl,
+    token: z.string().min(1),
+    group: z.string().min(1).default("Users"),
+    customer: z.string().min(1),
+  }).strict(),
+  z.object({ type: z.literal("dry-run") }).strict(),
+]);
+const receiverName = z.string().regex(/^[A-Za-z0-9_.-]+$/);
+const route = z.object({
+  receiver: receiverName.optional(),
+  routes: z.array(
+    z.object({
+      match: stringMap.optional(),
+      match_re: stringMap.optional(),
+      receiver: receiverName,
+      continue: z.boolean().optional(),
+    }).strict(),
+  ).default([]),
+}).strict();
 
 /**
  * The one schema of the monitor's settings. Durations are given as Prometheus
@@ -386,6 +473,10 @@ export const ConfigSchema = z.object({
   prometheusOrgId: z.string().min(1).optional(),
   queryTimeout: positiveDuration.default(10),
   query: z.string().min(1).default(DEFAULT_QUERY),
+  rules: z.array(z.string().min(1)).min(1).optional(),
+  ruleBlindAfter: positiveDuration.default(900),
+  receivers: z.record(receiverName, receiver).optional(),
+  route: route.optional(),
   hostLabel: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/).default("instance"),
   threshold: percent.default(80),
   low: percent.optional(),
@@ -596,7 +687,15 @@ function readConfigFile(path: string): ConfigInput {
       );
     }
   }
-  return json as ConfigInput;
+  const values = json as ConfigInput;
+  // Rule files named in a config file are relative to it, as Prometheus' rule_files are.
+  if (Array.isArray(values.rules)) {
+    const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/") + 1) : "";
+    values.rules = values.rules.map((r) =>
+      typeof r === "string" && dir !== "" && !r.startsWith("/") ? `${dir}${r}` : r
+    );
+  }
+  return values;
 }
 
 /**
@@ -668,8 +767,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const info = INFO[name];
   const value = merged[name];
   const got = value === undefined ? "nothing" : showValue(name, value);
-  const extra = issue.code === "custom" && issue.message !== "bad duration" &&
-      issue.message !== "Invalid input"
+  const nested = issue.path.slice(1).map(String);
+  const extra = nested.length > 0
+    // A field inside receivers or route: name it; zod's message never holds the value.
+    ? ` (at ${[name, ...nested].join(".")}: ${issue.message})`
+    : issue.code === "custom" && issue.message !== "bad duration" &&
+        issue.message !== "Invalid input"
     ? ` (${issue.message})`
     : "";
   throw new ConfigError(
@@ -750,7 +853,9 @@ export function redactConfig(config: Config): Record<string, unknown> {
   for (const [name, value] of Object.entries(config)) {
     if (value === undefined) continue;
     const info = INFO[name as SettingName];
-    if (info?.secret) out[name] = "***";
+    if (info?.kind === "receivers" && value !== null && typeof value === "object") {
+      out[name] = redactReceivers(value as Record<string, Record<string, unknown>>);
+    } else if (info?.secret) out[name] = "***";
     else if (info?.kind === "url" && typeof value === "string") {
       // Only alertmanagerUrl and prometheusUrl hold several URLs (the latter as
       // name=url pairs); a "," elsewhere may be part of a password.
@@ -791,9 +896,44 @@ export function configSecrets(config: Config): string[] {
   const out: string[] = [];
   for (const [name, value] of Object.entries(config)) {
     const info = INFO[name as SettingName];
+    if (info?.kind === "receivers" && value !== null && typeof value === "object") {
+      for (const r of Object.values(value as Record<string, Record<string, unknown>>)) {
+        for (const [k, v] of Object.entries(r)) {
+          if (typeof v !== "string") continue;
+          if (RECEIVER_SECRETS.has(k)) out.push(v);
+          else if (/url$/i.test(k)) out.push(...urlSecrets(v));
+        }
+        if (Array.isArray(r.urls)) {
+          for (const u of r.urls) if (typeof u === "string") out.push(...urlSecrets(u));
+        }
+      }
+      continue;
+    }
     if (info === undefined || typeof value !== "string") continue;
     if (info.secret) out.push(value);
     else if (info.kind === "url") out.push(...urlSecrets(value));
+  }
+  return out;
+}
+
+/** Fields of a receiver that are secrets as a whole (a Slack webhook URL is a secret). */
+const RECEIVER_SECRETS = new Set(["webhookUrl", "botToken", "token"]);
+
+/** The receivers with their secrets as `***` and URL credentials removed. */
+function redactReceivers(
+  receivers: Record<string, Record<string, unknown>>,
+): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [name, r] of Object.entries(receivers)) {
+    const copy: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(r)) {
+      if (RECEIVER_SECRETS.has(k)) copy[k] = "***";
+      else if (typeof v === "string" && /url$/i.test(k)) copy[k] = redactUrlText(redactUrl(v));
+      else if (k === "urls" && Array.isArray(v)) {
+        copy[k] = v.map((u) => typeof u === "string" ? redactUrlText(redactUrl(u)) : u);
+      } else copy[k] = v;
+    }
+    out[name] = copy;
   }
   return out;
 }

@@ -20,21 +20,31 @@
  * @module
  */
 
-import pl from "nodejs-polars";
 import { fingerprint, type Labels } from "../labels.ts";
 import { type AnyPrometheusClient, FleetClient } from "../prometheus/fleet.ts";
-import { parseDuration } from "../time.ts";
+import type { QueryResult } from "../prometheus/client.ts";
+import type { DurationInput } from "../time.ts";
+import { type AlertRule, cpuTrendRule, highCpuRule } from "../rules/cpu_rules.ts";
 import {
-  type AlertRule,
-  cpuTrendRule,
-  evaluateRules,
-  highCpuRule,
-  ruleRepeatIntervals,
-} from "../rules/cpu_rules.ts";
+  type AlertingRuleSpec,
+  RuleEvaluator,
+  type RuleGroupSpec,
+  type RuleQueryClient,
+  type RulesEvaluation,
+  type RulesState,
+} from "../rules/evaluator.ts";
+import { splitComparison } from "../rules/detector_rules.ts";
+import {
+  loadRuleFiles,
+  RuleFileError,
+  type RuleFileProblem,
+  type RuleGroup,
+} from "../rules/rule_file.ts";
 import { Alerter } from "../alert/alerter.ts";
+import type { Router } from "../alert/route.ts";
 import type { AlertRecord, Transition } from "../alert/state.ts";
 import type { Alert, NotificationContext, Sink } from "../alert/types.ts";
-import type { Config } from "./config.ts";
+import { type Config, type SettingName, settingSource } from "./config.ts";
 import { Logger } from "./log.ts";
 import { type Counter, type Gauge, MetricsRegistry, registerProcessMetrics } from "./metrics.ts";
 import { EmptyResultError } from "../errors.ts";
@@ -48,7 +58,9 @@ export interface MonitorRulesOptions {
 }
 
 /**
- * The alert rules the monitor evaluates, built from the settings: the shared
+ * The TypeScript CPU rules of the alerting notebook, built from the monitor's
+ * settings (the monitor itself evaluates rule files, see
+ * {@linkcode loadMonitorRules}): the shared
  * `HostHighCpu` rule ({@linkcode highCpuRule} with `threshold`, `low` and
  * `for`) and, unless `trend` is off, `HostCpuTrend` ({@linkcode cpuTrendRule}
  * with `trendWithin` and `trendLookback`). With the default settings these
@@ -87,59 +99,148 @@ export function monitorRules(config: Config, options: MonitorRulesOptions = {}):
   return rules;
 }
 
-/** A range query the monitor makes for one or more rules. */
-interface FrameQuery {
-  /** The rules evaluated over this frame. */
-  rules: string[];
-  /** From the evaluation time back to the first sample, in ms. */
-  backMs: number;
-  /** Step in ms. */
-  stepMs: number;
+/** The shipped rule file, loaded when no `rules` are configured. */
+export const SHIPPED_RULES: string = decodeURIComponent(
+  new URL("../../rules/node.yml", import.meta.url).pathname,
+);
+
+/** The rules the monitor evaluates, as loaded and adjusted by {@linkcode loadMonitorRules}. */
+export interface MonitorRuleSet {
+  /** The rule files read. */
+  files: string[];
+  /** The groups, ready for the evaluator. */
+  groups: RuleGroupSpec[];
+  /** Notices of the loader (recording rules not evaluated here) and of the CPU settings. */
+  notices: string[];
+}
+
+/** A rule of a group in {@linkcode MonitorRuleSet.groups}, as the loader gives it. */
+type LoadedRule = RuleGroupSpec["rules"][number];
+
+function isAlerting(r: LoadedRule): r is AlertingRuleSpec {
+  return (r as AlertingRuleSpec).alert !== undefined;
+}
+
+/** A number as PromQL and a rule text print it (`80`, `92.5`). */
+const num = (n: number) => String(n);
+
+/**
+ * The CPU settings (`threshold`, `low`, `for`, `query`, `trend`,
+ * `trendWithin`, `trendLookback`) applied to the seed's rules when they were
+ * set (not left at their defaults): `HostHighCpu`'s expression becomes
+ * `<query> > <threshold>`, its `for` and its hysteresis `clear_below` follow,
+ * and the threshold in its annotations is replaced; `trend: false` drops
+ * `HostCpuTrend`, whose `predict_linear(…[lookback:step], within)` follows
+ * `trendWithin` and `trendLookback`.
+ */
+function applyCpuSettings(
+  groups: RuleGroupSpec[],
+  config: Config,
+  notices: string[],
+): RuleGroupSpec[] {
+  const set = (name: SettingName) => settingSource(config, name) !== "default";
+  const out: RuleGroupSpec[] = [];
+  for (const g of groups) {
+    const rules: LoadedRule[] = [];
+    for (const r of g.rules) {
+      if (!isAlerting(r)) {
+        rules.push(r);
+        continue;
+      }
+      if (r.alert === "HostCpuTrend" && !config.trend) continue;
+      const rule: AlertingRuleSpec = { ...r };
+      if (r.alert === "HostHighCpu") {
+        const c = splitComparison(r.expr);
+        if (c === undefined && (set("threshold") || set("query"))) {
+          notices.push(
+            `HostHighCpu: --threshold and --query need an expression of the form <query> > <number>; kept ${r.expr}`,
+          );
+        }
+        if (c !== undefined && (set("threshold") || set("query"))) {
+          const threshold = set("threshold") ? config.threshold : c.threshold;
+          rule.expr = `${set("query") ? config.query : c.query} ${c.op} ${num(threshold)}`;
+          if (threshold !== c.threshold) {
+            const re = new RegExp(
+              `(?<![\\d.])${c.threshold.toString().replace(".", "\\.")} %`,
+              "g",
+            );
+            rule.annotations = Object.fromEntries(
+              Object.entries(r.annotations ?? {}).map((
+                [k, v],
+              ) => [k, v.replace(re, `${threshold} %`)]),
+            );
+          }
+        }
+        if (set("for")) rule.for = config.for;
+        const o = r.opsbook;
+        if (o?.detector === "hysteresis" && (set("low") || set("threshold"))) {
+          rule.opsbook = { ...o, clear_below: config.low };
+          delete rule.opsbook.clearBelow;
+        }
+      }
+      if (r.alert === "HostCpuTrend" && (set("trendWithin") || set("trendLookback"))) {
+        const m = r.expr.match(
+          /^(predict_linear\(\(?[\s\S]*\)\[)(\w+)(:\w+\],\s*)([^)]+)(\)[\s\S]*)$/,
+        );
+        if (m === null) {
+          notices.push(
+            `HostCpuTrend: --trend-within and --trend-lookback need predict_linear((<query>)[<lookback>:<step>], <within>); kept ${r.expr}`,
+          );
+        } else {
+          const lookback = set("trendLookback") ? `${config.trendLookback}s` : m[2];
+          const within = set("trendWithin") ? num(config.trendWithin) : m[4];
+          rule.expr = `${m[1]}${lookback}${m[3]}${within}${m[5]}`;
+        }
+      }
+      rules.push(rule);
+    }
+    out.push({ ...g, rules });
+  }
+  return out;
 }
 
 /**
- * The range queries for the rules, one per distinct window, finest step
- * first: each covers the closed interval `[at - range, at]` of its rule's
- * `window`. Every rule evaluates its own window of whatever frame it gets
- * (`HostHighCpu` leaves out the sample at `at - range`, like a `[range]`
- * selector; `HostCpuTrend` fits `[at - lookback, at]`), so the monitor, the
- * notebook and the simulation agree without special cases here.
+ * Load the monitor's rules: the files of `config.rules` (the shipped
+ * `rules/node.yml` when none are set), with the CPU settings applied to the
+ * seed's `HostHighCpu` and `HostCpuTrend`. A file that does not load throws
+ * a `RuleFileError` listing every problem as `file:line:col: rule NAME: …`;
+ * two files with the same group name throw a `RuleFileError` naming both.
+ *
+ * @example The shipped rules with a higher threshold
+ * ```ts
+ * import { loadConfig, loadMonitorRules } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const set = await loadMonitorRules(loadConfig({ env: { CPU_THRESHOLD: "90" } }));
+ * const cpu = set.groups[0].rules[0];
+ * assert.ok("alert" in cpu && cpu.expr.endsWith("> 90"));
+ * ```
  */
-function frameQueries(rules: readonly AlertRule[]): FrameQuery[] {
-  const byWindow = new Map<string, FrameQuery>();
-  for (const rule of rules) {
-    const backMs = parseDuration(rule.window.range) * 1000;
-    const stepMs = parseDuration(rule.window.step) * 1000;
-    const key = `${backMs}|${stepMs}`;
-    const q = byWindow.get(key);
-    if (q === undefined) byWindow.set(key, { rules: [rule.name], backMs, stepMs });
-    else q.rules.push(rule.name);
+export async function loadMonitorRules(config: Config): Promise<MonitorRuleSet> {
+  const files = config.rules ?? [SHIPPED_RULES];
+  const loaded = await loadRuleFiles(files);
+  const groups: RuleGroupSpec[] = [];
+  const notices: string[] = [];
+  const seen = new Map<string, RuleGroup & { file: string }>();
+  const problems: RuleFileProblem[] = [];
+  for (const f of loaded) {
+    for (const n of f.notices) notices.push(n.message);
+    for (const g of f.groups) {
+      const before = seen.get(g.name);
+      if (before !== undefined) {
+        const p = g.position;
+        const detail = `group ${
+          JSON.stringify(g.name)
+        } is also defined at ${before.file}:${before.position.line}:${before.position.column}: group names must be unique across the monitor's rule files`;
+        problems.push({ ...p, detail, message: `${p.file}:${p.line}:${p.column}: ${detail}` });
+        continue;
+      }
+      seen.set(g.name, { ...g, file: f.file });
+      groups.push({ name: g.name, interval: g.interval, limit: g.limit, rules: [...g.rules] });
+    }
   }
-  return [...byWindow.values()].sort((a, b) => a.stepMs - b.stepMs || a.backMs - b.backMs);
-}
-
-/** Prometheus' lookback delta: a newest sample older than this is no current data. */
-const STALE_MS = 5 * 60_000;
-
-/**
- * The hosts that report now: those with a sample at the frame's newest
- * timestamp (the evaluation time on Prometheus; a little earlier on
- * VictoriaMetrics, which hides its newest 30 s), provided that is not older
- * than the lookback delta.
- */
-function reportingHosts(frame: pl.DataFrame, hostLabel: string, atMs: number): Set<string> {
-  const cols = frame.columns;
-  if (frame.height === 0 || !cols.includes(hostLabel) || !cols.includes("timestamp")) {
-    return new Set();
-  }
-  const ts = frame.select(pl.col("timestamp").cast(pl.Int64).alias("t"), pl.col(hostLabel));
-  const newest = Number(ts.getColumn("t").max());
-  if (!Number.isFinite(newest) || newest < atMs - STALE_MS) return new Set();
-  const hosts = ts.filter(pl.col("t").eq(pl.lit(newest))).getColumn(hostLabel).toArray() as (
-    | string
-    | null
-  )[];
-  return new Set(hosts.filter((h): h is string => typeof h === "string"));
+  if (problems.length > 0) throw new RuleFileError(problems);
+  return { files: [...files], groups: applyCpuSettings(groups, config, notices), notices };
 }
 
 /** Paths of the files the monitor keeps beside its state file. */
@@ -184,6 +285,10 @@ interface MetaFile {
   hosts: Record<string, { labels: Labels; lastSeen: number }>;
   /** Replay: the next evaluation time (ms) and the start it belongs to. */
   replay?: { start: string; next: number };
+  /** The rule evaluator's state (pending alerts, blind rules, group times). */
+  rules?: RulesState;
+  /** Consecutive evaluations with a partial answer. */
+  partials?: number;
 }
 
 function freshMeta(): MetaFile {
@@ -199,6 +304,12 @@ function metaProblem(raw: unknown): string | undefined {
   if (m.hosts === null || typeof m.hosts !== "object" || Array.isArray(m.hosts)) {
     return "invalid hosts";
   }
+  if (
+    m.rules !== undefined &&
+    (m.rules === null || typeof m.rules !== "object" || (m.rules as RulesState).version !== 1 ||
+      typeof (m.rules as RulesState).rules !== "object" ||
+      typeof (m.rules as RulesState).groups !== "object")
+  ) return "invalid rules state";
   for (const [h, info] of Object.entries(m.hosts)) {
     const i = info as { labels?: unknown; lastSeen?: unknown } | null;
     if (
@@ -305,6 +416,12 @@ export interface MonitorMetrics {
   dead: Gauge;
   /** Failed evaluations in a row. */
   consecutiveFailures: Gauge;
+  /** Per rule (`group/alertname`) and kind (`error`, `partial`, `no data`, `blind`): 1 while it has that problem. */
+  ruleProblem: Gauge;
+  /** Per rule: series its expression returned at its latest evaluation. */
+  ruleSeries: Gauge;
+  /** Evaluations with a partial answer (Prometheus warnings, a fleet member down). */
+  partial: Counter;
 }
 
 /**
@@ -354,7 +471,22 @@ export function createMonitorMetrics(): MonitorMetrics {
       "opsbook_monitor_consecutive_failures",
       "Failed evaluations in a row",
     ),
+    ruleProblem: r.gauge(
+      "opsbook_monitor_rule_problem",
+      "1 while a rule has a problem of this kind (error, partial, no data, blind)",
+      { labelNames: ["rule", "kind"] },
+    ),
+    ruleSeries: r.gauge(
+      "opsbook_monitor_rule_series",
+      "Series the rule's expression returned at its latest evaluation",
+      { labelNames: ["rule"] },
+    ),
+    partial: r.counter(
+      "opsbook_monitor_partial_answers_total",
+      "Evaluations whose answer was partial (warnings, a fleet member down)",
+    ),
   };
+  m.partial.inc({}, 0);
   for (const result of ["success", "failure"]) m.evaluations.inc({ result }, 0);
   registerProcessMetrics(r);
   return m;
@@ -447,6 +579,10 @@ export interface MonitorOptions {
    * @default {false}
    */
   recover?: boolean;
+  /** The rules to evaluate. @default {loadMonitorRules(config)} */
+  rules?: MonitorRuleSet;
+  /** Which sinks get an alert (see `compileRoute`). @default {every sink gets every alert} */
+  route?: Router;
 }
 
 /** Options of {@linkcode Monitor.prototype.runEvaluation}. */
@@ -458,12 +594,77 @@ export interface RunEvaluationOptions {
 }
 
 const HOST_FORGET_MS = 7 * 24 * 3600 * 1000;
-const META_ALERTS = ["HostStoppedReporting", "MonitoringBlind"];
+const META_ALERTS = [
+  "HostStoppedReporting",
+  "MonitoringBlind",
+  "MonitoringRuleBlind",
+  "MonitoringPartial",
+];
+
+/** The hosts (values of `hostLabel`) in an instant query's answer. */
+function hostsOf(result: QueryResult, hostLabel: string): Set<string> {
+  const out = new Set<string>();
+  if (result.resultType !== "vector") return out;
+  for (const s of result.result) {
+    const h = s.metric[hostLabel];
+    if (typeof h === "string" && h !== "") out.add(h);
+  }
+  return out;
+}
+
+/** A client that remembers the last error a query threw (the evaluator keeps only its message). */
+function recordingClient(
+  prom: AnyPrometheusClient,
+): RuleQueryClient & { lastError?: unknown } {
+  const client: RuleQueryClient & { lastError?: unknown } = {
+    query: (q, o) =>
+      prom.query(q, o).catch((e) => {
+        client.lastError = e;
+        throw e;
+      }),
+    queryRange: (q, o) =>
+      prom.queryRange(q, o).catch((e) => {
+        client.lastError = e;
+        throw e;
+      }),
+  };
+  return client;
+}
+
+/** Per `alertname`: the repeat interval a rule asks for (`opsbook: {repeat_interval: 24h}`). */
+function repeatIntervals(groups: readonly RuleGroupSpec[]): Record<string, DurationInput> {
+  const out: Record<string, DurationInput> = {};
+  for (const g of groups) {
+    for (const r of g.rules) {
+      if (!isAlerting(r)) continue;
+      const v = r.opsbook?.repeat_interval ?? r.opsbook?.repeatInterval;
+      if (typeof v === "string" || typeof v === "number") out[r.alert] = v;
+    }
+  }
+  return out;
+}
+
+/** What the detection of one evaluation found. */
+interface Detection {
+  alerts: Alert[];
+  evaluation: RulesEvaluation;
+  /** Warnings of partial answers (probe and rules). */
+  partial: string[];
+}
 
 /**
  * One monitor over one state file. Open it, call
  * {@linkcode Monitor.prototype.runEvaluation} (or
  * {@linkcode Monitor.prototype.run}) and close it.
+ *
+ * Each evaluation asks Prometheus for the hosts that report (the `query`
+ * setting, one series per host, for `HostStoppedReporting`), then runs the
+ * rule groups that are due through the one {@linkcode RuleEvaluator}
+ * (Prometheus' semantics: pending, `for`, `keep_firing_for`; no data and
+ * partial answers keep the alert states). A rule never evaluated before is
+ * warmed up first: evaluated at the group's interval over its `for` up to
+ * now, as if the monitor had been running, so an alert whose condition has
+ * held long enough fires at the first evaluation.
  *
  * @example One evaluation
  * ```ts ignore
@@ -480,6 +681,7 @@ const META_ALERTS = ["HostStoppedReporting", "MonitoringBlind"];
 export class Monitor {
   #config: Config;
   #prom: AnyPrometheusClient;
+  #client: RuleQueryClient & { lastError?: unknown };
   #sinks: readonly Sink[];
   #log: Logger;
   #metrics: MonitorMetrics;
@@ -487,16 +689,24 @@ export class Monitor {
   #after: () => void;
   #paths: MonitorPaths;
   #alerter: Alerter;
-  #rules: AlertRule[];
-  #queries: FrameQuery[];
-  #contexts: Record<string, Partial<NotificationContext>>;
+  #ruleSet: MonitorRuleSet;
+  #evaluator: RuleEvaluator;
+  #ruleNames: string[];
+  #graphBase: string;
   #graphURL: string;
   #meta: MetaFile;
   #evaluations = 0;
 
-  private constructor(config: Config, options: MonitorOptions, meta: MetaFile, outbox: number) {
+  private constructor(
+    config: Config,
+    options: MonitorOptions,
+    meta: MetaFile,
+    outbox: number,
+    ruleSet: MonitorRuleSet,
+  ) {
     this.#config = config;
     this.#prom = options.prometheus;
+    this.#client = recordingClient(this.#prom);
     this.#sinks = options.sinks ?? [];
     this.#log = options.logger ?? new Logger();
     this.#metrics = options.metrics ?? createMonitorMetrics();
@@ -504,20 +714,27 @@ export class Monitor {
     this.#after = options.afterEvaluation ?? (() => {});
     this.#paths = monitorPaths(config.state);
     // A fleet links to its first server's graph page.
-    const base = (this.#prom instanceof FleetClient ? this.#prom.urls[0] : this.#prom.url)
+    this.#graphBase = (this.#prom instanceof FleetClient ? this.#prom.urls[0] : this.#prom.url)
       .replace(/\/$/, "");
-    this.#graphURL = `${base}/graph?g0.expr=${encodeURIComponent(config.query)}&g0.tab=0`;
-    this.#rules = monitorRules(config, { graphURL: this.#graphURL });
-    this.#queries = frameQueries(this.#rules);
-    this.#contexts = Object.fromEntries(this.#rules.map((r) => [r.name, r.context]));
-    // `for` is the rule's sustain duration (evaluated over the frame), not a pending period.
+    this.#graphURL = this.#graphLink(config.query);
+    this.#ruleSet = ruleSet;
+    this.#evaluator = new RuleEvaluator(this.#client, ruleSet.groups, {
+      interval: config.interval,
+      blindAfter: config.ruleBlindAfter,
+      state: meta.rules,
+    });
+    meta.rules = this.#evaluator.state;
+    this.#ruleNames = [
+      ...new Set(this.#evaluator.groups.flatMap((g) => g.rules.map((r) => r.name))),
+    ];
     this.#alerter = new Alerter({
       statePath: this.#paths.state,
       outboxPath: this.#paths.outbox,
       sinks: this.#sinks,
       repeatInterval: config.repeatInterval,
-      groupRepeatInterval: ruleRepeatIntervals(this.#rules),
+      groupRepeatInterval: repeatIntervals(ruleSet.groups),
       lock: false,
+      route: options.route,
     });
     this.#meta = meta;
     if (config.replayStart !== undefined) {
@@ -533,10 +750,12 @@ export class Monitor {
   }
 
   /**
-   * Load the state, the outbox and the bookkeeping beside `config.state`.
-   * Does not take the lock (see `acquireLock`).
+   * Load the rules (unless given), the state, the outbox and the bookkeeping
+   * beside `config.state`. Does not take the lock (see `acquireLock`). A rule
+   * file that does not load throws its `RuleFileError` (file:line:col).
    */
   static async open(config: Config, options: MonitorOptions): Promise<Monitor> {
+    const ruleSet = options.rules ?? await loadMonitorRules(config);
     const paths = monitorPaths(config.state);
     // Load both files once, so a corrupted one stops start-up with its StoreFileError.
     const alerter = new Alerter({
@@ -569,7 +788,7 @@ export class Monitor {
       config.hostLabel,
       (options.now ?? Date.now)(),
     );
-    return new Monitor(config, options, meta, outbox.size);
+    return new Monitor(config, options, meta, outbox.size, ruleSet);
   }
 
   /** The files this monitor uses. */
@@ -594,14 +813,28 @@ export class Monitor {
     return this.#meta.replay.next > Date.parse(end);
   }
 
-  /** The alert rules evaluated (see {@linkcode monitorRules}). */
-  get rules(): readonly AlertRule[] {
-    return this.#rules;
+  /** The rules evaluated (see {@linkcode loadMonitorRules}). */
+  get rules(): MonitorRuleSet {
+    return this.#ruleSet;
+  }
+
+  /**
+   * Time between evaluations in a live run: the `interval` setting, or the
+   * shortest group interval when that is shorter (each group is evaluated
+   * when its own interval elapsed).
+   */
+  get tickMs(): number {
+    const intervals = this.#evaluator.groups.map((g) => g.intervalMs);
+    return Math.min(this.#config.interval * 1000, ...intervals);
   }
 
   /** The alerts firing now, from the state file. */
   async firingAlerts(): Promise<Alert[]> {
     return (await this.#alerter.state()).firingAlerts();
+  }
+
+  #graphLink(expr: string): string {
+    return `${this.#graphBase}/graph?g0.expr=${encodeURIComponent(expr)}&g0.tab=0`;
   }
 
   #evaluationTime(at?: number): number {
@@ -615,47 +848,86 @@ export class Monitor {
   }
 
   /**
-   * Detect: query the frames of the rules (one range query per window, in
-   * turn), evaluate the rules with the firing fingerprints for hysteresis,
-   * and add `HostStoppedReporting` for hosts that were reporting and are gone.
+   * Rules never evaluated (no state yet) with a `for`: evaluate them at
+   * their group's interval over `[at - for, at)`, as a monitor that had been
+   * running would have, so the alert is as far along as Prometheus' restored
+   * `for` state would be.
    */
-  async #detect(atMs: number, at: string, signal?: AbortSignal): Promise<Alert[]> {
+  async #warmUp(atMs: number, signal?: AbortSignal): Promise<void> {
+    const state = this.#evaluator.state;
+    for (const g of this.#evaluator.groups) {
+      for (const r of g.rules) {
+        if (state.rules[r.key] !== undefined || r.forMs === 0 || r.key.includes("#")) continue;
+        const single = new RuleEvaluator(this.#client, [{
+          name: g.name,
+          interval: g.intervalMs / 1000,
+          rules: [r.spec],
+        }], { blindAfter: this.#config.ruleBlindAfter });
+        const steps = Math.ceil(r.forMs / g.intervalMs);
+        for (let k = steps; k >= 1; k--) {
+          await single.evaluate(new Date(atMs - k * g.intervalMs), { all: true, signal });
+        }
+        const warmed = single.state.rules[r.key];
+        if (warmed !== undefined) {
+          // The rule's own evaluation at `at` follows; blindness is judged from there.
+          delete warmed.blindSince;
+          state.rules[r.key] = warmed;
+        }
+      }
+    }
+  }
+
+  /**
+   * Detect: ask which hosts report, evaluate the rule groups that are due
+   * and add the meta-alerts (`HostStoppedReporting`, `MonitoringRuleBlind`,
+   * `MonitoringPartial`). Throws (a failed evaluation, states kept) when the
+   * host query fails or is empty while hosts were known, or when every rule
+   * failed.
+   */
+  async #detect(atMs: number, at: string, signal?: AbortSignal): Promise<Detection> {
     const c = this.#config;
     const hostLabel = c.hostLabel;
-    const frames: Record<string, pl.DataFrame> = {};
-    let present: Set<string> | undefined;
-    for (const q of this.#queries) {
-      const frame = await this.#prom.queryRangeFrame(c.query, {
-        start: new Date(atMs - q.backMs),
-        end: new Date(atMs),
-        step: q.stepMs / 1000,
-        signal,
-      });
-      // The finest frame (the first) tells which hosts report now.
-      present ??= reportingHosts(frame, hostLabel, atMs);
-      for (const name of q.rules) frames[name] = frame;
-    }
-    present ??= new Set();
+    const probe = await this.#prom.query(c.query, { time: new Date(atMs), signal });
+    const present = hostsOf(probe, hostLabel);
     const known = Object.keys(this.#meta.hosts).length;
-    const empty = Object.values(frames).map((f) => f.height === 0 || !f.columns.includes("value"));
-    if (empty.every((e) => e) && known === 0) {
-      this.#metrics.hosts.set({}, 0);
-      return [];
-    }
-    if (empty.some((e) => e) || (present.size === 0 && known > 0)) {
+    if (present.size === 0 && known > 0) {
       // An empty answer is "no data", never "all clear" (nor "every host stopped").
-      throw new EmptyResultError(c.query);
+      throw new EmptyResultError(c.query, { when: `at ${at}` });
     }
+    const partial = [...probe.warnings];
     this.#metrics.hosts.set({}, present.size);
 
-    const firing = await this.#alerter.firing();
-    const result = evaluateRules(this.#rules, frames, { at: new Date(atMs), firing });
+    this.#client.lastError = undefined;
+    await this.#warmUp(atMs, signal);
+    const evaluation = await this.#evaluator.evaluate(new Date(atMs), { signal });
+    const outcomes = evaluation.outcomes;
+    if (outcomes.length > 0 && outcomes.every((o) => o.error !== undefined)) {
+      // Every rule failed: a failed evaluation (kind of the query's error), states kept.
+      throw this.#client.lastError ?? new Error(outcomes[0].error);
+    }
+    for (const o of outcomes) {
+      for (const w of o.warnings) if (!partial.includes(w)) partial.push(w);
+    }
 
-    // Hosts that were reporting and are gone.
+    // Hosts that were reporting and are gone; a partial answer cannot tell.
     const stopped: Alert[] = [];
     for (const h of present) this.#meta.hosts[h] = { labels: { [hostLabel]: h }, lastSeen: atMs };
+    const stillStopped = new Map<string, Alert>();
+    if (probe.warnings.length > 0) {
+      for (const a of await this.firingAlerts()) {
+        if (a.labels.alertname === "HostStoppedReporting") {
+          stillStopped.set(a.labels[hostLabel] ?? "", a);
+        }
+      }
+    }
     for (const [h, info] of Object.entries(this.#meta.hosts)) {
       if (present.has(h)) continue;
+      if (probe.warnings.length > 0) {
+        // Absent from a partial answer: keep its state, firing or not.
+        const kept = stillStopped.get(h);
+        if (kept !== undefined) stopped.push(kept);
+        continue;
+      }
       if (atMs - info.lastSeen > HOST_FORGET_MS) {
         delete this.#meta.hosts[h];
         continue;
@@ -677,7 +949,43 @@ export class Monitor {
         fingerprint: fingerprint(labels),
       });
     }
-    return [...result.alerts, ...stopped];
+    return {
+      alerts: [...evaluation.firing, ...stopped, ...this.#ruleBlindAlerts(atMs, at)],
+      evaluation,
+      partial,
+    };
+  }
+
+  /** `MonitoringRuleBlind` for each rule whose selectors never matched for `ruleBlindAfter`. */
+  #ruleBlindAlerts(atMs: number, at: string): Alert[] {
+    const out: Alert[] = [];
+    const after = this.#config.ruleBlindAfter * 1000;
+    for (const g of this.#evaluator.groups) {
+      for (const r of g.rules) {
+        const since = this.#evaluator.state.rules[r.key]?.blindSince;
+        if (since === undefined || atMs - since < after) continue;
+        const labels: Labels = {
+          alertname: "MonitoringRuleBlind",
+          rule: r.name,
+          rulegroup: g.name,
+          severity: "warning",
+        };
+        out.push({
+          labels,
+          annotations: {
+            summary: `Rule ${r.name} is blind: its query has never returned a series`,
+            description: `The selectors of ${r.name} (group ${g.name}) have matched no series ` +
+              `since ${new Date(since).toISOString()}: a misspelled metric or label, or an ` +
+              `exporter that is not scraped. Expression: ${r.expr}`,
+          },
+          value: (atMs - since) / 1000,
+          startsAt: at,
+          status: "firing",
+          fingerprint: fingerprint(labels),
+        });
+      }
+    }
+    return out;
   }
 
   #blindAlert(at: string, error: string): Alert {
@@ -695,11 +1003,49 @@ export class Monitor {
     };
   }
 
+  #partialAlert(at: string, warnings: string[]): Alert {
+    const labels: Labels = { alertname: "MonitoringPartial", severity: "warning" };
+    return {
+      labels,
+      annotations: {
+        summary: "Monitoring sees a partial answer: some hosts are not evaluated",
+        description: `${this.#meta.partials} evaluations in a row got a partial answer; ` +
+          `alerts of hosts missing from it keep their state. Warnings: ${warnings.join("; ")}`,
+      },
+      value: this.#meta.partials ?? 0,
+      startsAt: at,
+      status: "firing",
+      fingerprint: fingerprint(labels),
+    };
+  }
+
+  /** Log each rule problem and set the per-rule gauges. */
+  #reportRules(evaluation: RulesEvaluation): void {
+    const m = this.#metrics;
+    for (const o of evaluation.outcomes) {
+      m.ruleSeries.set({ rule: o.rule }, o.series);
+      const kinds = new Set(
+        evaluation.problems.filter((p) => p.rule === o.rule).map((p) => p.kind as string),
+      );
+      for (const kind of ["error", "partial", "no data", "blind"]) {
+        m.ruleProblem.set({ rule: o.rule, kind }, kinds.has(kind) ? 1 : 0);
+      }
+    }
+    for (const p of evaluation.problems) {
+      this.#log.warn("rule_problem", {
+        rule: p.rule,
+        kind: p.kind,
+        evaluated_at: evaluation.evaluatedAt,
+        error: p.reason,
+      });
+    }
+  }
+
   /**
-   * Run one evaluation: query, detect, update the state, queue and deliver.
-   * Never throws for a Prometheus or sink failure: it returns `ok: false`
-   * and counts the failure (which may fire `MonitoringBlind`). Throws only
-   * when the state or outbox file cannot be written.
+   * Run one evaluation: query, evaluate the rules, update the state, queue
+   * and deliver. Never throws for a Prometheus or sink failure: it returns
+   * `ok: false` and counts the failure (which may fire `MonitoringBlind`).
+   * Throws only when the state or outbox file cannot be written.
    */
   async runEvaluation(options: RunEvaluationOptions = {}): Promise<EvaluationResult> {
     const started = performance.now();
@@ -710,15 +1056,20 @@ export class Monitor {
     let kind: string | undefined;
     let message: string | undefined;
     let alerts: Alert[] = [];
+    let detection: Detection | undefined;
     const queryStart = performance.now();
     let queryMs = 0;
     const hostsBefore = structuredClone(this.#meta.hosts);
+    const rulesBefore = structuredClone(this.#evaluator.state);
     try {
-      alerts = await this.#detect(atMs, at, options.signal);
+      detection = await this.#detect(atMs, at, options.signal);
+      alerts = detection.alerts;
       queryMs = performance.now() - queryStart;
     } catch (error) {
       queryMs = performance.now() - queryStart;
       this.#meta.hosts = hostsBefore;
+      // Nothing of a failed evaluation is kept: the same time can be evaluated again.
+      Object.assign(this.#evaluator.state, rulesBefore);
       if (options.signal?.aborted) throw error;
       ok = false;
       kind = errorKind(error);
@@ -727,11 +1078,23 @@ export class Monitor {
 
     if (ok) {
       this.#meta.failures = 0;
+      const partial = detection!.partial;
+      if (partial.length > 0) {
+        this.#meta.partials = (this.#meta.partials ?? 0) + 1;
+        this.#metrics.partial.inc();
+        if (this.#meta.partials >= c.blindAfter) alerts.push(this.#partialAlert(at, partial));
+      } else {
+        delete this.#meta.partials;
+      }
     } else {
       this.#meta.failures++;
       // Keep what fires (we cannot tell it resolved) and add the blind alert after N failures.
       alerts = (await this.firingAlerts()).filter((a) => a.labels.alertname !== "MonitoringBlind");
       if (this.#meta.failures >= c.blindAfter) alerts.push(this.#blindAlert(at, message!));
+    }
+    const contexts: Record<string, Partial<NotificationContext>> = {};
+    for (const [name, ctx] of Object.entries(detection?.evaluation.contexts ?? {})) {
+      contexts[name] = { ...ctx, graphURL: ctx.query ? this.#graphLink(ctx.query) : undefined };
     }
     // The alerter queues (outbox file) before it saves the state, then delivers.
     let report;
@@ -739,7 +1102,7 @@ export class Monitor {
       report = await this.#alerter.evaluate(alerts, {
         now: at,
         context: this.#context(at),
-        contexts: this.#contexts,
+        contexts,
         signal: options.signal,
       });
     } catch (error) {
@@ -784,8 +1147,17 @@ export class Monitor {
     for (const a of update.firing) {
       byName.set(a.labels.alertname, (byName.get(a.labels.alertname) ?? 0) + 1);
     }
-    for (const name of [...this.#rules.map((r) => r.name), ...META_ALERTS]) {
+    for (const name of [...this.#ruleNames, ...META_ALERTS]) {
       m.firing.set({ alertname: name }, byName.get(name) ?? 0);
+    }
+    if (detection !== undefined) this.#reportRules(detection.evaluation);
+    if (detection !== undefined && detection.partial.length > 0) {
+      this.#log.warn("partial_answer", {
+        evaluated_at: at,
+        evaluations_in_a_row: this.#meta.partials,
+        error: `Partial answer (${detection.partial.join("; ")}): alerts of hosts absent ` +
+          "from it keep their state",
+      });
     }
     const result: EvaluationResult = {
       evaluatedAt: at,
@@ -809,6 +1181,7 @@ export class Monitor {
         alertname: t.alert.labels.alertname,
         host: t.alert.labels[c.hostLabel],
         value: Number.isFinite(t.alert.value) ? Math.round(t.alert.value * 100) / 100 : undefined,
+        summary: t.alert.annotations.summary,
         fingerprint: t.alert.fingerprint,
         evaluated_at: at,
       });
@@ -817,6 +1190,7 @@ export class Monitor {
       evaluated_at: at,
       ok,
       hosts: result.hosts,
+      rules: detection?.evaluation.outcomes.length,
       firing: result.firing,
       transitions: update.transitions.length,
       sent,
@@ -830,13 +1204,14 @@ export class Monitor {
   }
 
   /**
-   * Evaluate every `interval` until `signal` aborts (or a replay passes its
-   * end). An abort during an evaluation cuts its query or delivery short;
-   * state and outbox stay consistent on disk.
+   * Evaluate every {@linkcode tickMs} (every `interval` in a replay) until
+   * `signal` aborts (or a replay passes its end). An abort during an
+   * evaluation cuts its query or delivery short; state and outbox stay
+   * consistent on disk.
    */
   async run(options: { signal?: AbortSignal } = {}): Promise<void> {
     const signal = options.signal;
-    const intervalMs = this.#config.interval * 1000;
+    const intervalMs = this.#meta.replay !== undefined ? this.#config.interval * 1000 : this.tickMs;
     while (!signal?.aborted && !this.replayDone) {
       const started = performance.now();
       try {

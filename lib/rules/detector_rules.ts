@@ -126,7 +126,7 @@ export function checkDetector(expr: string, o: Record<string, unknown>): string 
       }`;
     }
   }
-  for (const key of ["lookback", "within", "step", "window"]) {
+  for (const key of ["lookback", "within", "step", "window", "repeat_interval"]) {
     const v = o[key];
     if (v === undefined) continue;
     try {

@@ -214,7 +214,7 @@ Deno.test({
     assert.ok(cpu.kind === "alerting");
     assert.equal(
       cpu.expr,
-      '100 - (avg by(instance)(irate(node_cpu_seconds_total{mode="idle"}[5m])) * 100) > 80',
+      '100 - (avg without(cpu, mode)(irate(node_cpu_seconds_total{mode="idle"}[5m])) * 100) > 80',
     );
     assert.equal(cpu.for, 300);
     assert.deepEqual(cpu.opsbook, { detector: "hysteresis", clear_below: 75 });
