@@ -59,24 +59,34 @@ Deno.test({
         const evaluation = r.lines.find((l) => l.includes("event=evaluation "))!;
         assert.equal(field(evaluation, "ok"), "true");
         assert.equal(field(evaluation, "hosts"), "12");
-        assert.equal(field(evaluation, "firing"), "1");
+        // rules/node.yml: HostHighCpu (warmed up over its 5 m `for`, so it fires at the first
+        // evaluation) and HostCpuTrend's predict_linear for the same host (pending since 10:10).
+        assert.equal(field(evaluation, "firing"), "2");
+        assert.equal(field(evaluation, "rules"), "8");
         assert.equal(field(evaluation, "evaluated_at"), "2026-11-01T10:30:00.000Z");
-        assert.ok(
-          r.lines.some((l) =>
-            /event=transition kind=firing alertname=HostHighCpu host=ali-hz-db-01:9100/.test(l)
+        assert.deepEqual(
+          r.lines.filter((l) => l.includes("event=transition ")).map((l) =>
+            `${field(l, "alertname")} ${field(l, "host")} ${field(l, "kind")} ${
+              field(l, "summary")
+            }`
           ),
+          [
+            "HostHighCpu ali-hz-db-01:9100 firing CPU 95.0 % on ali-hz-db-01:9100",
+            "HostCpuTrend ali-hz-db-01:9100 firing CPU on ali-hz-db-01:9100 trends to saturation",
+          ],
         );
         assert.ok(r.lines.some((l) => l.includes("event=dry_run_notification")));
         assert.ok(r.lines.some((l) => l.includes("event=stopped")));
 
-        // The trend rule: tc-sh-batch-01 climbs from 12:00 and warns at 19:05.
+        // The trend rule: tc-sh-batch-01 climbs from 12:00, pending from 19:02, fires 15 m later
+        // (README's table, 1 m evaluations); at 19:20 the disk and the stopped host fire too.
         const trend = await runMonitor([
           ...common,
           "--once",
           "--state",
           `${dir}/trend.json`,
           "--replay-start",
-          "2026-11-01T19:05:00Z",
+          "2026-11-01T19:20:00Z",
         ]);
         assert.equal(trend.code, 0, trend.stderr);
         const transitions = trend.lines.filter((l) => l.includes("event=transition "));
@@ -84,7 +94,11 @@ Deno.test({
           transitions.map((l) =>
             `${field(l, "alertname")} ${field(l, "host")} ${field(l, "kind")}`
           ),
-          ["HostCpuTrend tc-sh-batch-01:9100 firing"],
+          [
+            "HostCpuTrend tc-sh-batch-01:9100 firing",
+            "HostDiskWillFillIn24Hours tc-gz-web-01:9100 firing",
+            "HostDown az-weu-cache-01:9100 firing",
+          ],
         );
         const noTrend = await runMonitor([
           ...common,
@@ -93,10 +107,16 @@ Deno.test({
           "--state",
           `${dir}/no-trend.json`,
           "--replay-start",
-          "2026-11-01T19:05:00Z",
+          "2026-11-01T19:20:00Z",
         ]);
         assert.equal(noTrend.code, 0, noTrend.stderr);
-        assert.ok(!noTrend.lines.some((l) => l.includes("event=transition ")));
+        assert.ok(
+          !noTrend.lines.some((l) => /event=transition .*alertname=HostCpuTrend/.test(l)),
+        );
+        assert.equal(
+          field(noTrend.lines.find((l) => l.includes("event=evaluation "))!, "rules"),
+          "7",
+        );
       });
 
       await t.step("--once exits 1 when Prometheus is unreachable", async () => {
@@ -231,8 +251,14 @@ Deno.test({
           assert.equal(value('opsbook_monitor_evaluations_total{result="success"}'), 1);
           assert.equal(value('opsbook_monitor_evaluations_total{result="failure"}'), 0);
           assert.equal(value('opsbook_monitor_alerts_firing{alertname="HostHighCpu"}'), 1);
-          assert.equal(value('opsbook_monitor_alerts_firing{alertname="HostCpuTrend"}'), 0);
-          assert.equal(value('opsbook_monitor_notifications_sent_total{receiver="dry-run"}'), 1);
+          assert.equal(value('opsbook_monitor_alerts_firing{alertname="HostCpuTrend"}'), 1);
+          assert.equal(value('opsbook_monitor_alerts_firing{alertname="HostOutOfMemory"}'), 0);
+          assert.equal(value('opsbook_monitor_notifications_sent_total{receiver="dry-run"}'), 2);
+          assert.equal(value('opsbook_monitor_rule_series{rule="node/HostHighCpu"}'), 1);
+          assert.equal(
+            value('opsbook_monitor_rule_problem{rule="node/HostHighCpu",kind="blind"}'),
+            0,
+          );
           assert.equal(value("opsbook_monitor_hosts"), 12);
           assert.equal(value("opsbook_monitor_outbox_size"), 0);
           assert.equal(value("opsbook_monitor_consecutive_failures"), 0);
@@ -273,9 +299,12 @@ Deno.test({
         // State flushed, lock released.
         const saved = JSON.parse(await Deno.readTextFile(state));
         const firing = saved.alerts.filter((x: { status: string }) => x.status === "firing");
-        assert.deepEqual(firing.map((x: { labels: { instance: string } }) => x.labels.instance), [
-          "ali-hz-db-01:9100",
-        ]);
+        assert.deepEqual(
+          firing.map((x: { labels: { alertname: string; instance: string } }) =>
+            `${x.labels.alertname} ${x.labels.instance}`
+          ).sort(),
+          ["HostCpuTrend ali-hz-db-01:9100", "HostHighCpu ali-hz-db-01:9100"],
+        );
         await assert.rejects(Deno.stat(`${state}.lock`));
 
         // Restart: continues from the saved replay cursor, no second notification; SIGINT stops it.
