@@ -865,7 +865,13 @@ export class Monitor {
         }], { blindAfter: this.#config.ruleBlindAfter });
         const steps = Math.ceil(r.forMs / g.intervalMs);
         for (let k = steps; k >= 1; k--) {
-          await single.evaluate(new Date(atMs - k * g.intervalMs), { all: true, signal });
+          const past = await single.evaluate(new Date(atMs - k * g.intervalMs), {
+            all: true,
+            signal,
+          });
+          // A failed or partial answer cannot be trusted for the past: no warm-up at all
+          // (the rule starts fresh, as Prometheus without restored state would).
+          if (past.outcomes.some((o) => o.error !== undefined || o.warnings.length > 0)) return;
         }
         const warmed = single.state.rules[r.key];
         if (warmed !== undefined) {

@@ -49,11 +49,15 @@ Deno.test({
         ["--once", "--dry-run", "--replay-start", at, "--state", `${dir}/partial.json`],
         { PROMETHEUS_URL: `east=${a.url},west=${gone}` },
       );
-      const warning = partial.lines.find((l) => l.includes("event=prometheus_warning "));
+      const warning = partial.lines.find((l) => l.includes("event=partial_answer "));
       assert.ok(warning !== undefined, partial.stderr + partial.lines.join("\n"));
       assert.match(
-        field(warning, "message")!,
-        /^Prometheus "west" failed, the answer holds only east: Cannot reach http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query_range: connection refused/,
+        field(warning, "error")!,
+        /^Partial answer \(Prometheus "west" failed, the answer holds only east: Cannot reach http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query: connection refused/,
+      );
+      assert.match(
+        partial.lines.find((l) => l.includes("event=rule_problem "))!,
+        /rule=node\/HostHighCpu kind=partial/,
       );
     } finally {
       await Promise.all([a.stop(), b.stop()]);

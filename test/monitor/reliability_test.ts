@@ -141,6 +141,14 @@ Deno.test({
   fn: async (t) => {
     await using prom = await startPrometheus();
     const dir = await Deno.makeTempDir({ prefix: "opsbook-reliability-" });
+    // The seed's CPU rules of the shipped file (HostHighCpu, HostCpuTrend): the other rules
+    // are exercised by monitor_rules_test.ts.
+    const shipped = await Deno.readTextFile(new URL("../../rules/node.yml", import.meta.url));
+    const cpuRules = `${dir}/cpu.yml`;
+    await Deno.writeTextFile(
+      cpuRules,
+      shipped.slice(0, shipped.indexOf("      - alert: HostOutOfMemory")),
+    );
     try {
       await t.step(
         "faults on both sides over 250 evaluations: nothing lost, nothing doubled",
@@ -185,6 +193,8 @@ Deno.test({
             delayMs: 1500,
           });
           const monitor = startMonitor([
+            "--rules",
+            cpuRules,
             "--prometheus-url",
             promProxy.url,
             "--state",
@@ -306,18 +316,23 @@ Deno.test({
               assert.ok(slackInjected.has(f as Fault), `Slack fault ${f} not injected`);
             }
 
-            // The transitions are exactly those of a fault-free replay (the shared rules over
-            // the dataset, as test/alert/simulation_test.ts asserts them) plus the blackout.
+            // The transitions are exactly those of a fault-free replay (HostHighCpu as
+            // test/alert/simulation_test.ts asserts it; HostCpuTrend is predict_linear, for 15m,
+            // with Prometheus' timing) plus the blackout.
             const expected = expectedLines(logs);
             assert.deepEqual(expected, [
               "MonitoringBlind||firing|2026-11-01 03:00 UTC",
               "MonitoringBlind||resolved|2026-11-01 03:00 UTC",
               "HostHighCpu|az-eus-app-01:9100|firing|2026-11-01 06:10 UTC",
+              "HostCpuTrend|az-eus-app-01:9100|firing|2026-11-01 06:45 UTC",
               "HostHighCpu|az-eus-app-01:9100|resolved|2026-11-01 09:05 UTC",
               "HostHighCpu|ali-hz-db-01:9100|firing|2026-11-01 10:10 UTC",
+              "HostCpuTrend|ali-hz-db-01:9100|firing|2026-11-01 10:25 UTC",
+              "HostCpuTrend|az-eus-app-01:9100|resolved|2026-11-01 10:30 UTC",
               "HostHighCpu|ali-hz-db-01:9100|resolved|2026-11-01 12:05 UTC",
+              "HostCpuTrend|ali-hz-db-01:9100|resolved|2026-11-01 14:00 UTC",
               "HostStoppedReporting|az-weu-cache-01:9100|firing|2026-11-01 16:05 UTC",
-              "HostCpuTrend|tc-sh-batch-01:9100|firing|2026-11-01 19:05 UTC",
+              "HostCpuTrend|tc-sh-batch-01:9100|firing|2026-11-01 19:20 UTC",
               "HostStoppedReporting|az-weu-cache-01:9100|repeat|2026-11-01 20:05 UTC",
             ]);
             // Every transition reached Slack; duplicates only for acknowledgements lost after delivery.
@@ -367,6 +382,9 @@ Deno.test({
           const state = `${dir}/kill/state.json`;
           await Deno.mkdir(`${dir}/kill`, { recursive: true });
           const args = [
+            "--rules",
+            cpuRules,
+            "--no-trend",
             "--prometheus-url",
             prom.url,
             "--state",
