@@ -1,13 +1,14 @@
 /**
- * The monitor: every interval, query Prometheus for the frames the shared
- * alert rules of `lib/rules/cpu_rules.ts` need (`HostHighCpu`: sustained above
- * `threshold` for `for`, hysteresis down to `low`; `HostCpuTrend`: a fitted
- * line reaching 100 % within `trendWithin`), evaluate them exactly as the
- * alerting notebook does, update the alert state and deliver the changes
- * through the outbox to the sinks. Two meta-alerts go through the same state
- * and outbox: `MonitoringBlind` after `blindAfter` failed evaluations in a
- * row (resolved on recovery) and `HostStoppedReporting` for a host that was
- * reporting and disappeared (resolved when it is back).
+ * The monitor: rule files (`rules/node.yml` by default, see
+ * {@linkcode loadMonitorRules}) evaluated through the one `RuleEvaluator`,
+ * each group at its interval, with Prometheus' semantics; the firing alerts
+ * go through the alert state and outbox to the sinks, routed by labels.
+ * Meta-alerts go through the same state and outbox: `MonitoringBlind` after
+ * `blindAfter` failed evaluations in a row (resolved on recovery),
+ * `HostStoppedReporting` for a host that was reporting and disappeared
+ * (resolved when it is back), `MonitoringRuleBlind` for a rule whose
+ * selectors never matched a series for `ruleBlindAfter`, and
+ * `MonitoringPartial` after `blindAfter` partial answers in a row.
  *
  * Crash safety: each evaluation queues its notifications (outbox file) before
  * it saves the alert state, and delivers after both are on disk. A process
@@ -130,8 +131,9 @@ const num = (n: number) => String(n);
  * set (not left at their defaults): `HostHighCpu`'s expression becomes
  * `<query> > <threshold>`, its `for` and its hysteresis `clear_below` follow,
  * and the threshold in its annotations is replaced; `trend: false` drops
- * `HostCpuTrend`, whose `predict_linear(…[lookback:step], within)` follows
- * `trendWithin` and `trendLookback`.
+ * `HostCpuTrend`, whose trend detector's `within` and `lookback` (or
+ * `predict_linear(…[lookback:step], within)`) follow `trendWithin` and
+ * `trendLookback`.
  */
 function applyCpuSettings(
   groups: RuleGroupSpec[],
@@ -182,14 +184,19 @@ function applyCpuSettings(
         const m = r.expr.match(
           /^(predict_linear\(\(?[\s\S]*\)\[)(\w+)(:\w+\],\s*)([^)]+)(\)[\s\S]*)$/,
         );
-        if (m === null) {
-          notices.push(
-            `HostCpuTrend: --trend-within and --trend-lookback need predict_linear((<query>)[<lookback>:<step>], <within>); kept ${r.expr}`,
-          );
-        } else {
+        if (r.opsbook?.detector === "trend") {
+          rule.opsbook = { ...r.opsbook };
+          if (set("trendWithin")) rule.opsbook.within = `${config.trendWithin}s`;
+          if (set("trendLookback")) rule.opsbook.lookback = `${config.trendLookback}s`;
+        } else if (m !== null) {
           const lookback = set("trendLookback") ? `${config.trendLookback}s` : m[2];
           const within = set("trendWithin") ? num(config.trendWithin) : m[4];
           rule.expr = `${m[1]}${lookback}${m[3]}${within}${m[5]}`;
+        } else {
+          notices.push(
+            "HostCpuTrend: --trend-within and --trend-lookback need the trend detector or " +
+              `predict_linear((<query>)[<lookback>:<step>], <within>); kept ${r.expr}`,
+          );
         }
       }
       rules.push(rule);

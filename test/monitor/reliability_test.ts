@@ -317,20 +317,16 @@ Deno.test({
             }
 
             // The transitions are exactly those of a fault-free replay (HostHighCpu as
-            // test/alert/simulation_test.ts asserts it; HostCpuTrend is predict_linear, for 15m,
-            // with Prometheus' timing) plus the blackout.
+            // test/alert/simulation_test.ts asserts it; HostCpuTrend now has for: 15m) plus the
+            // blackout.
             const expected = expectedLines(logs);
             assert.deepEqual(expected, [
               "MonitoringBlind||firing|2026-11-01 03:00 UTC",
               "MonitoringBlind||resolved|2026-11-01 03:00 UTC",
               "HostHighCpu|az-eus-app-01:9100|firing|2026-11-01 06:10 UTC",
-              "HostCpuTrend|az-eus-app-01:9100|firing|2026-11-01 06:45 UTC",
               "HostHighCpu|az-eus-app-01:9100|resolved|2026-11-01 09:05 UTC",
               "HostHighCpu|ali-hz-db-01:9100|firing|2026-11-01 10:10 UTC",
-              "HostCpuTrend|ali-hz-db-01:9100|firing|2026-11-01 10:25 UTC",
-              "HostCpuTrend|az-eus-app-01:9100|resolved|2026-11-01 10:30 UTC",
               "HostHighCpu|ali-hz-db-01:9100|resolved|2026-11-01 12:05 UTC",
-              "HostCpuTrend|ali-hz-db-01:9100|resolved|2026-11-01 14:00 UTC",
               "HostStoppedReporting|az-weu-cache-01:9100|firing|2026-11-01 16:05 UTC",
               "HostCpuTrend|tc-sh-batch-01:9100|firing|2026-11-01 19:20 UTC",
               "HostStoppedReporting|az-weu-cache-01:9100|repeat|2026-11-01 20:05 UTC",
