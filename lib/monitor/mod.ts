@@ -36,5 +36,10 @@ export {
 export type { MetricOptions, MetricsServer, ServeMetricsOptions } from "./metrics.ts";
 export { acquireLock, LockError } from "../_internal/lock.ts";
 export type { FileLock } from "../_internal/lock.ts";
-export { Monitor } from "./daemon.ts";
-export type { EvaluationResult, MonitorOptions, RunEvaluationOptions } from "./daemon.ts";
+export { loadMonitorRules, Monitor } from "./daemon.ts";
+export type {
+  EvaluationResult,
+  MonitorOptions,
+  MonitorRuleSet,
+  RunEvaluationOptions,
+} from "./daemon.ts";
