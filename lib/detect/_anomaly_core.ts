@@ -10,49 +10,41 @@
 export interface CoreParams {
   /** Samples scored 0 while the model learns. */
   warmup: number;
-  /** EWMA rate of the level (prediction). */
-  levelRate: number;
-  /** EWMA rate of the error scale. */
-  scaleRate: number;
-  /** |z| at which the point signal saturates. */
-  zMax: number;
+  /** Levels of the symbol grid over the range seen so far. */
+  levels: number;
+  /** Longest context (in symbols) remembered. */
+  orders: number;
+  /** EWMA rate of how often contexts of each length are new. */
+  rateRate: number;
+  /** Summed surprise at which the novelty signal is 0.5. */
+  ctxHalf: number;
   /** Short averaging window of the likelihood signal (samples). */
   shortWindow: number;
   /** Long window of the likelihood's distribution (samples). */
   longWindow: number;
+  /** Tail surprise at which the likelihood signal is 0.5. */
+  likHalf: number;
+  /** A value beyond the range seen so far by more than this fraction of it is a record. */
+  recordTolerance: number;
   /** Per-sample decay of the suppression bar. */
   decay: number;
-  /** Weight of the likelihood signal. */
-  likelihoodWeight: number;
-  /** Relative floor of the scale, as a fraction of the seen range. */
-  rangeFloor: number;
-  likHalf: number;
-  mode: number;
-  levels: number;
-  orders: number;
-  rateRate: number;
-  ctxHalf: number;
-  ctxWeight: number;
+  /** Fraction of the decayed bar subtracted from an emitted score. */
+  margin: number;
 }
 
 /** The shipped defaults. */
 export const DEFAULT_PARAMS: CoreParams = {
   warmup: 150,
-  levelRate: 0.2,
-  scaleRate: 0.02,
-  zMax: 12,
-  shortWindow: 10,
-  longWindow: 1000,
-  decay: 0.998,
-  likelihoodWeight: 1,
-  rangeFloor: 1e-3,
-  likHalf: 20,
-  mode: 3,
-  levels: 5,
+  levels: 10,
   orders: 3,
   rateRate: 0.01,
   ctxHalf: 10,
-  ctxWeight: 1,
+  shortWindow: 10,
+  longWindow: 1000,
+  likHalf: 20,
+  recordTolerance: 0.02,
+  decay: 0.998,
+  margin: 0.25,
 };
 
 /** Serializable state of a {@linkcode Core}: its fields as JSON values (typed arrays and sets as arrays). */
@@ -75,9 +67,6 @@ export function tailSurprise(z: number): number {
 export class Core {
   readonly p: CoreParams;
   n = 0;
-  level = NaN;
-  prev = NaN;
-  scale = 0;
   lo = Infinity;
   hi = -Infinity;
   bar = 0;
@@ -90,19 +79,21 @@ export class Core {
   longSum = 0;
   longSq = 0;
   seen = new Set<number>();
+  /** Last `orders` symbols of each grid (grid g at [g*orders, (g+1)*orders)). */
   hist: Int32Array;
   histPos = 0;
+  /** Novelty rate per grid and context length (same layout as `hist`). */
   rates: Float64Array;
 
   constructor(p: CoreParams = DEFAULT_PARAMS) {
     this.p = p;
     this.shortBuf = new Float64Array(p.shortWindow);
     this.longBuf = new Float64Array(p.longWindow);
-    this.hist = new Int32Array(p.orders);
-    this.rates = new Float64Array(p.orders).fill(1);
+    this.hist = new Int32Array(2 * p.orders);
+    this.rates = new Float64Array(2 * p.orders).fill(1);
   }
 
-  /** The state as plain JSON data (non-finite numbers as strings are avoided: ±Infinity as null). */
+  /** The state as plain JSON data (JSON writes ±Infinity as null; fromState restores them). */
   toState(): CoreState {
     const out: CoreState = {};
     for (const [k, v] of Object.entries(this)) {
@@ -127,8 +118,9 @@ export class Core {
         new TypeError(`Invalid anomaly scorer state: field ${k} is missing or malformed`);
       if (typeof v === "number") {
         if (typeof got !== "number" && got !== null) throw bad();
-        // JSON writes ±Infinity and NaN as null; only lo/hi/level/prev can be non-finite.
-        self[k] = got === null ? (k === "lo" ? Infinity : k === "hi" ? -Infinity : NaN) : got;
+        // JSON writes ±Infinity as null; only lo/hi can be non-finite.
+        if (got === null && k !== "lo" && k !== "hi") throw bad();
+        self[k] = got === null ? (k === "lo" ? Infinity : -Infinity) : got;
       } else {
         if (!Array.isArray(got) || got.some((x) => typeof x !== "number")) throw bad();
         if (v instanceof Set) self[k] = new Set(got);
@@ -141,22 +133,31 @@ export class Core {
     }
   }
 
-  /** Context novelty of symbol q: the summed surprise of the unseen contexts ending at it. */
-  context(q: number): number {
-    const p = this.p, h = this.hist, K = h.length, B = 3 * p.levels;
-    h[this.histPos] = q;
-    this.histPos = (this.histPos + 1) % K;
-    let key = 0, sum = 0;
+  /**
+   * Context surprise of the symbols of both grids: for each context (the last
+   * 1..orders symbols of a grid) never seen before, -log of how often contexts
+   * of that length have been new lately.
+   */
+  #context(q0: number, q1: number): number {
+    const p = this.p, K = p.orders, B = 3 * p.levels + 1, h = this.hist, rates = this.rates;
+    const pos = this.histPos;
+    h[pos] = q0;
+    h[K + pos] = q1;
+    this.histPos = (pos + 1) % K;
     const have = Math.min(this.n, K);
-    for (let k = 0; k < have; k++) {
-      key = key * B + h[(this.histPos - 1 - k + 2 * K) % K];
-      const id = key * 16 + k;
-      const isNew = !this.seen.has(id);
-      if (isNew) {
-        this.seen.add(id);
-        sum += -Math.log(Math.max(this.rates[k], 1e-4));
+    let sum = 0;
+    for (let g = 0; g < 2; g++) {
+      let key = 0;
+      for (let k = 0; k < have; k++) {
+        key = key * B + h[g * K + ((pos - k + K) % K)];
+        const id = (key * 8 + k) * 2 + g;
+        const r = g * K + k;
+        if (!this.seen.has(id)) {
+          this.seen.add(id);
+          sum -= Math.log(Math.max(rates[r], 1e-4));
+          rates[r] += p.rateRate * (1 - rates[r]);
+        } else rates[r] -= p.rateRate * rates[r];
       }
-      this.rates[k] += p.rateRate * ((isNew ? 1 : 0) - this.rates[k]);
     }
     return sum;
   }
@@ -166,35 +167,33 @@ export class Core {
     if (!Number.isFinite(x)) return 0;
     const p = this.p;
     const n = this.n++;
+    const lo = this.lo, hi = this.hi, r = hi - lo;
     if (n === 0) {
-      this.level = x;
-      this.prev = x;
       this.lo = x;
       this.hi = x;
       return 0;
     }
-    const range = this.hi - this.lo;
-    const floor = Math.max(p.rangeFloor * range, 1e-12 * Math.abs(this.level));
-    const s = Math.max(this.scale, floor);
-    const e = x - this.level;
-    const ae = Math.abs(e);
-    let z: number;
-    if (s > 0) z = ae / s;
-    else z = ae > 0 ? p.zMax : 0;
-    const raw = z / (z + p.zMax);
-    // likelihood of the short mean of raw under the long distribution
+    // where x falls on the range seen so far, and how far beyond it
+    const u = r > 0 ? (x - lo) / r : x > hi ? 2 : x < lo ? -1 : 0.5;
+    const d = r > 0 ? Math.max(0, u - 1, -u) : x !== hi ? 1 : 0;
+    const L = p.levels;
+    const q0 = L + Math.max(-L, Math.min(2 * L - 1, Math.floor(u * L)));
+    const q1 = L + Math.max(-L, Math.min(2 * L, Math.round(u * L)));
+    const c = this.#context(q0, q1);
+    const ctx = c / (c + p.ctxHalf);
+    // likelihood of the short mean of the novelty under its long distribution
     const sb = this.shortBuf, sw = sb.length;
-    this.shortSum += raw - sb[this.shortPos];
-    sb[this.shortPos] = raw;
+    this.shortSum += ctx - sb[this.shortPos];
+    sb[this.shortPos] = ctx;
     this.shortPos = (this.shortPos + 1) % sw;
     const m = this.shortSum / sw;
     let lik = 0;
     if (this.longCount >= 2 * sw) {
-      const c = this.longCount;
-      const mu = this.longSum / c;
-      const v = Math.max(this.longSq / c - mu * mu, 1e-4);
-      const u = tailSurprise((m - mu) / Math.sqrt(v));
-      lik = u / (u + p.likHalf);
+      const cnt = this.longCount;
+      const mu = this.longSum / cnt;
+      const v = Math.max(this.longSq / cnt - mu * mu, 1e-4);
+      const t = tailSurprise((m - mu) / Math.sqrt(v));
+      lik = t / (t + p.likHalf);
     }
     const lb = this.longBuf, lw = lb.length;
     if (this.longCount === lw) {
@@ -206,37 +205,15 @@ export class Core {
     this.longSum += m;
     this.longSq += m * m;
     this.longPos = (this.longPos + 1) % lw;
-    let ctx = 0;
-    if (p.ctxWeight > 0) {
-      const r = this.hi - this.lo;
-      const u = r > 0 ? (x - this.lo) / r : x > this.hi ? 2 : x < this.lo ? -1 : 0.5;
-      const L = p.levels;
-      const q = L + Math.max(-L, Math.min(2 * L - 1, Math.floor(u * L)));
-      const c = this.context(q);
-      ctx = c / (c + p.ctxHalf);
-    }
-    const score = p.mode === 3
-      ? ctx
-      : p.mode === 4
-      ? Math.max(raw, ctx)
-      : p.mode === 5
-      ? Math.max(raw, lik, ctx)
-      : p.mode === 1
-      ? raw
-      : p.mode === 2
-      ? lik
-      : Math.max(raw, p.likelihoodWeight * lik);
-    // learn
-    this.scale = this.scale === 0 && n === 1 ? ae : this.scale + p.scaleRate * (ae - this.scale);
-    this.level += p.levelRate * e;
-    this.prev = x;
-    if (x < this.lo) this.lo = x;
-    if (x > this.hi) this.hi = x;
+    const record = d > p.recordTolerance ? 0.5 + 0.5 * d / (d + 1) : 0;
+    const score = Math.max(record, Math.min(ctx, lik));
+    if (x < lo) this.lo = x;
+    if (x > hi) this.hi = x;
     if (n < p.warmup) return 0;
     const bar = this.bar * p.decay;
     if (score > bar) {
       this.bar = score;
-      return score;
+      return score - p.margin * bar;
     }
     this.bar = bar;
     return 0;
