@@ -12,9 +12,17 @@
  * - `--name`: the detector's name in the file names and the score table;
  *   default `opsbook<Kind>` (e.g. `opsbookAnomaly`; no `_`, NAB splits file names
  *   there, and none of NAB's own detector names).
- * - `--detector`: `anomaly` ({@linkcode anomalyScores}, the default) or
- *   `baseline` ({@linkcode baselineAnomalies}: flagged points score
- *   |z|/(|z|+tolerance), the rest 0).
+ * - `--detector`: which detector scores the points ({@linkcode NAB_DETECTORS}):
+ *   - `anomaly`: {@linkcode anomalyScores} (the default);
+ *   - `baseline`: {@linkcode baselineAnomalies} with its defaults (1 h
+ *     window, tolerance 4): flagged points score |z|/(|z|+4), the rest 0;
+ *   - `threshold`: {@linkcode overThreshold} as a fixed-threshold alert is
+ *     used, with one threshold for all files expressed scale-free: each point
+ *     scores the fraction of the series' earlier values it is strictly above
+ *     (causal), so NAB's optimizer picks the best percentile;
+ *   - `outliers`: {@linkcode fleetOutliers} with its defaults over each file
+ *     (a fleet of one: it needs 3 series per timestamp, so it flags nothing
+ *     on NAB's single-series files; listed so the table says so).
  * - `--scale K`, `--offset C`: score K·value + C instead (invariance checks;
  *   the result files keep the original values).
  *
@@ -26,12 +34,12 @@
 
 import { parseArgs } from "node:util";
 import pl from "nodejs-polars";
-import { anomalyScores, baselineAnomalies } from "../lib/mod.ts";
+import { anomalyScores, baselineAnomalies, fleetOutliers } from "../lib/mod.ts";
 
 const REPO_ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
 /** Detector kinds `deno task nab --detector` accepts. */
-export const NAB_DETECTORS = ["anomaly", "baseline"] as const;
+export const NAB_DETECTORS = ["anomaly", "baseline", "threshold", "outliers"] as const;
 /** One of {@linkcode NAB_DETECTORS}. */
 export type NabDetector = typeof NAB_DETECTORS[number];
 
@@ -83,16 +91,47 @@ function detect(
   if (detector === "anomaly") {
     return anomalyScores(frame).getColumn("score").toTypedArray() as Float64Array;
   }
-  const tolerance = 4;
-  const flagged = baselineAnomalies(frame, { tolerance });
   const out = new Float64Array(values.length);
+  if (detector === "threshold") return thresholdScores(values, out);
   const at = new Map<number, number>();
   ts.forEach((t, i) => at.set(t, i));
+  if (detector === "outliers") {
+    const flagged = fleetOutliers(frame.withColumns(pl.lit("nab").alias("instance")));
+    const fts = flagged.getColumn("timestamp").cast(pl.Int64).cast(pl.Float64).toArray();
+    for (const t of fts as number[]) out[at.get(t)!] = 1;
+    return out;
+  }
+  const tolerance = 4;
+  const flagged = baselineAnomalies(frame, { tolerance });
   const fts = flagged.getColumn("timestamp").cast(pl.Int64).cast(pl.Float64).toArray() as number[];
   const fz = flagged.getColumn("score").toArray() as number[];
   for (let k = 0; k < fts.length; k++) {
     const z = Math.abs(fz[k]);
     out[at.get(fts[k])!] = Number.isFinite(z) ? z / (z + tolerance) : 1;
+  }
+  return out;
+}
+
+/**
+ * `threshold` on NAB: for each point, the fraction of the series' earlier
+ * finite values strictly below it (binary search in a sorted copy of them).
+ */
+function thresholdScores(values: Float64Array, out: Float64Array): Float64Array {
+  const sorted = new Float64Array(values.length);
+  let n = 0;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (!Number.isFinite(x)) continue;
+    let lo = 0, hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sorted[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    out[i] = n > 0 ? lo / n : 0;
+    sorted.copyWithin(lo + 1, lo, n);
+    sorted[lo] = x;
+    n++;
   }
   return out;
 }
@@ -194,7 +233,9 @@ async function main(argv: string[]): Promise<number> {
   });
   if (values.help) {
     console.log(
-      "Usage: deno task nab [--data DIR] [--out DIR] [--name NAME] [--detector anomaly|baseline]" +
+      `Usage: deno task nab [--data DIR] [--out DIR] [--name NAME] [--detector ${
+        NAB_DETECTORS.join("|")
+      }]` +
         " [--scale K] [--offset C]",
     );
     return 0;

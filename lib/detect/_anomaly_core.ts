@@ -30,6 +30,10 @@ export interface CoreParams {
   decay: number;
   /** Fraction of the decayed bar subtracted from an emitted score. */
   margin: number;
+  /** Buckets of the day for the seasonal context (12 = two hours). */
+  dayBuckets: number;
+  /** Weight of the seasonal context's surprise (0 turns it off). */
+  seasonalWeight: number;
 }
 
 /** The shipped defaults. */
@@ -45,6 +49,8 @@ export const DEFAULT_PARAMS: CoreParams = {
   recordTolerance: 0.02,
   decay: 0.998,
   margin: 0.25,
+  dayBuckets: 12,
+  seasonalWeight: 0.5,
 };
 
 /** Serializable state of a {@linkcode Core}: its fields as JSON values (typed arrays and sets as arrays). */
@@ -78,12 +84,19 @@ export class Core {
   longCount = 0;
   longSum = 0;
   longSq = 0;
-  seen = new Set<number>();
+  /** Contexts seen: one byte per (grid, length, context) id (serialized as the list of ids set). */
+  seen: Uint8Array;
   /** Last `orders` symbols of each grid (grid g at [g*orders, (g+1)*orders)). */
   hist: Int32Array;
   histPos = 0;
   /** Novelty rate per grid and context length (same layout as `hist`). */
   rates: Float64Array;
+  /** (bucket of the day, symbol) pairs seen, per grid (serialized like `seen`). */
+  seasonSeen: Uint8Array;
+  /** Time of the first sample with a timestamp (epoch ms; NaN: none yet). */
+  firstTime = NaN;
+  /** Novelty rate of the seasonal pairs, per grid. */
+  seasonRates = new Float64Array(2).fill(1);
 
   constructor(p: CoreParams = DEFAULT_PARAMS) {
     this.p = p;
@@ -91,6 +104,9 @@ export class Core {
     this.longBuf = new Float64Array(p.longWindow);
     this.hist = new Int32Array(2 * p.orders);
     this.rates = new Float64Array(2 * p.orders).fill(1);
+    const B = 3 * p.levels + 1;
+    this.seen = new Uint8Array(2 * p.orders * B ** p.orders);
+    this.seasonSeen = new Uint8Array(2 * p.dayBuckets * B);
   }
 
   /** The state as plain JSON data (JSON writes ±Infinity as null; fromState restores them). */
@@ -99,8 +115,11 @@ export class Core {
     for (const [k, v] of Object.entries(this)) {
       if (k === "p") continue;
       if (typeof v === "number") out[k] = v;
-      else if (v instanceof Set) out[k] = [...v];
-      else out[k] = Array.from(v as ArrayLike<number>);
+      else if (v instanceof Uint8Array) {
+        const ids: number[] = [];
+        for (let i = 0; i < v.length; i++) if (v[i]) ids.push(i);
+        out[k] = ids;
+      } else out[k] = Array.from(v as ArrayLike<number>);
     }
     return out;
   }
@@ -118,13 +137,16 @@ export class Core {
         new TypeError(`Invalid anomaly scorer state: field ${k} is missing or malformed`);
       if (typeof v === "number") {
         if (typeof got !== "number" && got !== null) throw bad();
-        // JSON writes ±Infinity as null; only lo/hi can be non-finite.
-        if (got === null && k !== "lo" && k !== "hi") throw bad();
-        self[k] = got === null ? (k === "lo" ? Infinity : -Infinity) : got;
+        // JSON writes ±Infinity and NaN as null; only lo/hi/firstTime can be non-finite.
+        if (got === null && k !== "lo" && k !== "hi" && k !== "firstTime") throw bad();
+        self[k] = got === null ? (k === "lo" ? Infinity : k === "hi" ? -Infinity : NaN) : got;
       } else {
         if (!Array.isArray(got) || got.some((x) => typeof x !== "number")) throw bad();
-        if (v instanceof Set) self[k] = new Set(got);
-        else {
+        if (v instanceof Uint8Array) {
+          if (got.some((i) => !Number.isInteger(i) || i < 0 || i >= v.length)) throw bad();
+          v.fill(0);
+          for (const i of got) v[i] = 1;
+        } else {
           const arr = v as Float64Array | Int32Array;
           if (got.length !== arr.length) throw bad();
           arr.set(got);
@@ -144,16 +166,16 @@ export class Core {
     h[pos] = q0;
     h[K + pos] = q1;
     this.histPos = (pos + 1) % K;
-    const have = Math.min(this.n, K);
+    const have = Math.min(this.n, K), seen = this.seen, span = B ** K;
     let sum = 0;
     for (let g = 0; g < 2; g++) {
       let key = 0;
       for (let k = 0; k < have; k++) {
         key = key * B + h[g * K + ((pos - k + K) % K)];
-        const id = (key * 8 + k) * 2 + g;
         const r = g * K + k;
-        if (!this.seen.has(id)) {
-          this.seen.add(id);
+        const id = r * span + key;
+        if (seen[id] === 0) {
+          seen[id] = 1;
           sum -= Math.log(Math.max(rates[r], 1e-4));
           rates[r] += p.rateRate * (1 - rates[r]);
         } else rates[r] -= p.rateRate * rates[r];
@@ -162,8 +184,30 @@ export class Core {
     return sum;
   }
 
-  /** Scores one sample; NaN/±Inf score 0 and leave the state unchanged. */
-  update(x: number): number {
+  /**
+   * Seasonal surprise: for each grid, -log of the recent novelty rate when the
+   * pair (bucket of the day of `t`, symbol) was never seen.
+   */
+  #season(t: number, q0: number, q1: number): number {
+    const p = this.p, rates = this.seasonRates, B = 3 * p.levels + 1;
+    const bucket = Math.floor((((t / 86_400_000) % 1) + 1) % 1 * p.dayBuckets);
+    let sum = 0;
+    for (let g = 0; g < 2; g++) {
+      const id = (g * p.dayBuckets + bucket) * B + (g === 0 ? q0 : q1);
+      if (this.seasonSeen[id] === 0) {
+        this.seasonSeen[id] = 1;
+        sum -= Math.log(Math.max(rates[g], 1e-4));
+        rates[g] += p.rateRate * (1 - rates[g]);
+      } else rates[g] -= p.rateRate * rates[g];
+    }
+    return p.seasonalWeight * sum;
+  }
+
+  /**
+   * Scores one sample at time `t` (epoch ms; NaN: no seasonal context for
+   * this sample); NaN/±Inf values score 0 and leave the state unchanged.
+   */
+  update(x: number, t = NaN): number {
     if (!Number.isFinite(x)) return 0;
     const p = this.p;
     const n = this.n++;
@@ -177,9 +221,17 @@ export class Core {
     const u = r > 0 ? (x - lo) / r : x > hi ? 2 : x < lo ? -1 : 0.5;
     const d = r > 0 ? Math.max(0, u - 1, -u) : x !== hi ? 1 : 0;
     const L = p.levels;
-    const q0 = L + Math.max(-L, Math.min(2 * L - 1, Math.floor(u * L)));
-    const q1 = L + Math.max(-L, Math.min(2 * L, Math.round(u * L)));
-    const c = this.#context(q0, q1);
+    // + 1e-9: a value on a level boundary (quantized metrics) gets the same
+    // symbol whatever the unit, despite rounding in (x - lo) / r
+    const q0 = L + Math.max(-L, Math.min(2 * L - 1, Math.floor(u * L + 1e-9)));
+    const q1 = L + Math.max(-L, Math.min(2 * L, Math.round(u * L + 1e-9)));
+    let c = this.#context(q0, q1);
+    if (p.seasonalWeight > 0 && Number.isFinite(t)) {
+      // a time-of-day pair is news only once a whole day has been seen
+      if (!(this.firstTime <= t)) this.firstTime = t;
+      const news = this.#season(t, q0, q1);
+      if (t - this.firstTime >= 86_400_000) c += news;
+    }
     const ctx = c / (c + p.ctxHalf);
     // likelihood of the short mean of the novelty under its long distribution
     const sb = this.shortBuf, sw = sb.length;

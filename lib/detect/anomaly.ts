@@ -34,6 +34,21 @@ export interface AnomalyScoresOptions extends AnomalyScorerOptions {
   column?: string;
 }
 
+/** Options of {@linkcode AnomalyScorer.scoreMany}. */
+export interface ScoreManyOptions {
+  /**
+   * Where the scores go (at least as long as the values); a new array when absent.
+   * @default {undefined}
+   */
+  out?: Float64Array;
+  /**
+   * The samples' times in epoch ms, one per value: they feed the seasonal
+   * context (time of day). Without them that signal is off.
+   * @default {undefined}
+   */
+  timestamps?: ArrayLike<number>;
+}
+
 /**
  * The state of an {@linkcode AnomalyScorer} as plain JSON data
  * ({@linkcode AnomalyScorer.toJSON}); restore it with
@@ -42,7 +57,7 @@ export interface AnomalyScoresOptions extends AnomalyScorerOptions {
  */
 export interface AnomalyScorerState {
   /** Format version of the state. */
-  version: 1;
+  version: 2;
   /** The options the scorer was built with, defaults resolved. */
   options: Required<AnomalyScorerOptions>;
   /** The model: internal, opaque. */
@@ -66,12 +81,14 @@ function resolve(options: AnomalyScorerOptions): Required<AnomalyScorerOptions> 
  * import { AnomalyScorer } from "opsbook";
  * import assert from "node:assert/strict";
  *
+ * const t0 = Date.UTC(2026, 10, 1), step = 300_000; // 5-minute samples
  * const scorer = new AnomalyScorer();
  * const history = Array.from({ length: 2000 }, (_, i) => 40 + 5 * Math.sin(i / 10));
- * scorer.scoreMany(history);
+ * const timestamps = history.map((_, i) => t0 + i * step);
+ * scorer.scoreMany(history, { timestamps });
  * const saved = JSON.stringify(scorer);
  * const restored = AnomalyScorer.fromJSON(JSON.parse(saved));
- * assert.ok(restored.score(400) > 0.5); // a jump far outside anything seen
+ * assert.ok(restored.score(400, t0 + 2000 * step) > 0.5); // far outside anything seen
  * ```
  */
 export class AnomalyScorer {
@@ -92,27 +109,44 @@ export class AnomalyScorer {
   /**
    * The score of the next sample, in [0, 1]. NaN, ±Inf (and null or
    * undefined) are missing data: they score 0 and do not change the state.
+   * `timestamp` (epoch ms or a `Date`) feeds the seasonal context (time of
+   * day); without it that signal is off for this sample.
    */
-  score(value: number | null | undefined): number {
-    return this.#core.update(value ?? NaN);
+  score(value: number | null | undefined, timestamp?: number | Date): number {
+    const t = timestamp === undefined ? NaN : +timestamp;
+    return this.#core.update(value ?? NaN, t);
   }
 
-  /** Scores the next samples in order; writes into `out` when given. */
-  scoreMany(values: ArrayLike<number | null>, out?: Float64Array): Float64Array {
-    const res = out ?? new Float64Array(values.length);
+  /**
+   * Scores the next samples in order, as {@linkcode AnomalyScorer.score} one
+   * by one would.
+   * @throws {RangeError} when `out` or `timestamps` is shorter than `values`.
+   */
+  scoreMany(values: ArrayLike<number | null>, options: ScoreManyOptions = {}): Float64Array {
+    const res = options.out ?? new Float64Array(values.length);
     if (res.length < values.length) {
       throw new RangeError(
         `Invalid out: expected at least ${values.length} elements, got ${res.length}`,
       );
     }
+    const ts = options.timestamps;
+    if (ts !== undefined && ts.length < values.length) {
+      throw new RangeError(
+        `Invalid timestamps: expected one per value (${values.length}), got ${ts.length}`,
+      );
+    }
     const core = this.#core;
-    for (let i = 0; i < values.length; i++) res[i] = core.update(values[i] ?? NaN);
+    if (ts === undefined) {
+      for (let i = 0; i < values.length; i++) res[i] = core.update(values[i] ?? NaN);
+    } else {
+      for (let i = 0; i < values.length; i++) res[i] = core.update(values[i] ?? NaN, ts[i]);
+    }
     return res;
   }
 
   /** The state as plain JSON data (what `JSON.stringify(scorer)` writes). */
   toJSON(): AnomalyScorerState {
-    return { version: 1, options: { ...this.#options }, model: this.#core.toState() };
+    return { version: 2, options: { ...this.#options }, model: this.#core.toState() };
   }
 
   /**
@@ -120,8 +154,12 @@ export class AnomalyScorer {
    * @throws {TypeError} when the state is not one this version wrote.
    */
   static fromJSON(state: AnomalyScorerState): AnomalyScorer {
-    if (state === null || typeof state !== "object" || state.version !== 1) {
-      throw new TypeError(`Invalid anomaly scorer state: expected version 1`);
+    if (state === null || typeof state !== "object" || state.version !== 2) {
+      const got = state !== null && typeof state === "object" ? state.version : undefined;
+      throw new TypeError(
+        `Invalid anomaly scorer state: expected version 2, got ${got}` +
+          ` (a state from another opsbook version or not a scorer state: start a new AnomalyScorer)`,
+      );
     }
     const scorer = new AnomalyScorer(state.options ?? {});
     scorer.#core.fromState(state.model);
@@ -139,35 +177,43 @@ export class AnomalyScorer {
  *
  * ## Method
  *
- * Chosen and tuned on the Numenta Anomaly Benchmark (NAB, real EC2/RDS/ELB
- * metrics among others; see `docs/anomaly.md` for the scores next to the
- * published detectors), with one set of defaults for every series:
+ * Chosen and tuned on the Numenta Anomaly Benchmark (NAB: real EC2/RDS/ELB
+ * metrics among others; `docs/anomaly.md` has the scores next to the
+ * published detectors), with one set of defaults for every series. Three
+ * cheap signals, each scale-free, then a refractory output:
  *
- * 1. **Scale-free symbols.** Each value is placed on a grid of 5 levels over
- *    the range seen so far (min/max of earlier samples; values outside get
- *    their own levels, up to one range beyond), so ×1000 + c gives the same
- *    symbols, and quantized or flat-lined metrics need no variance estimate
- *    (the robust z-score of `baselineAnomalies` explodes when the MAD is 0).
- * 2. **Contextual novelty** (the idea of CAD OSE): the contexts of the last 1,
- *    2 and 3 symbols are remembered; a sample whose contexts were never seen
- *    is novel. A periodic or square-wave metric stops being novel once its
- *    cycle has been seen; a spike, a level shift or a new rhythm is not.
- * 3. **Surprise, not novelty** (the idea of HTM's anomaly likelihood): each
- *    new context counts −log r, where r is how often contexts of that length
- *    have been new lately (an exponentially weighted rate). On a noisy series
- *    new contexts are common and weigh little; on a regular one the first new
- *    context weighs a lot. Summed surprise u maps to u/(u+10).
- * 4. **Report the onset once.** A score is emitted only when it beats the
- *    previous peak decayed by 0.998 per sample (a half-life of ~350 samples),
- *    else 0: a changed behaviour gives one high score at its start, not an
- *    alert per sample (NAB, like a pager, rewards the earliest detection in a
- *    window and charges every further one outside it). For any threshold, a
- *    suppressed sample always follows an emitted one at least as high.
- * 5. The first 150 samples (`warmup`) score 0 while the model learns.
+ * 1. **Symbols on the range seen so far.** Each value is placed on two
+ *    offset grids of 10 levels over the min..max of earlier samples (values
+ *    beyond get their own levels, up to one range out), so ×1000 + c gives
+ *    the same symbols and flat or quantized metrics need no variance
+ *    estimate.
+ * 2. **Records** (as HTM's spatial anomaly): a value beyond the range seen
+ *    so far by more than 2 % of it scores 0.5 + 0.5·d/(d+1), d the overshoot
+ *    in ranges.
+ * 3. **Contextual novelty** (as CAD OSE): the contexts of the last 1, 2 and
+ *    3 symbols of each grid are remembered; each never-seen context adds
+ *    −log r, r how often contexts of its length have been new lately (an
+ *    EWMA), so novelty weighs little on a noisy series and a lot on a regular
+ *    one. **Daily seasonality** adds the same surprise, weighted 0.5, for a
+ *    never-seen (two-hour bucket of the day, symbol) pair: 63 % at 03:00 is
+ *    new even when 63 % at 15:00 is common (needs the timestamps). The sum u
+ *    maps to u/(u+10).
+ * 4. **Likelihood of that novelty** (as HTM's anomaly likelihood): the
+ *    10-sample mean of the novelty against the mean and variance of that
+ *    mean over the last 1,000 samples; the Gaussian tail surprise t maps to
+ *    t/(t+20). The novelty counts only when both agree: min(novelty,
+ *    likelihood). The score is max(record, that).
+ * 5. **Report the onset once.** A score is emitted only when it beats the
+ *    previous peak decayed by 0.998 per sample (a half-life of ~350
+ *    samples), and then lowered by a quarter of that decayed peak; else 0. A
+ *    changed behaviour gives one high score at its start, not an alert per
+ *    sample (NAB, like a pager, rewards the earliest detection in a window
+ *    and charges every further one outside it).
+ * 6. The first 150 samples (`warmup`) score 0 while the model learns.
  *
- * One pass, O(1) work and memory per sample (the remembered contexts are
- * bounded by 15³ + 15² + 15), no look-ahead. Counters should be scored as
- * rates: a counter reset is scored as one event and the model recovers.
+ * One pass, O(1) work and memory per sample (a fixed bitmap of contexts),
+ * no look-ahead. Counters should be scored as rates: a counter reset is
+ * scored as one event and the model recovers.
  *
  * @throws {RangeError} when `warmup` is invalid.
  * @throws {TypeError} when the frame lacks `timestamp` or the value column.
@@ -210,7 +256,9 @@ export function anomalyScores(
   const scores = new Float64Array(index.height);
   for (let s = 0; s < view.starts.length; s++) {
     const core = new Core({ ...DEFAULT_PARAMS, warmup: resolved.warmup });
-    for (let i = view.starts[s]; i < view.ends[s]; i++) scores[i] = core.update(view.values[i]);
+    for (let i = view.starts[s]; i < view.ends[s]; i++) {
+      scores[i] = core.update(view.values[i], view.ts[i]);
+    }
   }
   return index.frame.select(...index.labels, "timestamp", "value").withColumns(
     pl.Series("score", scores),

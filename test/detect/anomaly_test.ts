@@ -72,33 +72,55 @@ Deno.test("anomalyScores: causal, a prefix scores as the prefix of the full scor
   for (const k of [1, 151, 700, 1200, 1201, 1500, 1501]) {
     assert.deepEqual(scoresOf(anomalyScores(frame({ a: values.slice(0, k) }))), full.slice(0, k));
   }
-  // and sample by sample through the stateful form
+  // and sample by sample through the stateful form, times as numbers or Dates
   const scorer = new AnomalyScorer();
-  assert.deepEqual(values.map((v) => scorer.score(v)), full);
+  assert.deepEqual(values.map((v, i) => scorer.score(v, T0 + i * STEP)), full);
+  const dated = new AnomalyScorer();
+  assert.deepEqual(values.map((v, i) => dated.score(v, new Date(T0 + i * STEP))), full);
+  // without timestamps the seasonal signal is off: causal all the same
+  const plain = Array.from(new AnomalyScorer().scoreMany(values));
+  const head = Array.from(new AnomalyScorer().scoreMany(values.slice(0, 1300)));
+  assert.deepEqual(head, plain.slice(0, 1300));
 });
 
 Deno.test("AnomalyScorer: JSON round trip mid-series gives exactly the same scores", () => {
   const values: (number | null)[] = series(2000);
   values[3] = NaN;
   values[900] = null;
-  const all = Array.from(new AnomalyScorer().scoreMany(values));
+  const times = values.map((_, i) => T0 + i * STEP);
+  const all = Array.from(new AnomalyScorer().scoreMany(values, { timestamps: times }));
   for (const cut of [0, 1, 2, 500, 1000, 1201]) {
     const first = new AnomalyScorer();
-    const head = Array.from(first.scoreMany(values.slice(0, cut)));
+    const head = Array.from(first.scoreMany(values.slice(0, cut), { timestamps: times }));
     const json = JSON.stringify(first);
     const restored = AnomalyScorer.fromJSON(JSON.parse(json));
     assert.equal(restored.count, first.count);
-    const tail = Array.from(restored.scoreMany(values.slice(cut)));
+    const tail = Array.from(
+      restored.scoreMany(values.slice(cut), { timestamps: times.slice(cut) }),
+    );
     assert.deepEqual([...head, ...tail], all, `cut at ${cut}`);
   }
-  // a NaN before anything was seen leaves ±Infinity bounds: still restorable
+  // a NaN before anything was seen leaves ±Infinity bounds and no first time: still restorable
   const empty = new AnomalyScorer();
   empty.score(NaN);
   const back = AnomalyScorer.fromJSON(JSON.parse(JSON.stringify(empty)));
-  assert.deepEqual(Array.from(back.scoreMany(values)), all);
+  assert.deepEqual(Array.from(back.scoreMany(values, { timestamps: times })), all);
   assert.throws(
-    () => AnomalyScorer.fromJSON({ version: 2 } as never),
-    new TypeError("Invalid anomaly scorer state: expected version 1"),
+    () => AnomalyScorer.fromJSON({ version: 1 } as never),
+    new TypeError(
+      "Invalid anomaly scorer state: expected version 2, got 1 (a state from another opsbook" +
+        " version or not a scorer state: start a new AnomalyScorer)",
+    ),
+  );
+  const state = JSON.parse(JSON.stringify(new AnomalyScorer()));
+  state.model.seen = [-1];
+  assert.throws(
+    () => AnomalyScorer.fromJSON(state),
+    new TypeError("Invalid anomaly scorer state: field seen is missing or malformed"),
+  );
+  assert.throws(
+    () => new AnomalyScorer().scoreMany([1, 2], { timestamps: [1] }),
+    new RangeError("Invalid timestamps: expected one per value (2), got 1"),
   );
 });
 
@@ -115,8 +137,9 @@ Deno.test("anomalyScores: NaN, null, ±Inf and gaps give finite scores in [0, 1]
   for (const s of out) assert.ok(Number.isFinite(s) && s >= 0 && s <= 1);
   for (const i of [0, 5, 400, 600, 700, 701, 999]) assert.equal(out[i], 0);
   // the missing samples are skipped, not learned: scores of the finite ones are unchanged
-  const finite = values.filter((v): v is number => v !== null && Number.isFinite(v));
-  const alone = scoresOf(anomalyScores(frame({ a: finite })));
+  const keep = values.map((v) => v !== null && Number.isFinite(v));
+  const finite = values.filter((_, i) => keep[i]);
+  const alone = scoresOf(anomalyScores(frame({ a: finite }, times.filter((_, i) => keep[i]))));
   assert.deepEqual(out.filter((_, i) => values[i] !== null && Number.isFinite(values[i]!)), alone);
 });
 
@@ -205,9 +228,21 @@ Deno.test("runNab: the fixture gives one correctly shaped result file per data f
       }
       assert.equal(argmax(scores), onset, rel);
     }
-    // the baseline detector through the same path
-    const base = runNab({ data: FIXTURE, out, name: "opsbookBase", detector: "baseline" });
-    assert.equal(base.points, 1080);
+    // today's detectors through the same path
+    for (const detector of ["baseline", "threshold", "outliers"] as const) {
+      const other = runNab({ data: FIXTURE, out, name: `opsbook-${detector}`, detector });
+      assert.equal(other.points, 1080);
+      assert.equal(other.files.length, 3);
+    }
+    // threshold: the fraction of earlier values below each point (causal)
+    const step = Deno.readTextFileSync(`${out}/artificial/opsbook-threshold_step.csv`)
+      .trimEnd().split("\n").slice(1).map((l) => Number(l.split(",")[2]));
+    assert.equal(step[0], 0);
+    assert.equal(step[300], 1); // the step's first sample is above everything before
+    // outliers needs a fleet: one series per file flags nothing
+    const fleet = Deno.readTextFileSync(`${out}/server/opsbook-outliers_cpu.csv`)
+      .trimEnd().split("\n").slice(1).map((l) => Number(l.split(",")[2]));
+    assert.deepEqual(new Set(fleet), new Set([0]));
   } finally {
     await Deno.remove(out, { recursive: true });
   }
@@ -276,4 +311,59 @@ Deno.test("parseScores and scoreTable read and print the scorer's lines", () => 
       "  numenta                 70.1    63.1    74.3",
     ].join("\n"),
   );
+});
+
+Deno.test("anomalyScores: a counter reset is one event, then the model recovers", () => {
+  // a request counter: +40..60 per step, reset to 0 at 1200 (a restart)
+  const values: number[] = [];
+  let c = 0;
+  for (let i = 0; i < 2400; i++) {
+    if (i === 1200) c = 0;
+    c += 40 + 20 * noise(i);
+    values.push(c);
+  }
+  const out = scoresOf(anomalyScores(frame({ a: values })));
+  for (const s of out) assert.ok(Number.isFinite(s) && s >= 0 && s <= 1);
+  // the raw counter: a steady climb is not news (each new high is a tiny
+  // step beyond the range); the reset is the one high score, and the climb
+  // through already-seen values afterwards stays low
+  assert.equal(argmax(out, 150), 1200);
+  assert.ok(out[1200] > 0.5, `reset ${out[1200]}`);
+  assert.ok(Math.max(...out.slice(150, 1200)) < 0.3);
+  assert.ok(Math.max(...out.slice(1201)) < 0.3);
+  // the same counter as a rate with Prometheus' reset rule (what a monitor
+  // should score): the reset leaves no trace
+  const rate = values.map((v, i) => (i === 0 ? 0 : v >= values[i - 1] ? v - values[i - 1] : v));
+  const r = scoresOf(anomalyScores(frame({ a: rate })));
+  assert.ok(Math.max(...r.slice(1190, 1400)) < 0.3);
+});
+
+Deno.test("runNab: ×1000 + 12345 on the NAB-format fixture gives near-identical result files", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const base = runNab({ data: FIXTURE, out: `${out}/a`, name: "opsbookA", detector: "anomaly" });
+    const scaled = runNab({
+      data: FIXTURE,
+      out: `${out}/b`,
+      name: "opsbookA",
+      detector: "anomaly",
+      scale: 1000,
+      offset: 12345,
+    });
+    assert.deepEqual(scaled.files, base.files);
+    const rows = (path: string) =>
+      Deno.readTextFileSync(path).trimEnd().split("\n").slice(1).map((l) => l.split(","));
+    for (const f of base.files) {
+      const a = rows(`${out}/a/${f}`), b = rows(`${out}/b/${f}`);
+      assert.equal(b.length, a.length);
+      for (let i = 0; i < a.length; i++) {
+        // same rows and values; scores equal up to the last bits of a float
+        assert.deepEqual([b[i][0], b[i][1], b[i][3]], [a[i][0], a[i][1], a[i][3]]);
+        assert.equal(Number(b[i][2]) > 0, Number(a[i][2]) > 0, `${f} row ${i + 2}`);
+        assert.ok(Math.abs(Number(b[i][2]) - Number(a[i][2])) < 1e-9, `${f} row ${i + 2}`);
+      }
+    }
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
 });
