@@ -169,6 +169,7 @@ export type {
   NormalRangeOptions,
   NormalRangeState,
   OverThresholdOptions,
+  ScoreManyOptions,
   SustainedEpisodesOptions,
   SustainedOptions,
   TrendOptions,

@@ -181,6 +181,7 @@ const STAGES: Record<string, Surface> = {
       "NormalRangeOptions",
       "NormalRangeState",
       "OverThresholdOptions",
+      "ScoreManyOptions",
       "SustainedEpisodesOptions",
       "SustainedOptions",
       "TrendOptions",

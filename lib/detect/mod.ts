@@ -22,7 +22,12 @@ export { trend } from "./trend.ts";
 export type { TrendOptions } from "./trend.ts";
 export type { DetectorDuration, DetectorTime } from "./_common.ts";
 export { AnomalyScorer, anomalyScores } from "./anomaly.ts";
-export type { AnomalyScorerOptions, AnomalyScorerState, AnomalyScoresOptions } from "./anomaly.ts";
+export type {
+  AnomalyScorerOptions,
+  AnomalyScorerState,
+  AnomalyScoresOptions,
+  ScoreManyOptions,
+} from "./anomaly.ts";
 export { NormalRange } from "./normal_range.ts";
 export type { NormalBand, NormalRangeOptions, NormalRangeState } from "./normal_range.ts";
 export {

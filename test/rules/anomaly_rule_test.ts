@@ -149,7 +149,7 @@ Deno.test({
       summary:
         "CPU on ali-hz-db-01:9100 is unusual: 95.0 % where 42.5–46.9 % is normal in the last 1h",
       description:
-        "CPU usage on ali-hz-db-01:9100 left its normal band (42.5–46.9 % in the last 1h) at 2026-11-01T10:01:00Z with anomaly score 0.46; now 95.0 %.",
+        "CPU usage on ali-hz-db-01:9100 left its normal band (42.5–46.9 % in the last 1h) at 2026-11-01T10:01:00Z with anomaly score 0.72; now 95.0 %.",
     });
     assert.equal(
       result.rows[0].annotations.summary,
