@@ -67,8 +67,10 @@ export interface AnomalyPoint {
   /** Whether this sample started the span. */
   onset: boolean;
   /**
-   * The band the value was judged against: the band when the span started
-   * while in one, else the band before this sample; `undefined` while too few samples.
+   * The band the value was judged against: the span's band while in one
+   * (and at the sample that ended it); at a sample whose score reached
+   * `level`, the band before it (`undefined` while too few samples); not
+   * computed otherwise (see {@linkcode AnomalyTracker.normal}).
    */
   normal?: NormalBand;
   /** Start of the current span (epoch ms), while in one. */
@@ -270,7 +272,7 @@ export class AnomalyTracker {
     if (value === null || !Number.isFinite(value)) {
       const span = this.#span;
       return span === null
-        ? { score: 0, active: false, onset: false, normal: this.#normal.band(t) }
+        ? { score: 0, active: false, onset: false }
         : { score: 0, active: true, onset: false, normal: span.normal, since: span.since };
     }
     const o = this.#o;
@@ -288,14 +290,17 @@ export class AnomalyTracker {
       this.#normal.add(t, value);
       return { score, active: false, onset: false, normal: span.normal };
     }
-    const normal = this.#normal.band(t);
+    // The band is only needed when the score reaches the level (most samples score 0).
+    const normal = score >= o.level ? this.#normal.band(t) : undefined;
     const out = normal === undefined ? undefined : outsideBand(value, normal, o.direction);
-    if (score >= o.level && out !== undefined) {
+    if (out !== undefined) {
       this.#span = { since: t, normal: normal!, score, value, direction: out };
       return { score, active: true, onset: true, normal, since: t };
     }
     this.#normal.add(t, value);
-    return { score, active: false, onset: false, normal };
+    return normal === undefined
+      ? { score, active: false, onset: false }
+      : { score, active: false, onset: false, normal };
   }
 
   /** The state as plain JSON data (what `JSON.stringify(tracker)` writes). */
