@@ -54,4 +54,6 @@ export type {
   FleetMember,
   PrometheusUrls,
 } from "./fleet.ts";
+export { presentLabels } from "./present_labels.ts";
+export type { PresentLabels, PresentLabelsOptions } from "./present_labels.ts";
 export type { RetryOptions } from "../_internal/http.ts";

@@ -100,6 +100,12 @@ export interface CpuUsageQueryOptions {
   window?: string | number;
   /** Labels to keep in the result; an empty list averages everything. @default {["instance"]} */
   by?: string[];
+  /**
+   * Average over these labels instead and keep all others (every target label,
+   * whatever your Prometheus attaches): `["cpu", "mode"]` gives one series per
+   * host with all its labels. Not together with `by`.
+   */
+  without?: string[];
   /** Extra matchers on `node_cpu_seconds_total` (after `mode="idle"`). @default {{}} */
   matchers?: LabelMatchers;
 }
@@ -121,6 +127,10 @@ export interface CpuUsageQueryOptions {
  *   cpuUsageQuery({ window: "1m", by: ["cloud", "instance"], matchers: { job: "node" } }),
  *   '100 - (avg by(cloud, instance)(irate(node_cpu_seconds_total{mode="idle",job="node"}[1m])) * 100)',
  * );
+ * assert.equal(
+ *   cpuUsageQuery({ without: ["cpu", "mode"] }),
+ *   '100 - (avg without(cpu, mode)(irate(node_cpu_seconds_total{mode="idle"}[5m])) * 100)',
+ * );
  * ```
  */
 export function cpuUsageQuery(options: CpuUsageQueryOptions = {}): string {
@@ -128,14 +138,23 @@ export function cpuUsageQuery(options: CpuUsageQueryOptions = {}): string {
   const seconds = parseDuration(windowInput);
   if (seconds <= 0) throw new RangeError("Invalid window: the irate window must be positive");
   const window = typeof windowInput === "string" ? windowInput : formatDuration(seconds);
+  if (options.by !== undefined && options.without !== undefined) {
+    throw new TypeError("Invalid cpuUsageQuery options: give by or without, not both");
+  }
   const by = options.by ?? ["instance"];
-  for (const label of by) {
+  const clause = options.without === undefined ? "by" : "without";
+  const labels = options.without ?? by;
+  for (const label of labels) {
     if (!LABEL_NAME.test(label)) {
-      throw new TypeError(`Invalid label name in by: "${label}" must match ${LABEL_NAME.source}`);
+      throw new TypeError(
+        `Invalid label name in ${clause}: "${label}" must match ${LABEL_NAME.source}`,
+      );
     }
   }
   const matchers: LabelMatchers = { mode: "idle", ...options.matchers };
   const series = selector("node_cpu_seconds_total", matchers);
-  const grouping = by.length === 0 ? "avg" : `avg by(${by.join(", ")})`;
+  const grouping = labels.length === 0 && clause === "by"
+    ? "avg"
+    : `avg ${clause}(${labels.join(", ")})`;
   return `100 - (${grouping}(irate(${series}[${window}])) * 100)`;
 }

@@ -166,7 +166,7 @@ Deno.test({
           assert.ok(svg.startsWith("<svg"), base);
         }
         assert.match(
-          cellText(cellWith(nb, 'groupBy("cloud")')),
+          cellText(cellWith(nb, "now.groupBy(facets)")),
           /aliyun[\s\S]*azure[\s\S]*tencent/,
         );
       });

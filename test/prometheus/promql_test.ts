@@ -58,3 +58,22 @@ Deno.test("selector validates names and operators", () => {
   assert.throws(() => selector("up", { job: { op: "==" as "=", value: "x" } }), TypeError);
   assert.throws(() => selector("", {}), TypeError);
 });
+
+Deno.test("cpuUsageQuery without: keeps every other label; never together with by", () => {
+  assert.equal(
+    cpuUsageQuery({ without: ["cpu", "mode"], window: "1m" }),
+    '100 - (avg without(cpu, mode)(irate(node_cpu_seconds_total{mode="idle"}[1m])) * 100)',
+  );
+  assert.equal(
+    cpuUsageQuery({ without: [] }),
+    '100 - (avg without()(irate(node_cpu_seconds_total{mode="idle"}[5m])) * 100)',
+  );
+  assert.throws(
+    () => cpuUsageQuery({ by: ["instance"], without: ["cpu"] }),
+    new TypeError("Invalid cpuUsageQuery options: give by or without, not both"),
+  );
+  assert.throws(
+    () => cpuUsageQuery({ without: ["cpu-id"] }),
+    /^TypeError: Invalid label name in without: "cpu-id" must match/,
+  );
+});
