@@ -42,13 +42,6 @@ function errors(nb: Notebook): string[] {
   );
 }
 
-function svgCount(nb: Notebook): number {
-  return nb.cells.flatMap((c) => c.outputs ?? []).filter((o) =>
-    o.output_type !== "stream" && o.output_type !== "error" &&
-    typeof o.data["image/svg+xml"] !== "undefined"
-  ).length;
-}
-
 Deno.test({
   name: "plain Prometheus (instance and job only): every notebook runs, and says what is missing",
   ignore: missing !== null,
@@ -95,6 +88,7 @@ Deno.test({
           out,
         );
         assert.match(out, /Chart "CPU usage, whole fleet"/);
+        assert.equal(out.match(/^Chart ".*" \(\d+×\d+ SVG\)$/gm)?.length, 4, out);
         assert.match(out, /CPU per fleet at 2026-11-01T12:00:00\.000Z/);
       });
 
