@@ -377,3 +377,76 @@ Deno.test("monitor CLI: no URL or secret setting is ever echoed, parsed or not",
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("loadConfig: rules, receivers and route; secrets of receivers redacted", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "opsbook-config-rules-" });
+  try {
+    const file = `${dir}/monitor.json`;
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({
+        rules: ["node.yml", "/etc/opsbook/team.yml"],
+        receivers: {
+          pager: { type: "slack", webhookUrl: "https://hooks.slack.com/services/T/B/HookSecret1" },
+          am: { type: "alertmanager", urls: ["http://u:AmPass99@am:9093"] },
+          tickets: {
+            type: "zammad",
+            url: "https://zammad.example",
+            token: "ZammadTok3n",
+            customer: "ops@example.com",
+          },
+        },
+        route: {
+          receiver: "tickets",
+          routes: [{ match: { severity: "critical" }, receiver: "pager" }],
+        },
+      }),
+    );
+    const config = loadConfig({ env: {}, file });
+    // Rule files in a config file are relative to it.
+    assert.deepEqual(config.rules, [`${dir}/node.yml`, "/etc/opsbook/team.yml"]);
+    assert.equal(config.receivers!.tickets.type, "zammad");
+    assert.deepEqual(config.route, {
+      receiver: "tickets",
+      routes: [{ match: { severity: "critical" }, receiver: "pager" }],
+    });
+    const printed = JSON.stringify(redactConfig(config));
+    for (const secret of ["HookSecret1", "AmPass99", "ZammadTok3n"]) {
+      assert.ok(!printed.includes(secret), `${secret} printed`);
+      assert.ok(configSecrets(config).some((s) => s.includes(secret)), `${secret} not redacted`);
+    }
+    assert.deepEqual(redactConfig(config).receivers, {
+      pager: { type: "slack", webhookUrl: "***" },
+      am: { type: "alertmanager", urls: ["http://***@am:9093/"] },
+      tickets: {
+        type: "zammad",
+        url: "https://zammad.example/",
+        token: "***",
+        customer: "ops@example.com",
+        group: "Users",
+      },
+    });
+    // From the environment: a comma-separated list; a bad receiver names its field, never its secret.
+    assert.deepEqual(loadConfig({ env: { OPSBOOK_RULES: "a.yml, b.yml" } }).rules, [
+      "a.yml",
+      "b.yml",
+    ]);
+    assert.throws(
+      () =>
+        loadConfig({
+          env: {
+            OPSBOOK_RECEIVERS: '{"x": {"type": "zammad", "url": "https://z", "token": "T0kenZ"}}',
+          },
+        }),
+      (e: Error) => {
+        assert.ok(e instanceof ConfigError);
+        assert.match(e.message, /^Invalid receivers from environment variable OPSBOOK_RECEIVERS: /);
+        assert.match(e.message, /got a redacted value \(at receivers\.x\.customer: /);
+        assert.ok(!e.message.includes("T0kenZ"));
+        return true;
+      },
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
