@@ -18,7 +18,16 @@
  */
 
 import { parseArgs } from "node:util";
-import { AlertState, formatNotification, type Notification, PrometheusClient } from "../lib/mod.ts";
+import {
+  AlertState,
+  DryRunSink,
+  formatNotification,
+  loadConfig,
+  Logger,
+  Monitor,
+  type Notification,
+  PrometheusClient,
+} from "../lib/mod.ts";
 import { runNotebook, type RunProgress } from "../lib/notebook/runner.ts";
 import { DATASET_START_MS } from "../dev/dataset.ts";
 import { installPackages } from "./setup.ts";
@@ -109,6 +118,63 @@ function relative(path: string): string {
   return path.startsWith(`${cwd}/`) ? path.slice(cwd.length + 1) : path;
 }
 
+/**
+ * The monitor over the dataset's day: `rules/node.yml` replayed at 5-minute
+ * steps (dry run, state in `<outDir>/monitor/`), as `deno task monitor
+ * --replay-start … --replay-step 5m` would. Returns one line per alert
+ * episode, e.g. `HostOutOfMemory ali-bj-cache-01:9100 02:00–03:05`.
+ */
+export async function monitorDay(
+  prometheusUrl: string,
+  outDir: string,
+  signal?: AbortSignal,
+): Promise<string[]> {
+  await Deno.remove(`${outDir}/monitor`, { recursive: true }).catch(() => {});
+  await Deno.mkdir(`${outDir}/monitor`, { recursive: true });
+  const start = new Date(DATASET_START_MS + 5 * 60_000).toISOString();
+  const end = new Date(DATASET_START_MS + 24 * 3_600_000 - 5 * 60_000).toISOString();
+  const config = loadConfig({
+    env: {},
+    flags: {
+      prometheusUrl,
+      state: `${outDir}/monitor/state.json`,
+      replayStart: start,
+      replayEnd: end,
+      replayStep: "5m",
+      interval: "1ms",
+    },
+  });
+  const logger = new Logger({ stdout: false, file: `${outDir}/monitor/monitor.log` });
+  const monitor = await Monitor.open(config, {
+    prometheus: new PrometheusClient({ url: prometheusUrl }),
+    sinks: [new DryRunSink({ write: () => {} })],
+    logger,
+  });
+  const open = new Map<string, string>();
+  const episodes: string[] = [];
+  try {
+    while (!monitor.replayDone && !signal?.aborted) {
+      const r = await monitor.runEvaluation({ signal });
+      const hhmm = r.evaluatedAt.slice(11, 16);
+      for (const t of r.transitions) {
+        const l = t.alert.labels;
+        const name = `${l.alertname} ${l.instance ?? l.rule ?? ""}`.trim();
+        if (t.kind === "firing") open.set(t.alert.fingerprint, `${name} ${hhmm}`);
+        if (t.kind === "resolved") {
+          episodes.push(`${open.get(t.alert.fingerprint) ?? `${name} ?`}–${hhmm}`);
+          open.delete(t.alert.fingerprint);
+        }
+      }
+    }
+  } finally {
+    logger.close();
+  }
+  episodes.push(...[...open.values()].map((e) => `${e}–(firing)`));
+  return episodes.sort((a, b) =>
+    a.slice(a.lastIndexOf(" ")).localeCompare(b.slice(b.lastIndexOf(" ")))
+  );
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     args: Deno.args,
@@ -197,6 +263,16 @@ async function main(): Promise<number> {
       );
     }
 
+    log("monitor: rules/node.yml over the dataset's day (5 m replay, dry run)");
+    const started = performance.now();
+    const episodes = await monitorDay(prom.url, outDir, abort.signal);
+    if (abort.signal.aborted) return interrupted;
+    log(
+      `monitor: ${episodes.length} alerts in ${
+        ((performance.now() - started) / 1000).toFixed(1)
+      } s`,
+    );
+
     // Summary.
     const client = new PrometheusClient({ url: prom.url });
     const up = await client.queryFrame('up{job="node"}', {
@@ -227,6 +303,8 @@ async function main(): Promise<number> {
         console.log(formatNotification(n).replace(/^/gm, "    "));
       }
     }
+    console.log(`  monitor: rules/node.yml, 5 m replay (${relative(`${outDir}/monitor`)}/):`);
+    for (const e of episodes) console.log(`    ${e}`);
     const charts = [];
     for (const f of await listFiles(`${outDir}/charts`, "")) {
       if (((await Deno.stat(f)).mtime?.getTime() ?? 0) >= startedAt - 1000) charts.push(f);

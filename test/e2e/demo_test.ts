@@ -38,6 +38,20 @@ Deno.test({
         /alerts: +3 fired: HostCpuTrend tc-sh-batch-01:9100 \(firing\), HostHighCpu az-eus-app-01:9100 \(resolved\), HostHighCpu ali-hz-db-01:9100 \(resolved\)/,
       );
       assert.match(stdout, /dry run: 5 notification\(s\)/);
+      // The monitor's day on rules/node.yml (5 m replay): every scenario under its own rule.
+      for (
+        const line of [
+          "HostOutOfMemory ali-bj-cache-01:9100 02:00–03:05",
+          "HostHighIowait az-weu-web-01:9100 03:45–04:35",
+          "HostHighCpu az-eus-app-01:9100 06:10–09:05",
+          "HostHighCpu ali-hz-db-01:9100 10:10–12:05",
+          "HostDown az-weu-cache-01:9100 16:10–(firing)",
+          "HostMetricsMissing az-weu-cache-01:9100 16:15–17:10",
+          "HostDiskWillFillIn24Hours tc-gz-web-01:9100 19:10–22:20",
+          "HostCpuTrend tc-sh-batch-01:9100 19:20–(firing)",
+          "HostDiskFull tc-gz-web-01:9100 20:55–21:35",
+        ]
+      ) assert.ok(stdout.includes(`\n    ${line}\n`), `monitor: ${line}\n${stdout}`);
       assert.doesNotMatch(stdout, /tc-gz-api-01/, "the 2-minute spike never alerts");
 
       // Every notebook executed, with an HTML report.
