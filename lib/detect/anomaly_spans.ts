@@ -52,7 +52,7 @@ export interface AnomalyTrackerOptions extends NormalRangeOptions {
    */
   maxDuration?: DetectorDuration;
   /**
-   * Samples the scorer learns from before it scores (see {@linkcode AnomalyScorer}).
+   * Samples the scorer learns from before it scores (see {@linkcode AnomalyScorer}; it gets the sample times, for its time-of-day context).
    * @default {150}
    */
   warmup?: number;
@@ -276,7 +276,7 @@ export class AnomalyTracker {
         : { score: 0, active: true, onset: false, normal: span.normal, since: span.since };
     }
     const o = this.#o;
-    const score = this.#scorer.score(value);
+    const score = this.#scorer.score(value, t);
     const span = this.#span;
     if (span !== null) {
       const up = span.direction === "up";
