@@ -52,7 +52,7 @@ export interface AnomalyTrackerOptions extends NormalRangeOptions {
    */
   maxDuration?: DetectorDuration;
   /**
-   * Samples the scorer learns from before it scores (see {@linkcode AnomalyScorer}; it gets the sample times, for its time-of-day context).
+   * Samples the scorer learns from before it scores (see {@linkcode AnomalyScorer}).
    * @default {150}
    */
   warmup?: number;
@@ -199,7 +199,8 @@ export function normalText(normal: NormalBand, unit = ""): string {
 /**
  * One series' anomaly spans, sample by sample, with a plain JSON state.
  *
- * A span starts at a sample whose anomaly score ({@linkcode AnomalyScorer})
+ * A span starts at a sample whose anomaly score ({@linkcode AnomalyScorer}, fed
+ * the sample times for its time-of-day context)
  * reaches `level` while its value lies well outside the normal band
  * ({@linkcode NormalRange}: 5th–95th percentile at this hour of earlier days,
  * or of the recent window; "well outside" is beyond it by more than half its
