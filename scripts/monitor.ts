@@ -66,7 +66,7 @@ const USAGE = `Usage: deno task monitor [options]
   --trend-within 12h     HostCpuTrend: the fitted line reaches 100 % within this (CPU_TREND_WITHIN)
   --trend-lookback 6h    HostCpuTrend: history the line is fitted over (CPU_TREND_LOOKBACK)
   --no-trend             do not evaluate HostCpuTrend       (CPU_TREND=false)
-  --rule-blind-after 15m a rule that never matched a series raises MonitoringRuleBlind after this
+  --rule-blind-after 1h  a rule that never matched a series raises MonitoringRuleBlind after this
   --state PATH           alert state file                   (OPSBOOK_STATE)
   --log-file PATH        also log to this file, rotated     (OPSBOOK_LOG_FILE)
   --metrics-port N       serve /metrics on this port        (OPSBOOK_METRICS_PORT)

@@ -474,7 +474,7 @@ export const ConfigSchema = z.object({
   queryTimeout: positiveDuration.default(10),
   query: z.string().min(1).default(DEFAULT_QUERY),
   rules: z.array(z.string().min(1)).min(1).optional(),
-  ruleBlindAfter: positiveDuration.default(900),
+  ruleBlindAfter: positiveDuration.default(3600),
   receivers: z.record(receiverName, receiver).optional(),
   route: route.optional(),
   hostLabel: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/).default("instance"),
