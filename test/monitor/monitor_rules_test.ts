@@ -15,6 +15,7 @@ import {
 import { missingBinaries, startPrometheus } from "../../dev/stack.ts";
 import { runMonitor } from "../support/monitor_process.ts";
 import { startSlackReceiver } from "../support/slack_receiver.ts";
+import { startZammadReceiver } from "../support/zammad_receiver.ts";
 
 const missing = missingBinaries(["prometheus", "promtool"]);
 
@@ -52,6 +53,7 @@ Deno.test({
     try {
       await using pager = startSlackReceiver({ webhookPath: "/services/T1/B1/pagerSecret1" });
       await using team = startSlackReceiver({ webhookPath: "/services/T2/B2/teamSecret22" });
+      await using zammad = startZammadReceiver();
       const config = `${dir}/monitor.json`;
       await Deno.writeTextFile(
         config,
@@ -62,10 +64,21 @@ Deno.test({
           receivers: {
             pager: { type: "slack", webhookUrl: pager.webhookUrl, baseUrl: pager.url },
             team: { type: "slack", webhookUrl: team.webhookUrl, baseUrl: team.url },
+            tickets: {
+              type: "zammad",
+              url: zammad.url,
+              token: zammad.token,
+              customer: "monitoring@example.com",
+            },
           },
           route: {
             receiver: "team",
-            routes: [{ match: { severity: "critical" }, receiver: "pager" }],
+            routes: [
+              { match_re: { alertname: "HostDisk.*" }, receiver: "tickets", continue: true },
+              { match: { severity: "critical" }, receiver: "pager" },
+              // Routed by a label the CPU rule keeps since avg without(cpu, mode).
+              { match: { cloud: "tencent" }, receiver: "team" },
+            ],
           },
         }),
       );
@@ -87,6 +100,7 @@ Deno.test({
           "HostOutOfMemory ali-bj-cache-01:9100 resolved 03:05",
         ]);
         assert.deepEqual(pager.messages, []);
+        assert.equal(zammad.tickets.size, 0);
         const got = texts(team.messages);
         assert.equal(got.length, 2);
         assert.match(got[0], /FIRING.*HostOutOfMemory/);
@@ -135,6 +149,14 @@ Deno.test({
           texts(team.messages).map((m) => m.match(/(FIRING|RESOLVED): (\w+)/)?.slice(1).join(" "))
             .sort(),
           ["FIRING HostCpuTrend", "FIRING HostDiskWillFillIn24Hours"],
+        );
+        // Disk alerts also open tickets (continue: true); the full disk's is closed on resolve.
+        assert.deepEqual(
+          [...zammad.tickets.values()].map((t) => `${t.title} ${t.state}`).sort(),
+          [
+            "HostDiskFull on tc-gz-web-01:9100 closed",
+            "HostDiskWillFillIn24Hours on tc-gz-web-01:9100 new",
+          ],
         );
       });
 
