@@ -31,6 +31,7 @@ import {
 import { runNotebook, type RunProgress } from "../lib/notebook/runner.ts";
 import { DATASET_START_MS } from "../dev/dataset.ts";
 import { installPackages } from "./setup.ts";
+import { findOnPath, isEphemeralDeno } from "./kernel.ts";
 import { type PrometheusService, REPO_ROOT, startPrometheus, which } from "../dev/stack.ts";
 
 /** The notebooks the demo runs, in order (names under `notebooks/`, without `.ipynb`). */
@@ -48,6 +49,40 @@ export interface NotebookTargets {
   prometheusUrl: string;
   /** The results folder (charts go to `<outDir>/charts`, alerts to `<outDir>/alerts`). */
   outDir: string;
+}
+
+/** Whether a terminal's `deno` works (on PATH, and not a deno in npx's cache). */
+function denoOnPath(): boolean {
+  const deno = findOnPath("deno");
+  return deno !== undefined && !isEphemeralDeno(deno);
+}
+
+/**
+ * What `deno task demo --keep` prints once Prometheus keeps running: how to
+ * open the notebooks against it, with commands that work here (`deno` on
+ * PATH first when it is not, the kernel from `deno task kernel`, the classic
+ * Notebook Debian ships, JupyterLab only where installed).
+ *
+ * @example
+ * ```ts
+ * import { keepMessage } from "./demo.ts";
+ * console.log(keepMessage("http://127.0.0.1:9090", { denoOnPath: false, jupyterLab: false }));
+ * ```
+ */
+export function keepMessage(
+  url: string,
+  options: { denoOnPath: boolean; jupyterLab: boolean },
+): string {
+  return [
+    `\nPrometheus keeps running at ${url} (the dataset covers 2026-11-01).`,
+    "Open the notebooks against it from the repository root, in another terminal:",
+    ...(options.denoOnPath ? [] : ["  npm install -g deno@2.9.6        # once: puts deno on PATH"]),
+    "  deno task kernel                 # once: installs the Deno kernel for Jupyter",
+    `  PROMETHEUS_URL=${url} jupyter notebook` +
+    (options.jupyterLab ? "   # or: jupyter lab" : ""),
+    'Set eval_time in a notebook\'s parameters cell to a dataset time, e.g. "2026-11-01T12:00:00Z".',
+    "Press Ctrl-C here to stop Prometheus.",
+  ].join("\n");
 }
 
 /**
@@ -319,12 +354,10 @@ async function main(): Promise<number> {
 
     if (values.keep) {
       console.log(
-        `\nPrometheus keeps running at ${prom.url} (the dataset covers 2026-11-01).\n` +
-          `Open the notebooks against it from the repository root, in another terminal:\n` +
-          `  deno jupyter --install          # once: installs the Deno kernel\n` +
-          `  PROMETHEUS_URL=${prom.url} jupyter notebook   # or: jupyter lab\n` +
-          `Set eval_time in a notebook's parameters cell to a dataset time, e.g. "2026-11-01T12:00:00Z".\n` +
-          `Press Ctrl-C here to stop Prometheus.`,
+        keepMessage(prom.url, {
+          denoOnPath: denoOnPath(),
+          jupyterLab: findOnPath("jupyter-lab") !== undefined,
+        }),
       );
       await new Promise<void>((resolve) => {
         if (abort.signal.aborted) resolve();
