@@ -60,7 +60,8 @@ Deno.test({
       return allText(result.notebook);
     };
     try {
-      assert.deepEqual(NOTEBOOKS, ["01_query", "02_chart", "03_alert", "04_anomaly"]);
+      // A new notebook gets a step here too.
+      assert.deepEqual(NOTEBOOKS, ["01_query", "02_chart", "03_alert", "04_anomaly", "05_rules"]);
 
       await t.step("01_query: grouped by what the series carry, with a one-line note", async () => {
         const out = await run("01_query");
@@ -117,6 +118,16 @@ Deno.test({
         const out = await run("04_anomaly");
         assert.match(out, /samples of 4 hosts, 2026-11-01T00:00:00\.000Z to 2026-11-01T20:00/);
       });
+
+      await t.step(
+        "05_rules: the CPU rules fire on the plain series, the others say blind",
+        async () => {
+          const out = await run("05_rules");
+          assert.match(out, /HostHighCpu/);
+          assert.match(out, /db-1:9100/);
+          assert.match(out, /blind, .* never matched any series/);
+        },
+      );
 
       await t.step("01_query over two servers as one fleet, grouped by source", async () => {
         await using west = await startPrometheus({
