@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import pl from "nodejs-polars";
 import { AnomalyScorer, anomalyScores } from "../../lib/mod.ts";
 import { parseScores, runNab, scoreTable } from "../../scripts/nab.ts";
+import { fastNabScores } from "../../scripts/_nab_score.ts";
 
 const T0 = Date.UTC(2026, 10, 1);
 const STEP = 300_000;
@@ -363,6 +364,86 @@ Deno.test("runNab: ×1000 + 12345 on the NAB-format fixture gives near-identical
         assert.ok(Math.abs(Number(b[i][2]) - Number(a[i][2])) < 1e-9, `${f} row ${i + 2}`);
       }
     }
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("fastNabScores: NAB's sweep, optimizer and normalization on hand-made detections", () => {
+  const windows = JSON.parse(
+    Deno.readTextFileSync(new URL("../fixtures/nab/labels/combined_windows.json", import.meta.url)),
+  );
+  const rows: Record<string, number> = {
+    "artificial/flat.csv": 320,
+    "artificial/step.csv": 400,
+    "server/cpu.csv": 360,
+  };
+  const starts: Record<string, number> = {
+    "artificial/flat.csv": 240,
+    "artificial/step.csv": 290,
+    "server/cpu.csv": 270,
+  };
+  const t0 = Date.UTC(2014, 3, 1);
+  const files = (mark: (rel: string, i: number) => number) =>
+    Object.entries(rows).map(([rel, n]) => ({
+      rel,
+      times: Array.from({ length: n }, (_, i) => t0 + i * STEP),
+      scores: Array.from({ length: n }, (_, i) => mark(rel, i)),
+    }));
+  // never detecting is the null detector: 0 on every profile
+  const none = fastNabScores(files(() => 0), windows);
+  assert.deepEqual(none.scores, { standard: 0, reward_low_FP_rate: 0, reward_low_FN_rate: 0 });
+  // the first row of every window: perfect
+  const perfect = fastNabScores(files((rel, i) => (i === starts[rel] ? 1 : 0)), windows);
+  for (const s of Object.values(perfect.scores)) assert.ok(Math.abs(s - 100) < 1e-9);
+  assert.deepEqual(perfect.corpora.standard.server, { score: 100, found: 1, windows: 1, fp: 0 });
+  // plus one false positive before any window (after the probation): it costs the FP weight;
+  // one in the probation (row 10) costs nothing
+  const fp = fastNabScores(
+    files((
+      rel,
+      i,
+    ) => (i === starts[rel] || (rel === "server/cpu.csv" && (i === 100 || i === 10)) ? 1 : 0)),
+    windows,
+  );
+  assert.ok(Math.abs(fp.scores.standard - 100 * (6 - 0.11) / 6) < 1e-9);
+  assert.ok(Math.abs(fp.scores.reward_low_FP_rate - 100 * (6 - 0.22) / 6) < 1e-9);
+  assert.ok(Math.abs(fp.scores.reward_low_FN_rate - 100 * (9 - 0.11) / 9) < 1e-9);
+  assert.equal(fp.corpora.standard.server.fp, 1);
+  // a window missing from the labels is named
+  assert.throws(
+    () => fastNabScores(files(() => 0), {}),
+    new RangeError("No NAB windows for artificial/flat.csv"),
+  );
+});
+
+Deno.test("deno task nab --fast: the fixture scored in process, per corpus", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const run = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../../scripts/nab.ts", import.meta.url).pathname,
+        "--data",
+        FIXTURE,
+        "--out",
+        out,
+        "--name",
+        "fx",
+        "--fast",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(run.stdout);
+    assert.equal(run.code, 0, text + new TextDecoder().decode(run.stderr));
+    const lines = text.trimEnd().split("\n").slice(1);
+    assert.equal(lines[0], "fx (in-process port of NAB's scorer; report the official one):");
+    assert.match(lines[1], /^standard +\d+\.\d\d \(threshold /);
+    assert.equal(lines[4], "per corpus, standard: score, windows found, false-positive rows");
+    assert.match(lines[5], /^ {2}artificial +\d+\.\d +2\/2 \d+$/);
+    assert.match(lines[6], /^ {2}server +\d+\.\d +1\/1 \d+$/);
   } finally {
     await Deno.remove(out, { recursive: true });
   }
