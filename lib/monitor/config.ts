@@ -276,8 +276,7 @@ const INFO = {
     "SLACK_BASE_URL",
     "slack-base-url",
     "an http(s) URL",
-    "Send webhook posts to this origin instead of hooks.slack.com (a relay, a proxy, a " +
-      "Slack-compatible server such as Mattermost with SLACK_WEBHOOK_URL=…/hooks/<id>; tests)",
+    "Origin of webhook posts instead of hooks.slack.com: a relay, a proxy, Mattermost (/hooks/<id>)",
   ),
   slackApiUrl: setting(
     "url",
