@@ -61,7 +61,7 @@ const USAGE = `Usage: deno task monitor [options]
   --recover              set a corrupted state or outbox file aside (FILE.corrupt-TIME) and start fresh
   --interval 5m          interval of groups without one; evaluations run at the shortest (MONITOR_INTERVAL)
   --threshold 80         HostHighCpu fires above this, in % (CPU_THRESHOLD)
-  --low 75               ... and resolves only below this    (CPU_LOW)
+  --low 75               ... and resolves only below this (also --clear-below) (CPU_LOW)
   --for 5m               ... when above it at every sample this long (CPU_FOR)
   --trend-within 12h     HostCpuTrend: the fitted line reaches 100 % within this (CPU_TREND_WITHIN)
   --trend-lookback 6h    HostCpuTrend: history the line is fitted over (CPU_TREND_LOOKBACK)
@@ -119,7 +119,8 @@ function parseArgs(argv: string[]): Args {
       const before = typeof out.flags.rules === "string" ? [out.flags.rules] : [];
       out.flags.rules = [...before, ...files].join(",");
     } else {
-      const key = name === "config" ? "config" : byFlag.get(name);
+      // --clear-below: the rule file's name (opsbook: {clear_below: …}) for --low.
+      const key = name === "config" ? "config" : byFlag.get(name === "clear-below" ? "low" : name);
       if (key === undefined) throw new UsageError(`Unknown flag: --${name}`);
       const value = inline ?? argv[++i];
       if (value === undefined) throw new UsageError(`Missing value: --${name} needs a value`);

@@ -160,6 +160,14 @@ Deno.test({
         );
       });
 
+      await t.step("--clear-below is --low (the rule file's clear_below)", async () => {
+        const r = await runMonitor(["--print-config", "--threshold", "90", "--clear-below", "70"]);
+        assert.equal(r.code, 0, r.stderr);
+        const printed = JSON.parse(r.lines.join("\n"));
+        assert.equal(printed.threshold, 90);
+        assert.equal(printed.low, 70);
+      });
+
       await t.step("a bad rule file or route exits 2 naming the place", async () => {
         await Deno.writeTextFile(
           `${dir}/bad.yml`,
