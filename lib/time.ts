@@ -1,8 +1,35 @@
 /**
- * Time and duration helpers for the Prometheus API: instants as `Date`, epoch
- * seconds or RFC 3339 strings; durations as `"5m"`, `"1h30m"` or seconds.
+ * Time and duration helpers, and **the one time convention of opsbook**:
  *
- * @module
+ * - An instant ({@linkcode TimeInput}) is a `Date`, an RFC 3339 string
+ *   (`"2026-11-01T10:00:00Z"`) or a number of **epoch seconds**.
+ * - A duration ({@linkcode DurationInput}) is a Prometheus duration string
+ *   (`"15s"`, `"5m"`, `"1h30m"`) or a number of **seconds**.
+ *
+ * This holds for every option that takes a time or a duration: the
+ * Prometheus client (`time`, `start`, `end`, `step`), the detectors (`at`,
+ * `for`, `step`, `window`, `within`, `lookback`, `maxDuration`), the rules
+ * (`RuleWindow`, `for`, `interval`), the alert state and the Alerter
+ * (`repeatInterval`, `pendingFor`, `staleAfter`). The only exceptions say so
+ * in their name: options ending in `Ms` (`timeoutMs`, `delayMs`, `maxWaitMs`)
+ * are milliseconds, and so are the `timestamp` columns of frames
+ * (polars `Datetime("ms")`) and the epoch-ms sample times taken by the
+ * low-level `NormalRange.add`/`band` and `AnomalyTracker.update`/`normal`.
+ * Pass a `Date` when in doubt.
+ *
+ * @example One instant, three spellings
+ * ```ts
+ * import { parseDuration, toSeconds } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const t = toSeconds("2026-11-01T10:00:00Z");
+ * assert.equal(toSeconds(new Date("2026-11-01T10:00:00Z")), t);
+ * assert.equal(toSeconds(t), t);
+ * assert.equal(parseDuration("5m"), 300);
+ * assert.equal(parseDuration(300), 300);
+ * ```
+ *
+ @module
  */
 
 /** An instant: a `Date`, epoch seconds (fractions allowed) or an RFC 3339 string. */

@@ -7,14 +7,30 @@
  */
 
 import pl from "nodejs-polars";
-import { formatDuration, parseDuration, toMillis } from "../time.ts";
+import {
+  type DurationInput,
+  formatDuration,
+  parseDuration,
+  type TimeInput,
+  toMillis,
+} from "../time.ts";
 import { formatThreshold, formatValue } from "../_internal/format.ts";
 
-/** A duration for a detector: a Prometheus duration string (`"5m"`, `"1h30m"`) or milliseconds. */
-export type DetectorDuration = string | number;
+/**
+ * A duration for a detector: the library's one duration type, a Prometheus
+ * duration string (`"5m"`, `"1h30m"`) or a number of **seconds**.
+ *
+ * @deprecated Use {@linkcode DurationInput}; in 0.1.0 its numbers were milliseconds.
+ */
+export type DetectorDuration = DurationInput;
 
-/** An evaluation time: a `Date`, epoch milliseconds or an RFC 3339 string. */
-export type DetectorTime = Date | number | string;
+/**
+ * An evaluation time: the library's one instant type, a `Date`, epoch
+ * **seconds** or an RFC 3339 string.
+ *
+ * @deprecated Use {@linkcode TimeInput}; in 0.1.0 its numbers were epoch milliseconds.
+ */
+export type DetectorTime = TimeInput;
 
 /** Utf8 columns the detectors add to their results: never treated as labels. */
 const OUTPUT_UTF8 = new Set(["reason", "fingerprint", "basis"]);
@@ -97,15 +113,18 @@ export function integerAtLeast(name: string, value: unknown, min: number, why = 
   return value;
 }
 
-/** A duration option in milliseconds: strings are Prometheus durations, numbers are ms. */
-export function durationMs(name: string, value: DetectorDuration): number {
+/**
+ * A duration option in milliseconds (the detectors' internal unit): strings are
+ * Prometheus durations, numbers are seconds, as everywhere in opsbook.
+ */
+export function durationMs(name: string, value: DurationInput): number {
   if (typeof value === "number") {
     if (!Number.isFinite(value) || value < 0) {
       throw new RangeError(
-        `Invalid option "${name}": expected a duration such as "5m" or a non-negative number of milliseconds, got ${value}`,
+        `Invalid option "${name}": expected a duration such as "5m" or a non-negative number of seconds, got ${value}`,
       );
     }
-    return value;
+    return Math.round(value * 1000);
   }
   try {
     return Math.round(parseDuration(value) * 1000);
@@ -119,19 +138,22 @@ export function durationMs(name: string, value: DetectorDuration): number {
   }
 }
 
-/** An evaluation time in epoch ms: `Date`, epoch ms or an RFC 3339 string. */
-export function timeMs(name: string, value: DetectorTime): number {
+/**
+ * An evaluation time in epoch ms (the detectors' internal unit): a `Date`,
+ * epoch seconds (as everywhere in opsbook) or an RFC 3339 string.
+ */
+export function timeMs(name: string, value: TimeInput): number {
   if (value instanceof Date) {
     const ms = value.getTime();
     if (!Number.isFinite(ms)) throw new RangeError(`Invalid ${name}: the Date is invalid`);
     return ms;
   }
-  if (typeof value === "number") return finite(name, value, "epoch milliseconds");
+  if (typeof value === "number") return Math.round(finite(name, value, "epoch seconds") * 1000);
   try {
     return toMillis(value);
   } catch (error) {
     throw new RangeError(
-      `Invalid ${name}: expected a Date, epoch milliseconds or an RFC 3339 string, got "${
+      `Invalid ${name}: expected a Date, epoch seconds or an RFC 3339 string, got "${
         String(value)
       }"`,
       { cause: error },

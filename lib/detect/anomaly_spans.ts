@@ -9,12 +9,12 @@
  */
 
 import pl from "nodejs-polars";
+import type { DurationInput } from "../time.ts";
 import { formatValue } from "../_internal/format.ts";
 import {
   checkFrame,
   checkTimestamp,
   checkValueColumn,
-  type DetectorDuration,
   durationMs,
   finite,
   fmtDuration,
@@ -47,10 +47,10 @@ export interface AnomalyTrackerOptions extends NormalRangeOptions {
   direction?: AnomalyDirection;
   /**
    * A span that lasts this long ends: the new level is taken as normal from
-   * then on. A duration string or milliseconds.
+   * then on. A duration string or seconds.
    * @default {"6h"}
    */
-  maxDuration?: DetectorDuration;
+  maxDuration?: DurationInput;
   /**
    * Samples the scorer learns from before it scores (see {@linkcode AnomalyScorer}).
    * @default {150}
@@ -179,7 +179,7 @@ export function outsideBand(
 export function unusualText(
   value: number,
   normal: NormalBand,
-  options: { unit?: string; window?: DetectorDuration } = {},
+  options: { unit?: string; window?: DurationInput } = {},
 ): string {
   const unit = options.unit ?? "";
   const when = normal.basis === "hour"
@@ -324,7 +324,11 @@ export class AnomalyTracker {
     if (state === null || typeof state !== "object" || state.version !== 1) {
       throw new TypeError("Invalid anomaly tracker state: expected version 1");
     }
-    const tracker = new AnomalyTracker({ ...state.options });
+    // durations are stored in ms; options take seconds
+    const tracker = new AnomalyTracker({
+      ...state.options,
+      maxDuration: state.options.maxDuration / 1000,
+    });
     tracker.#scorer = AnomalyScorer.fromJSON(state.scorer);
     tracker.#normal = NormalRange.fromJSON(state.normal);
     tracker.#span = state.span === null ? null : { ...state.span };

@@ -6,11 +6,11 @@
  */
 
 import type pl from "nodejs-polars";
+import type { DurationInput } from "../time.ts";
 import {
   checkFrame,
   checkTimestamp,
   checkValueColumn,
-  type DetectorDuration,
   durationMs,
   emptyResult,
   finite,
@@ -24,10 +24,10 @@ import { resultFrame, seriesIndex } from "./_series.ts";
 export interface BaselineAnomaliesOptions {
   /**
    * How far back the baseline reaches: the samples in `[t - window, t)`, the
-   * current point excluded. A duration string or milliseconds.
+   * current point excluded. A duration string or seconds.
    * @default {"1h"}
    */
-  window?: DetectorDuration;
+  window?: DurationInput;
   /**
    * A point is flagged outside median ± tolerance·1.4826·MAD. Finite and positive.
    * @default {4}

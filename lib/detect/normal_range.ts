@@ -6,16 +6,17 @@
  * @module
  */
 
-import { type DetectorDuration, durationMs, integerAtLeast } from "./_common.ts";
+import { durationMs, integerAtLeast } from "./_common.ts";
+import type { DurationInput } from "../time.ts";
 
 /** Options of {@linkcode NormalRange}. */
 export interface NormalRangeOptions {
   /**
    * The recent window used while there are fewer than `minDays` days of
-   * history for this hour: a duration string or milliseconds.
+   * history for this hour: a duration string or seconds.
    * @default {"1h"}
    */
-  window?: DetectorDuration;
+  window?: DurationInput;
   /**
    * Days of history kept per hour of the day (UTC). An integer of at least 1.
    * @default {7}
@@ -214,7 +215,8 @@ export class NormalRange {
     ) {
       throw new TypeError("Invalid normal range state: expected version 1 as toJSON() wrote it");
     }
-    const r = new NormalRange(state.options);
+    // the window is stored in ms; options take seconds
+    const r = new NormalRange({ ...state.options, window: state.options.window / 1000 });
     r.#recentT = [...state.recent.t];
     r.#recentV = [...state.recent.v];
     r.#hourIndex = state.hour.index;

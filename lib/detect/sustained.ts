@@ -6,12 +6,11 @@
  */
 
 import pl from "nodejs-polars";
+import type { DurationInput, TimeInput } from "../time.ts";
 import {
   checkFrame,
   checkTimestamp,
   checkValueColumn,
-  type DetectorDuration,
-  type DetectorTime,
   durationMs,
   emptyResult,
   finite,
@@ -29,9 +28,9 @@ export interface SustainedEpisodesOptions {
   threshold: number;
   /**
    * How long the condition must hold, like Prometheus' `for:`: a duration
-   * string (`"5m"`) or milliseconds.
+   * string (`"5m"`) or seconds.
    */
-  for: DetectorDuration;
+  for: DurationInput;
   /**
    * The numeric column to compare.
    * @default {"value"}
@@ -40,10 +39,10 @@ export interface SustainedEpisodesOptions {
   /**
    * The evaluation step: consecutive samples further apart than this break a
    * run (a missing evaluation resets a Prometheus alert). A duration string or
-   * milliseconds.
+   * seconds.
    * @default {the smallest gap between consecutive samples of a series in the frame}
    */
-  step?: DetectorDuration;
+  step?: DurationInput;
   /**
    * Unit shown in `reason`, e.g. `"%"`.
    * @default {""}
@@ -54,10 +53,10 @@ export interface SustainedEpisodesOptions {
 /** Options of {@linkcode sustained}. */
 export interface SustainedOptions extends SustainedEpisodesOptions {
   /**
-   * The evaluation time: a `Date`, epoch ms or an RFC 3339 string.
+   * The evaluation time: a `Date`, epoch seconds or an RFC 3339 string.
    * @default {the frame's last timestamp}
    */
-  at?: DetectorTime;
+  at?: TimeInput;
 }
 
 function prepare(

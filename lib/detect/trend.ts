@@ -6,12 +6,11 @@
  */
 
 import pl from "nodejs-polars";
+import type { DurationInput, TimeInput } from "../time.ts";
 import {
   checkFrame,
   checkTimestamp,
   checkValueColumn,
-  type DetectorDuration,
-  type DetectorTime,
   durationMs,
   emptyResult,
   finite,
@@ -31,15 +30,15 @@ export interface TrendOptions {
   limit?: number;
   /**
    * The horizon: flag series whose fitted line reaches `limit` within this
-   * long after `at`. A duration string or milliseconds.
+   * long after `at`. A duration string or seconds.
    * @default {"12h"}
    */
-  within?: DetectorDuration;
+  within?: DurationInput;
   /**
-   * The samples fitted: `[at - lookback, at]`. A duration string or milliseconds.
+   * The samples fitted: `[at - lookback, at]`. A duration string or seconds.
    * @default {"6h"}
    */
-  lookback?: DetectorDuration;
+  lookback?: DurationInput;
   /**
    * The least goodness of fit (coefficient of determination, 0..1) for a
    * line to be trusted: a step change fits a line poorly and is not a trend.
@@ -47,10 +46,10 @@ export interface TrendOptions {
    */
   minR2?: number;
   /**
-   * The evaluation time: a `Date`, epoch ms or an RFC 3339 string.
+   * The evaluation time: a `Date`, epoch seconds or an RFC 3339 string.
    * @default {the frame's last timestamp}
    */
-  at?: DetectorTime;
+  at?: TimeInput;
   /**
    * Series with fewer finite samples in the lookback are not fitted. An integer of at least 3.
    * @default {3}

@@ -12,6 +12,7 @@ import ky, {
   NetworkError as KyNetworkError,
   TimeoutError as KyTimeoutError,
 } from "ky";
+import type { Labels } from "../labels.ts";
 import type { z } from "zod";
 import { describeFetchError } from "../_internal/net.ts";
 import {
@@ -44,7 +45,6 @@ import {
   type BuildInfo,
   BuildInfoSchema,
   ErrorEnvelopeSchema,
-  type LabelSet,
   type MatrixData,
   type MatrixSeries,
   type QueryData,
@@ -236,14 +236,14 @@ function toBody(params: Params): URLSearchParams {
   return body;
 }
 
-function labelKey(metric: LabelSet): string {
+function labelKey(metric: Labels): string {
   const keys = Object.keys(metric).sort();
   let key = "";
   for (const k of keys) key += `${k}\u0000${metric[k]}\u0001`;
   return key;
 }
 
-function compareLabels(a: LabelSet, b: LabelSet): number {
+function compareLabels(a: Labels, b: Labels): number {
   const ka = Object.keys(a).sort();
   const kb = Object.keys(b).sort();
   const n = Math.min(ka.length, kb.length);
@@ -878,7 +878,7 @@ export class PrometheusClient {
   series(
     matchers: string | string[],
     options: Omit<MetadataOptions, "matchers"> = {},
-  ): Promise<LabelSet[]> {
+  ): Promise<Labels[]> {
     return this.#metadata(SeriesListSchema, "/api/v1/series", {
       "match[]": typeof matchers === "string" ? [matchers] : matchers,
       ...this.#rangeParams(options),

@@ -9,8 +9,9 @@
  */
 
 import pl from "nodejs-polars";
+import type { Labels } from "../labels.ts";
 import { EmptyResultError, FleetError, redactUrl } from "../errors.ts";
-import type { BuildInfo, LabelSet, MatrixData, QueryData, VectorData } from "./schema.ts";
+import type { BuildInfo, MatrixData, QueryData, VectorData } from "./schema.ts";
 import {
   type EmptyResultAction,
   type FrameOptions,
@@ -239,7 +240,7 @@ export class FleetClient {
     );
   }
 
-  #label(metric: LabelSet, name: string): LabelSet {
+  #label(metric: Labels, name: string): Labels {
     return { ...metric, [this.#sourceLabel]: name };
   }
 

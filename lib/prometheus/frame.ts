@@ -17,6 +17,7 @@
  */
 
 import pl from "nodejs-polars";
+import type { Labels } from "../labels.ts";
 import {
   NativeHistogramError,
   OpsbookError,
@@ -28,7 +29,6 @@ import { quoteString } from "./promql.ts";
 import { noteLines } from "./_notes.ts";
 import {
   HistogramPairSchema,
-  type LabelSet,
   type MatrixSeries,
   type QueryData,
   QueryDataSchema,
@@ -187,7 +187,7 @@ function hexFloat(negative: boolean, digits: string, exponent: number): number |
  * assert.equal(formatSeries({ __name__: "up", job: "node" }), 'up{job="node"}');
  * ```
  */
-export function formatSeries(metric: LabelSet): string {
+export function formatSeries(metric: Labels): string {
   const name = metric.__name__ ?? "";
   const labels = Object.keys(metric).filter((k) => k !== "__name__").sort()
     .map((k) => `${k}=${quoteString(metric[k])}`);
@@ -304,7 +304,7 @@ function badValue(path: (string | number)[], text: string): SchemaError {
   }]);
 }
 
-function labelNames(metrics: LabelSet[]): string[] {
+function labelNames(metrics: Labels[]): string[] {
   const names = new Set<string>();
   for (const m of metrics) for (const key in m) names.add(key);
   const sorted = [...names].sort();
@@ -325,7 +325,7 @@ function emptyFrame(): pl.DataFrame {
   ]);
 }
 
-function labelColumns(names: string[], metrics: LabelSet[]): pl.Series[] {
+function labelColumns(names: string[], metrics: Labels[]): pl.Series[] {
   return names.map((name) => {
     const column = new Array<string | null>(metrics.length);
     for (let i = 0; i < metrics.length; i++) column[i] = metrics[i][name] ?? null;
@@ -418,7 +418,7 @@ function valueSeries(columns: Columns): pl.Series {
 function vectorFrame(result: VectorSample[]): pl.DataFrame {
   const n = result.length;
   if (n === 0) return emptyFrame();
-  const metrics = new Array<LabelSet>(n);
+  const metrics = new Array<Labels>(n);
   const columns = scratchColumns(n);
   for (let i = 0; i < n; i++) {
     const s = result[i];
@@ -434,7 +434,7 @@ function vectorFrame(result: VectorSample[]): pl.DataFrame {
 }
 
 /** The frame of a vector: one row per series, so the label columns need no expansion. */
-function buildVectorFrame(metrics: LabelSet[], columns: Columns): pl.DataFrame {
+function buildVectorFrame(metrics: Labels[], columns: Columns): pl.DataFrame {
   if (metrics.length === 0) return emptyFrame();
   return pl.DataFrame([
     ...labelColumns(labelNames(metrics), metrics),
@@ -454,7 +454,7 @@ function matrixFrame(result: MatrixSeries[]): pl.DataFrame {
     total += s.values === undefined ? 0 : s.values.length;
   }
   if (total === 0) return emptyFrame();
-  const metrics = new Array<LabelSet>(n);
+  const metrics = new Array<Labels>(n);
   const counts = new Int32Array(n);
   const columns = scratchColumns(total);
   for (let i = 0; i < n; i++) {
@@ -490,7 +490,7 @@ function matrixFrame(result: MatrixSeries[]): pl.DataFrame {
  * one value until something needs the rows.
  */
 function buildMatrixFrame(
-  metrics: LabelSet[],
+  metrics: Labels[],
   counts: Int32Array,
   columns: Columns,
 ): pl.DataFrame {
@@ -623,7 +623,7 @@ const POW10 = [
 /** What the scanner collects from a `vector` or `matrix` body. */
 interface Scan {
   resultType: string | undefined;
-  metrics: LabelSet[];
+  metrics: Labels[];
   /** Samples per series (matrix: `values.length`; vector: 1). */
   counts: number[];
   /** Series that had a `value` member (vector shape). */
@@ -851,7 +851,7 @@ function scanPairs(s: string, i: number, scan: Scan, pairs: boolean): number {
 function scanSeries(s: string, i: number, scan: Scan): number {
   if (s.charCodeAt(i) !== 123) return -1;
   i = skipWs(s, i + 1);
-  let metric: LabelSet | undefined;
+  let metric: Labels | undefined;
   let hasValue = false;
   let hasValues = false;
   const before = scan.columns.rows;
@@ -868,7 +868,7 @@ function scanSeries(s: string, i: number, scan: Scan): number {
       if (end < 0) return -1;
       const parsed = parseSlice(s, i, end);
       if (parsed === undefined || !isLabelSet(parsed.value)) return -1;
-      metric = parsed.value as LabelSet;
+      metric = parsed.value as Labels;
       i = end;
     } else if (key === "values" && !hasValues && !hasValue) {
       hasValues = true;

@@ -11,6 +11,7 @@
  */
 
 import { z } from "zod";
+import type { Labels } from "../labels.ts";
 import { noteLines } from "./_notes.ts";
 
 /** A sample `[unix seconds, "value"]`; values are strings such as `"1e-07"`, `"NaN"`, `"+Inf"`. */
@@ -152,8 +153,13 @@ export const BuildInfoSchema = z.object({
 export type SamplePair = z.infer<typeof SamplePairSchema>;
 /** A native histogram. */
 export type NativeHistogram = z.infer<typeof NativeHistogramSchema>;
-/** A label set. */
-export type LabelSet = z.infer<typeof LabelSetSchema>;
+/**
+ * A label set.
+ *
+ * @deprecated Use {@linkcode Labels}, the one label type (the same
+ * `Record<string, string>`); this alias goes in the next minor version.
+ */
+export type LabelSet = Labels;
 /** One element of a vector. */
 export type VectorSample = z.infer<typeof VectorSampleSchema>;
 /** One series of a matrix. */

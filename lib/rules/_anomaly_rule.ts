@@ -186,8 +186,8 @@ function newTracker(o: AnomalyRuleOptions): AnomalyTracker {
   return new AnomalyTracker({
     level: o.level,
     direction: o.direction,
-    window: o.windowMs,
-    maxDuration: o.maxDurationMs,
+    window: o.windowMs / 1000,
+    maxDuration: o.maxDurationMs / 1000,
     minDays: o.minDays,
   });
 }
@@ -207,7 +207,7 @@ function templateLabels(
     ? "at this hour"
     : `in the last ${formatDuration(o.windowMs / 1000)}`;
   return {
-    opsbook_unusual: unusualText(value, normal, { unit: o.unit, window: o.windowMs }),
+    opsbook_unusual: unusualText(value, normal, { unit: o.unit, window: o.windowMs / 1000 }),
     opsbook_normal: normalText(normal, o.unit),
     opsbook_normal_low: String(normal.low),
     opsbook_normal_high: String(normal.high),

@@ -364,8 +364,8 @@ export function cpuTrendRule(options: CpuTrendRuleOptions = {}): AlertRule {
       const at = toMillis(context.at);
       const rows = trend(frame, {
         limit,
-        within: within * 1000,
-        lookback: lookback * 1000,
+        within,
+        lookback,
         minR2,
         at: new Date(at),
         unit: "%",

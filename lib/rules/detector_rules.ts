@@ -279,8 +279,8 @@ export async function detectorSamples(
   if (detector === "trend") {
     const out = frame.height === 0 ? frame : trend(frame, {
       limit: c!.threshold,
-      within: parseDuration((o.within as DurationInput | undefined) ?? "12h") * 1000,
-      lookback: spanS * 1000,
+      within: (o.within as DurationInput | undefined) ?? "12h",
+      lookback: spanS,
       minR2: option<number>(o, "min_r2", "minR2") ?? 0.9,
       at,
     });
@@ -288,7 +288,7 @@ export async function detectorSamples(
   }
   // baseline: the latest point of each series, judged against its own history.
   const out = frame.height === 0 ? frame : baselineAnomalies(frame, {
-    window: spanS * 1000,
+    window: spanS,
     tolerance: option<number>(o, "tolerance", "tolerance"),
     minSamples: option<number>(o, "min_samples", "minSamples"),
   });

@@ -228,7 +228,7 @@ Deno.test("sustainedEpisodes: > 80 % for 5m over the whole day at 15 s", () => {
 Deno.test("sustained: Prometheus for: semantics at an evaluation time", () => {
   const frame = day();
   const check = (time: string, forDuration: string | number = "5m") =>
-    sustained(frame, { threshold: 80, for: forDuration, at: at(time), unit: "%" });
+    sustained(frame, { threshold: 80, for: forDuration, at: new Date(at(time)), unit: "%" });
   // The run starts 10:00:15: 4m45s at 10:05:00, 5m at 10:05:15.
   assert.equal(check("10:05:00").height, 0);
   const fired = check("10:05:15");
@@ -236,7 +236,11 @@ Deno.test("sustained: Prometheus for: semantics at an evaluation time", () => {
   assert.deepEqual(times(fired, "since"), ["10:00:15"]);
   assert.deepEqual(times(fired, "timestamp"), ["10:05:15"]);
   assert.deepEqual(strings(fired, "reason"), ["95.0 % > 80 % for 5m since 2026-11-01T10:00:15Z"]);
-  assert.deepEqual(strings(check("11:00", 5 * MIN), "instance"), [DB]);
+  assert.deepEqual(strings(check("11:00", 300), "instance"), [DB]); // numbers are seconds
+  // one time convention: numbers are seconds, for durations and instants alike
+  const bySeconds = sustained(frame, { threshold: 80, for: 300, at: at("10:05:15") / 1000 });
+  assert.deepEqual(times(bySeconds, "timestamp"), ["10:05:15"]);
+  assert.equal(sustained(frame, { threshold: 80, for: 301, at: at("10:05:15") / 1000 }).height, 0);
   assert.equal(check("12:00:15").height, 0); // the incident is over
   // The spike (14:00:15 .. 14:02:00) never lasts 5 minutes; a for: 1m would fire.
   assert.equal(check("14:02:00").height, 0);
@@ -291,7 +295,7 @@ Deno.test("sustained: validation and empty frames", () => {
   assert.throws(
     () => sustained(frame, { threshold: 80, for: -1 }),
     new RangeError(
-      'Invalid option "for": expected a duration such as "5m" or a non-negative number of milliseconds, got -1',
+      'Invalid option "for": expected a duration such as "5m" or a non-negative number of seconds, got -1',
     ),
   );
   assert.throws(
@@ -536,7 +540,7 @@ Deno.test("trend: at 19:30 only tc-sh-batch-01 heads for 100 % within 12 h", () 
   // 36.25 / 3.1667 = 11.447 h: at about 06:56:50 the next day. Noise is
   // ±0.5 %, so the fit is nearly perfect.
   const frame = cpuFrame(DATASET_START_MS, DATASET_END_MS, MIN);
-  const out = trend(frame, { at: at("19:30"), unit: "%" });
+  const out = trend(frame, { at: new Date(at("19:30")), unit: "%" });
   assert.deepEqual(strings(out, "instance"), [TREND]);
   const eta = out.getColumn("eta").cast(pl.Float64).toArray()[0] as number;
   const derived = at("19:30") + (36.25 / (38 / 12)) * HOUR;
@@ -559,7 +563,7 @@ Deno.test("trend: 5-minute evaluations over the day first flag the trend host at
   const frame = cpuFrame(DATASET_START_MS, DATASET_END_MS, MIN);
   const flagged: string[] = [];
   for (let t = DATASET_START_MS; t <= DATASET_END_MS; t += 5 * MIN) {
-    for (const instance of strings(trend(frame, { at: t }), "instance")) {
+    for (const instance of strings(trend(frame, { at: new Date(t) }), "instance")) {
       flagged.push(`${clock(t)} ${instance}`);
     }
   }
@@ -572,8 +576,8 @@ Deno.test("trend: a step change is not a trend; already over the limit; edge cas
   const frame = cpuFrame(DATASET_START_MS, DATASET_END_MS, MIN, [DB]);
   // At 10:30 the sustained host jumped from ≈ 45 % to 95 % half an hour ago:
   // a line through the step would "reach 100 %", but fits poorly.
-  assert.equal(trend(frame, { at: at("10:30") }).height, 0);
-  const loose = trend(frame, { at: at("10:30"), minR2: 0 });
+  assert.equal(trend(frame, { at: new Date(at("10:30")) }).height, 0);
+  const loose = trend(frame, { at: new Date(at("10:30")), minR2: 0 });
   assert.deepEqual(strings(loose, "instance"), [DB]);
   assert.ok((loose.getColumn("r2").toArray()[0] as number) < 0.9);
   // A line already above the limit: eta is the evaluation time.
