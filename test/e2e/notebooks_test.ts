@@ -330,10 +330,13 @@ Deno.test({
         const spans = cellText(cellWith(nb, "spans.select("));
         assert.match(
           spans,
-          /ali-hz-db-01:9100 +2026-11-01 10:01:00Z +2026-11-01 12:00:00Z +0\.46 +95\.0 % where 42\.5–46\.9 % is normal in the last 1h/,
+          /ali-hz-db-01:9100 +2026-11-01 10:01:00Z +2026-11-01 12:00:00Z +0\.72 +95\.0 % where 42\.5–46\.9 % is normal in the last 1h/,
         );
-        assert.match(spans, /az-eus-app-01:9100 +2026-11-01 06:01:00Z +2026-11-01 09:00:00Z/);
-        assert.match(spans, /tc-gz-api-01:9100 +2026-11-01 14:01:00Z +2026-11-01 14:02:00Z/);
+        assert.match(
+          spans,
+          /az-eus-app-01:9100 +2026-11-01 06:01:00Z +2026-11-01 09:00:00Z +0\.79 /,
+        );
+        assert.match(spans, /tc-gz-api-01:9100 +2026-11-01 14:01:00Z +2026-11-01 14:02:00Z +0\.7 /);
         assert.match(spans, /3 rows × 5 columns/);
         const grades = cellText(cellWith(nb, "const DATASET_INCIDENTS"));
         assert.match(grades, /anomaly +06:01 +10:01 +14:01 +— +0\n/);
