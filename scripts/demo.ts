@@ -128,7 +128,13 @@ export function notebookParameters(
       return { ...common, eval_time: at(20), range: "20h", out_dir: charts };
     case "05_rules":
       // Backtest rules/node.yml over the dataset's 24 h: each rule's scripted incident.
-      return { ...common, start: at(0), end: at(24) };
+      // An absolute rules_path, so a copy of the notebook elsewhere (nbconvert's test) finds it.
+      return {
+        ...common,
+        rules_path: new URL("../rules/node.yml", import.meta.url).pathname,
+        start: at(0),
+        end: at(24),
+      };
     default:
       throw new RangeError(`Unknown notebook: ${name}`);
   }
