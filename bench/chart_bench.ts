@@ -13,7 +13,9 @@
  */
 import * as Plot from "@observablehq/plot";
 import pl from "nodejs-polars";
-import { type Chart, heatmap, timeSeriesChart } from "../lib/chart/chart.ts";
+import type { Chart } from "../lib/chart/chart.ts";
+import { heatmap } from "../lib/chart/heatmap.ts";
+import { timeSeriesChart } from "../lib/chart/time_series.ts";
 import { chartToPng } from "../lib/chart/export.ts";
 import { createDocument } from "../lib/chart/_dom.ts";
 

@@ -23,7 +23,7 @@ let scratch = new Uint8Array(256);
  *
  * @example Fingerprint a label set
  * ```ts
- * import { fingerprint } from "./labels.ts";
+ * import { fingerprint } from "opsbook";
  * const a = fingerprint({ alertname: "HostHighCpu", instance: "web-01:9100" });
  * const b = fingerprint({ instance: "web-01:9100", alertname: "HostHighCpu" });
  * console.log(a === b, a.length); // true 16
@@ -74,7 +74,7 @@ export function fingerprint(labels: Labels): string {
  *
  * @example
  * ```ts
- * import { formatLabels } from "./labels.ts";
+ * import { formatLabels } from "opsbook";
  * console.log(formatLabels({ job: "node", instance: "a:9100" })); // {instance="a:9100", job="node"}
  * ```
  */

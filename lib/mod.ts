@@ -105,6 +105,7 @@ export {
   renderPng,
   saveChart,
   seriesLines,
+  shadedSpans,
   Table,
   table,
   thresholdRule,

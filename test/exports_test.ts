@@ -116,6 +116,7 @@ const STAGES: Record<string, Surface> = {
       "renderPng",
       "saveChart",
       "seriesLines",
+      "shadedSpans",
       "table",
       "thresholdRule",
       "timeSeriesChart",

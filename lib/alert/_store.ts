@@ -18,7 +18,7 @@ import { writeFileAtomic as writeAtomic } from "../_internal/fs.ts";
  *
  * @example
  * ```ts
- * import { StoreFileError } from "./_store.ts";
+ * import { StoreFileError } from "opsbook";
  * const e = new StoreFileError("Alert state file is corrupted: /tmp/x.json: not JSON", {
  *   path: "/tmp/x.json",
  * });

@@ -91,7 +91,7 @@ export function formatAlertValue(value: number, unit: string = ""): string {
  *
  * @example
  * ```ts
- * import { renderTemplate } from "./model.ts";
+ * import { renderTemplate } from "opsbook";
  * console.log(renderTemplate("CPU {{value}} % on {{ $labels.instance }}", {
  *   value: 95.004, instance: "db-01:9100",
  * })); // CPU 95.0 % on db-01:9100
@@ -241,7 +241,7 @@ export function describeFrame(
  * @example Alerts from a detector frame
  * ```ts
  * import pl from "nodejs-polars";
- * import { alertsFromFrame } from "./model.ts";
+ * import { alertsFromFrame } from "opsbook";
  *
  * const frame = pl.DataFrame({
  *   instance: ["db-01:9100", "web-01:9100"],

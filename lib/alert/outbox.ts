@@ -272,8 +272,8 @@ type OutboxFile = z.infer<typeof OutboxFileSchema>;
  *
  * @example Queue, fail, retry
  * ```ts
- * import { Outbox } from "./outbox.ts";
- * import { DeliveryError, type Notification } from "./types.ts";
+ * import { Outbox } from "opsbook";
+ * import { DeliveryError, type Notification } from "opsbook";
  *
  * const dir = await Deno.makeTempDir();
  * const outbox = await Outbox.load(`${dir}/outbox.json`);
@@ -315,7 +315,7 @@ export class Outbox {
    *
    * @example
    * ```ts
-   * import { Outbox } from "./outbox.ts";
+   * import { Outbox } from "opsbook";
    * const outbox = await Outbox.load("/nonexistent/opsbook-outbox.json");
    * console.log(outbox.size); // 0
    * ```

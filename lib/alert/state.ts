@@ -257,8 +257,8 @@ function cleanAnnotations(a: Alert["annotations"]): Record<string, string> {
  *
  * @example Fire once, stay quiet, resolve once
  * ```ts
- * import { AlertState } from "./state.ts";
- * import { fingerprint } from "../labels.ts";
+ * import { AlertState } from "opsbook";
+ * import { fingerprint } from "opsbook";
  *
  * const labels = { alertname: "HostHighCpu", instance: "db-01:9100" };
  * const alert = {
@@ -297,7 +297,7 @@ export class AlertState {
    *
    * @example
    * ```ts
-   * import { AlertState } from "./state.ts";
+   * import { AlertState } from "opsbook";
    * const state = await AlertState.load("/nonexistent/opsbook-state.json");
    * console.log(state.records().length); // 0
    * ```

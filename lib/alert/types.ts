@@ -123,7 +123,7 @@ export class DeliveryError extends OpsbookError {
    *
    * @example
    * ```ts
-   * import { DeliveryError } from "./types.ts";
+   * import { DeliveryError } from "opsbook";
    * const e = new DeliveryError("Slack rejected the message: no_service", {
    *   sink: "slack", retriable: false, code: "no_service", status: 404,
    * });

@@ -16,43 +16,37 @@
  * @module
  */
 
+export { ALERT_COLOR, Chart, ChartDataError, NORMAL_COLOR, PALETTE } from "./chart.ts";
+export type { ChartInfo } from "./chart.ts";
 export {
-  ALERT_COLOR,
   alertBars,
-  barChart,
-  Chart,
-  ChartDataError,
   colorRamp,
   heatCells,
-  heatmap,
   heatRaster,
   highlightDots,
-  NORMAL_COLOR,
-  PALETTE,
-  plotChart,
   seriesLines,
+  shadedSpans,
   thresholdRule,
-  timeSeriesChart,
   timeTickFormat,
-} from "./chart.ts";
+} from "./marks.ts";
 export type {
   AlertBarsOptions,
-  BarChartOptions,
   BarDatum,
-  ChartFrameOptions,
-  ChartInfo,
   ColorRamp,
   HeatCellColumns,
   HeatGrid,
-  HeatmapOptions,
-  LegendItem,
-  LegendRamp,
-  PlotChartOptions,
   SeriesColumns,
   ThresholdRuleOptions,
-  TimeSeriesChartOptions,
-} from "./chart.ts";
-export { chartToPng, chartToSvg, renderPng, saveChart } from "./export.ts";
-export type { ChartLike, PngOptions, RenderedPng, SaveChartOptions } from "./export.ts";
+} from "./marks.ts";
+export { plotChart } from "./plot_chart.ts";
+export type { ChartFrameOptions, LegendItem, LegendRamp, PlotChartOptions } from "./plot_chart.ts";
+export { barChart } from "./bar.ts";
+export type { BarChartOptions } from "./bar.ts";
+export { timeSeriesChart } from "./time_series.ts";
+export type { TimeSeriesChartOptions } from "./time_series.ts";
+export { heatmap } from "./heatmap.ts";
+export type { HeatmapOptions } from "./heatmap.ts";
 export { Table, table } from "./table.ts";
 export type { TableOptions } from "./table.ts";
+export { chartToPng, chartToSvg, renderPng, saveChart } from "./export.ts";
+export type { ChartLike, PngOptions, RenderedPng, SaveChartOptions } from "./export.ts";

@@ -69,7 +69,7 @@ function displayWidth(text: string): number {
  * @example Text and HTML forms
  * ```ts
  * import pl from "nodejs-polars";
- * import { Table } from "./table.ts";
+ * import { Table } from "opsbook";
  *
  * const t = new Table(pl.DataFrame({ a: [1, 2] }), { maxRows: 5 });
  * console.log(t.toString());
@@ -187,7 +187,7 @@ export class Table {
  * @example Last expression of a notebook cell
  * ```ts
  * import pl from "nodejs-polars";
- * import { table } from "./table.ts";
+ * import { table } from "opsbook";
  *
  * const frame = pl.DataFrame({ instance: ["<b>x</b>", "y"], value: [1.5, NaN] });
  * console.log(table(frame, { maxRows: 10 }).toString());

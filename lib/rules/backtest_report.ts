@@ -7,7 +7,8 @@
 
 import * as Plot from "@observablehq/plot";
 import { formatLabels } from "../labels.ts";
-import { ALERT_COLOR, plotChart } from "../chart/chart.ts";
+import { ALERT_COLOR } from "../chart/chart.ts";
+import { plotChart } from "../chart/plot_chart.ts";
 import { writeFileAtomic } from "../alert/_store.ts";
 import type { BacktestResult, BacktestRow } from "./backtest.ts";
 

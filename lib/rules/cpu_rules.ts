@@ -207,7 +207,7 @@ function withinWindow(
  * @example A host at 95 % for ten minutes
  * ```ts
  * import pl from "nodejs-polars";
- * import { highCpuRule } from "./cpu_rules.ts";
+ * import { highCpuRule } from "opsbook";
  *
  * const t0 = Date.UTC(2026, 10, 1, 10);
  * const times = Array.from({ length: 41 }, (_, i) => t0 + i * 15_000);
@@ -325,7 +325,7 @@ export function highCpuRule(options: HighCpuRuleOptions = {}): AlertRule {
  * @example A host climbing 4 % per hour from 60 %
  * ```ts
  * import pl from "nodejs-polars";
- * import { cpuTrendRule } from "./cpu_rules.ts";
+ * import { cpuTrendRule } from "opsbook";
  *
  * const t0 = Date.UTC(2026, 10, 1, 12);
  * const times = Array.from({ length: 73 }, (_, i) => t0 + i * 300_000);
@@ -402,7 +402,7 @@ export interface DefaultCpuRulesOptions {
  *
  * @example
  * ```ts
- * import { defaultCpuRules } from "./cpu_rules.ts";
+ * import { defaultCpuRules } from "opsbook";
  * console.log(defaultCpuRules().map((r) => r.name)); // [ "HostHighCpu", "HostCpuTrend" ]
  * ```
  */
@@ -437,7 +437,7 @@ export interface RulesResult {
  * @example
  * ```ts
  * import pl from "nodejs-polars";
- * import { defaultCpuRules, evaluateRules } from "./cpu_rules.ts";
+ * import { defaultCpuRules, evaluateRules } from "opsbook";
  * const empty = pl.DataFrame({ instance: [] as string[], value: [] as number[] });
  * const result = evaluateRules(defaultCpuRules(), empty, { at: "2026-11-01T10:00:00Z" });
  * console.log(result.alerts.length, result.noData); // 0 true
@@ -490,7 +490,7 @@ export function evaluateRules(
  *
  * @example
  * ```ts
- * import { defaultCpuRules, ruleRepeatIntervals } from "./cpu_rules.ts";
+ * import { defaultCpuRules, ruleRepeatIntervals } from "opsbook";
  * console.log(ruleRepeatIntervals(defaultCpuRules())); // { HostCpuTrend: "24h" }
  * ```
  */

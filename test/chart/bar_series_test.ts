@@ -2,7 +2,8 @@
 // one aggregated bar with a caption; never a silently dropped series (issue 13.6).
 import assert from "node:assert/strict";
 import pl from "nodejs-polars";
-import { ALERT_COLOR, barChart } from "../../lib/chart/chart.ts";
+import { ALERT_COLOR } from "../../lib/chart/chart.ts";
+import { barChart } from "../../lib/chart/bar.ts";
 import { parseMarkup } from "../../lib/chart/_dom.ts";
 import { PrometheusClient } from "../../lib/prometheus/client.ts";
 import {

@@ -3,18 +3,16 @@ import * as Plot from "@observablehq/plot";
 import pl from "nodejs-polars";
 import {
   ALERT_COLOR,
-  barChart,
   ChartDataError,
   CJK_FONT_FAMILY,
-  heatmap,
-  m4Indices,
   NORMAL_COLOR,
   PALETTE,
-  plotChart,
-  thresholdRule,
-  timeSeriesChart,
-  timeTickFormat,
 } from "../../lib/chart/chart.ts";
+import { barChart } from "../../lib/chart/bar.ts";
+import { heatmap } from "../../lib/chart/heatmap.ts";
+import { m4Indices, timeSeriesChart } from "../../lib/chart/time_series.ts";
+import { plotChart } from "../../lib/chart/plot_chart.ts";
+import { thresholdRule, timeTickFormat } from "../../lib/chart/marks.ts";
 import { JUPYTER_DISPLAY } from "../../lib/chart/_dom.ts";
 import { type DomElement, parseMarkup } from "../../lib/chart/_dom.ts";
 

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import * as Plot from "@observablehq/plot";
 import pl from "nodejs-polars";
-import { barChart, heatmap, plotChart, timeSeriesChart } from "../../lib/chart/chart.ts";
+import { barChart } from "../../lib/chart/bar.ts";
+import { heatmap } from "../../lib/chart/heatmap.ts";
+import { plotChart } from "../../lib/chart/plot_chart.ts";
+import { timeSeriesChart } from "../../lib/chart/time_series.ts";
 import { chartToPng, chartToSvg, renderPng, saveChart } from "../../lib/chart/export.ts";
 
 const frame = pl.DataFrame({

@@ -7,7 +7,7 @@ import { formatNotification } from "../../lib/alert/sinks/dry_run.ts";
 import { ZammadSink } from "../../lib/alert/sinks/zammad.ts";
 import { alertsFromFrame, renderTemplate } from "../../lib/alert/model.ts";
 import { overThreshold } from "../../lib/detect/threshold.ts";
-import { barChart } from "../../lib/chart/chart.ts";
+import { barChart } from "../../lib/chart/bar.ts";
 import { alert, notification } from "../support/alerts.ts";
 import { startZammadReceiver } from "../support/zammad_receiver.ts";
 

@@ -55,7 +55,7 @@ function validGeneratorUrl(url: string | undefined): string | undefined {
  *
  * @example Preview what Alertmanager receives
  * ```ts
- * import { alertmanagerAlerts } from "./alertmanager.ts";
+ * import { alertmanagerAlerts } from "opsbook";
  * const body = alertmanagerAlerts({
  *   id: "n1", receiver: "alertmanager", group: "HostHighCpu", kind: "firing",
  *   createdAt: "2024-05-01T12:00:00Z", context: { evaluatedAt: "2024-05-01T12:00:00Z" },
@@ -196,7 +196,7 @@ function amDetail(text: string): string | undefined {
  *
  * @example Send to an HA pair
  * ```ts ignore
- * import { AlertmanagerSink } from "./alertmanager.ts";
+ * import { AlertmanagerSink } from "opsbook";
  * const sink = new AlertmanagerSink({ urls: ["http://am-0:9093", "http://am-1:9093"] });
  * await sink.send(notification);
  * ```
@@ -217,7 +217,7 @@ export class AlertmanagerSink implements Sink {
    *
    * @example
    * ```ts
-   * import { AlertmanagerSink } from "./alertmanager.ts";
+   * import { AlertmanagerSink } from "opsbook";
    * const sink = new AlertmanagerSink({ urls: "http://127.0.0.1:9093" });
    * console.log(String(sink)); // AlertmanagerSink(alertmanager: http://127.0.0.1:9093)
    * ```
@@ -242,7 +242,7 @@ export class AlertmanagerSink implements Sink {
    *
    * @example
    * ```ts
-   * import { AlertmanagerSink } from "./alertmanager.ts";
+   * import { AlertmanagerSink } from "opsbook";
    * const sink = AlertmanagerSink.fromEnv({ env: { ALERTMANAGER_URL: "http://a:9093,http://b:9093" } });
    * console.log(sink?.urls); // ["http://a:9093", "http://b:9093"]
    * ```

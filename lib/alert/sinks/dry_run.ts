@@ -44,7 +44,7 @@ const HEADINGS = {
  *
  * @example
  * ```ts
- * import { formatNotification } from "./dry_run.ts";
+ * import { formatNotification } from "opsbook";
  * console.log(formatNotification({
  *   id: "0123456789abcdef", receiver: "dry-run", group: "HostHighCpu", kind: "firing",
  *   createdAt: "2026-11-01T10:05:00.000Z",
@@ -103,7 +103,7 @@ function safe(part: string): string {
  *
  * @example Print what would be sent
  * ```ts
- * import { DryRunSink } from "./dry_run.ts";
+ * import { DryRunSink } from "opsbook";
  * const lines: string[] = [];
  * const sink = new DryRunSink({ write: (t) => lines.push(t) });
  * await sink.send({

@@ -89,7 +89,7 @@ const TEXT_MAX = 3000;
  *
  * @example Escape a label value
  * ```ts
- * import { escapeSlack } from "./slack.ts";
+ * import { escapeSlack } from "opsbook";
  * console.log(escapeSlack("<!channel> & co")); // &lt;!channel&gt; &amp; co
  * ```
  */
@@ -186,7 +186,7 @@ function commonAnnotation(alerts: Alert[], name: string): string | undefined {
  *
  * @example Preview a message
  * ```ts
- * import { slackMessage } from "./slack.ts";
+ * import { slackMessage } from "opsbook";
  * const message = slackMessage({
  *   id: "n1", receiver: "slack", group: "HostHighCpu", kind: "firing",
  *   createdAt: "2024-05-01T12:00:00Z",
@@ -470,7 +470,7 @@ function slackCode(res: HttpResponse): string | undefined {
  *
  * @example Send a notification
  * ```ts ignore
- * import { SlackSink } from "./slack.ts";
+ * import { SlackSink } from "opsbook";
  * const sink = new SlackSink({ webhookUrl: Deno.env.get("SLACK_WEBHOOK_URL")! });
  * await sink.send(notification);
  * ```
@@ -497,7 +497,7 @@ export class SlackSink implements Sink {
    *
    * @example
    * ```ts
-   * import { SlackSink } from "./slack.ts";
+   * import { SlackSink } from "opsbook";
    * const sink = new SlackSink({
    *   webhookUrl: "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
    * });
@@ -538,7 +538,7 @@ export class SlackSink implements Sink {
    *
    * @example
    * ```ts
-   * import { SlackSink } from "./slack.ts";
+   * import { SlackSink } from "opsbook";
    * console.log(SlackSink.fromEnv({ env: {} })); // undefined
    * ```
    */

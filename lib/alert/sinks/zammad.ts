@@ -97,7 +97,7 @@ function hostOf(alert: Alert): string {
  *
  * @example Open a ticket per incident
  * ```ts ignore
- * import { ZammadSink } from "./zammad.ts";
+ * import { ZammadSink } from "opsbook";
  * const sink = new ZammadSink({
  *   url: "https://support.example.com", token: Deno.env.get("ZAMMAD_TOKEN")!,
  *   group: "Users", customer: "monitoring@example.com",
@@ -124,7 +124,7 @@ export class ZammadSink implements Sink {
    *
    * @example
    * ```ts
-   * import { ZammadSink } from "./zammad.ts";
+   * import { ZammadSink } from "opsbook";
    * const sink = new ZammadSink({
    *   url: "http://127.0.0.1:3000", token: "fake-token", group: "Users", customer: "ops@example.com",
    * });
@@ -161,7 +161,7 @@ export class ZammadSink implements Sink {
    *
    * @example
    * ```ts
-   * import { ZammadSink } from "./zammad.ts";
+   * import { ZammadSink } from "opsbook";
    * console.log(ZammadSink.fromEnv({ env: {} })); // undefined
    * ```
    */
