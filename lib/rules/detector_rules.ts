@@ -178,6 +178,12 @@ export function rangeableDetectorQuery(rule: CompiledRule): string | undefined {
   return splitComparison(rule.expr)?.query;
 }
 
+/** A hysteresis rule's comparison and clear level, parsed once per compiled rule. */
+const hysteresisLevels = new WeakMap<
+  CompiledRule,
+  { c: Comparison; clear: number; up: boolean }
+>();
+
 /**
  * `hysteresis` at one evaluation, on the left side's samples: a series is
  * returned when it passes the threshold, or when its alert is active and it
@@ -190,13 +196,18 @@ export function hysteresisSamples(
   raw: readonly RuleSample[],
   state: RuleState,
 ): RuleSample[] {
-  const o = rule.spec.opsbook as Record<string, unknown>;
-  const problem = checkDetector(rule.expr, o);
-  if (problem !== undefined) throw new TypeError(problem);
-  const c = splitComparison(rule.expr)!;
-  const clear = (option<number>(o, "clear_below", "clearBelow") ??
-    option<number>(o, "clear_above", "clearAbove"))!;
-  const up = c.op === ">" || c.op === ">=";
+  let levels = hysteresisLevels.get(rule);
+  if (levels === undefined) {
+    const o = rule.spec.opsbook as Record<string, unknown>;
+    const problem = checkDetector(rule.expr, o);
+    if (problem !== undefined) throw new TypeError(problem);
+    const c = splitComparison(rule.expr)!;
+    const clear = (option<number>(o, "clear_below", "clearBelow") ??
+      option<number>(o, "clear_above", "clearAbove"))!;
+    levels = { c, clear, up: c.op === ">" || c.op === ">=" };
+    hysteresisLevels.set(rule, levels);
+  }
+  const { c, clear, up } = levels;
   const active = (s: RuleSample) =>
     state.alerts[s.alert?.fingerprint ?? fingerprint(rule.alertLabels(s))] !== undefined;
   const samples: RuleSample[] = [];
