@@ -166,16 +166,23 @@ function frameSamples(frame: pl.DataFrame, keep?: (v: number) => boolean): RuleS
 }
 
 /**
- * The query a detector rule evaluates as an instant query whose answer can
- * come from a range query instead (the backtest's one query per rule):
- * `hysteresis`'s left side; `undefined` for the other detectors.
+ * The range query that gives a `hysteresis` rule's decisions at every step
+ * (the backtest's one query per rule): its left side where it is on the
+ * firing side of the clear level, or NaN (which never clears):
+ * `(q) >= clear or (q) != (q)` for `>` rules. Below the clear level a series
+ * is never returned, so Prometheus need not send it. `undefined` for the
+ * other detectors.
  *
  * @internal
  */
 export function rangeableDetectorQuery(rule: CompiledRule): string | undefined {
   const o = rule.spec.opsbook as Record<string, unknown>;
-  if (o?.detector !== "hysteresis") return undefined;
-  return splitComparison(rule.expr)?.query;
+  if (o?.detector !== "hysteresis" || checkDetector(rule.expr, o) !== undefined) return undefined;
+  const c = splitComparison(rule.expr)!;
+  const clear = (option<number>(o, "clear_below", "clearBelow") ??
+    option<number>(o, "clear_above", "clearAbove"))!;
+  const up = c.op === ">" || c.op === ">=";
+  return `(${c.query}) ${up ? ">=" : "<="} ${clear} or (${c.query}) != (${c.query})`;
 }
 
 /** A hysteresis rule's comparison and clear level, parsed once per compiled rule. */

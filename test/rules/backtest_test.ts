@@ -240,9 +240,10 @@ Deno.test("backtest: a hysteresis rule is one range query of its left side, and 
         }`,
       ),
   });
-  // One range query, of the comparison's left side (the detector applies the levels).
+  // One range query: the left side where it is on the firing side of the clear level, or NaN
+  // (the detector applies the levels with the alert states of each step).
   assert.deepEqual(client.ranges.map((r) => r.q).filter((q) => !q.startsWith("label_replace")), [
-    "cpu",
+    "(cpu) >= 75 or (cpu) != (cpu)",
   ]);
   // The live evaluator, one instant query per minute on the same values.
   const { RuleEvaluator } = await import("../../lib/rules/evaluator.ts");
