@@ -148,7 +148,8 @@ export type SaveChartOptions = PngOptions;
  *
  * @example Save for a report
  * ```ts ignore
- * import { barChart, saveChart } from "opsbook";
+ * import { barChart, type DataFrame, saveChart } from "opsbook";
+ * declare const frame: DataFrame; // e.g. from PrometheusClient.queryFrame
  *
  * await saveChart(barChart(frame, { threshold: 80, unit: "%" }), "out/charts/cpu.png", { scale: 2 });
  * ```

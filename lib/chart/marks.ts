@@ -235,7 +235,7 @@ export function highlightDots(
  *
  * @example Shade one span
  * ```ts
- * import { shadedSpans } from "./marks.ts";
+ * import { shadedSpans } from "opsbook";
  *
  * const mark = shadedSpans({ x1: [60_000], x2: [180_000], title: ["db-01: 95.0 %"] });
  * console.log(mark !== undefined);

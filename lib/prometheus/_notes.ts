@@ -17,10 +17,13 @@
  * The notes of a `warnings` or `infos` field as lines.
  *
  * @example
- * ```ts ignore
- * noteLines(["a", { store: "ali" }]); // ["a", '{"store":"ali"}']
- * noteLines("partial"); // ["partial"]
- * noteLines(undefined); // []
+ * ```ts
+ * import { noteLines } from "./_notes.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(noteLines(["a", { store: "ali" }]), ["a", '{"store":"ali"}']);
+ * assert.deepEqual(noteLines("partial"), ["partial"]);
+ * assert.deepEqual(noteLines(undefined), []);
  * ```
  */
 export function noteLines(value: unknown): string[] {

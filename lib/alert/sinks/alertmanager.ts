@@ -196,7 +196,9 @@ function amDetail(text: string): string | undefined {
  *
  * @example Send to an HA pair
  * ```ts ignore
- * import { AlertmanagerSink } from "opsbook";
+ * import { AlertmanagerSink, type Notification } from "opsbook";
+ * declare const notification: Notification; // from an Alerter, or built by hand
+ *
  * const sink = new AlertmanagerSink({ urls: ["http://am-0:9093", "http://am-1:9093"] });
  * await sink.send(notification);
  * ```

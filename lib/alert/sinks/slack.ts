@@ -126,10 +126,7 @@ const MRKDWN_LOOKALIKES: Record<string, string> = {
  * value can never bold, italicise, strike or code-format the message, nor
  * close the bold around a host name. Slack's mrkdwn has no escape for them.
  *
- * @example
- * ```ts ignore
- * slackLabel("*prod*_eu"); // "∗prod∗ˍeu"
- * ```
+ * For example `slackLabel("*prod*_eu")` is `"∗prod∗ˍeu"`.
  */
 function slackLabel(value: string): string {
   return escapeSlack(value).replace(/[*_~`]/g, (c) => MRKDWN_LOOKALIKES[c]);
@@ -470,7 +467,9 @@ function slackCode(res: HttpResponse): string | undefined {
  *
  * @example Send a notification
  * ```ts ignore
- * import { SlackSink } from "opsbook";
+ * import { type Notification, SlackSink } from "opsbook";
+ * declare const notification: Notification; // from an Alerter, or built by hand
+ *
  * const sink = new SlackSink({ webhookUrl: Deno.env.get("SLACK_WEBHOOK_URL")! });
  * await sink.send(notification);
  * ```
@@ -623,8 +622,17 @@ export class SlackSink implements Sink {
    * bot token and channel, and a {@linkcode DeliveryError} naming Slack's
    * error code otherwise.
    *
-   * @example
+   * @example Upload a chart
    * ```ts ignore
+   * import { barChart, chartToPng, type DataFrame, SlackSink } from "opsbook";
+   * declare const frame: DataFrame; // e.g. from PrometheusClient.queryFrame
+   *
+   * const sink = new SlackSink({
+   *   webhookUrl: Deno.env.get("SLACK_WEBHOOK_URL")!,
+   *   botToken: Deno.env.get("SLACK_BOT_TOKEN")!,
+   *   channel: "C0123456789",
+   * });
+   * const png = chartToPng(barChart(frame, { unit: "%" }));
    * await sink.uploadFile(png, { filename: "cpu.png", title: "CPU usage" });
    * ```
    */

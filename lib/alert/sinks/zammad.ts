@@ -97,7 +97,9 @@ function hostOf(alert: Alert): string {
  *
  * @example Open a ticket per incident
  * ```ts ignore
- * import { ZammadSink } from "opsbook";
+ * import { type Notification, ZammadSink } from "opsbook";
+ * declare const notification: Notification; // from an Alerter, or built by hand
+ *
  * const sink = new ZammadSink({
  *   url: "https://support.example.com", token: Deno.env.get("ZAMMAD_TOKEN")!,
  *   group: "Users", customer: "monitoring@example.com",
