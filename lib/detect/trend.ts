@@ -123,6 +123,55 @@ function fitLine(
   return true;
 }
 
+/** What {@linkcode trendReaches} tests: the options of {@linkcode trend}, resolved. @internal */
+export interface TrendParams {
+  /** The level. */
+  limit: number;
+  /** The horizon, ms. */
+  withinMs: number;
+  /** The window's start, epoch ms: `[from, at]`. */
+  from: number;
+  /** The evaluation time, epoch ms. */
+  at: number;
+  /** The least r². */
+  minR2: number;
+  /** The least number of finite samples. */
+  minSamples: number;
+}
+
+/**
+ * The test {@linkcode trend} makes of one series (`ts` in epoch ms, rows `a`
+ * to `b`): its least-squares line over `[from, at]` fits with r² >= minR2 and
+ * reaches `limit` within `withinMs` (or is there already). On `true`, `out`
+ * (length 6) holds the slope per hour, the fitted value at `at`, r² and the
+ * last value. The rule evaluator's `trend` detector runs it on the raw
+ * samples of a range answer, without a frame per evaluation.
+ *
+ * @internal
+ */
+export function trendReaches(
+  ts: Float64Array,
+  values: Float64Array,
+  a: number,
+  b: number,
+  p: TrendParams,
+  out: Float64Array,
+): boolean {
+  if (!fitLine(ts, values, a, b, p.from, p.at, p.minSamples, out)) return false;
+  const [mx, my, sxx, syy, sxy, lastY] = out;
+  if (!(sxx > 0) || !(syy > 0)) return false;
+  const k = sxy / sxx, f = my - k * mx, q = (sxy * sxy) / (sxx * syy);
+  const reached = f >= p.limit;
+  if (!(q >= p.minR2) || !(reached || (k > 0 && ((p.limit - f) / k) * HOUR <= p.withinMs))) {
+    return false;
+  }
+  out[0] = k;
+  out[1] = f;
+  out[2] = q;
+  out[3] = lastY;
+  return true;
+}
+
 /**
  * The series heading for `limit`: for each series, an ordinary least-squares
  * line over its finite samples in `[at - lookback, at]` (the same fit as
@@ -193,18 +242,14 @@ export function trend(frame: pl.DataFrame, options: TrendOptions = {}): pl.DataF
   const series: number[] = [], slope: number[] = [], fitted: number[] = [], r2: number[] = [];
   const last: number[] = [];
   const fit = new Float64Array(FIT_SIZE);
+  const params = { limit, withinMs, from, at, minR2, minSamples };
   for (let s = 0; s < starts.length; s++) {
-    if (!fitLine(ts, values, starts[s], ends[s], from, at, minSamples, fit)) continue;
-    const [mx, my, sxx, syy, sxy, lastY] = fit;
-    if (!(sxx > 0) || !(syy > 0)) continue;
-    const k = sxy / sxx, f = my - k * mx, q = (sxy * sxy) / (sxx * syy);
-    const reached = f >= limit;
-    if (!(q >= minR2) || !(reached || (k > 0 && ((limit - f) / k) * HOUR <= withinMs))) continue;
+    if (!trendReaches(ts, values, starts[s], ends[s], params, fit)) continue;
     series.push(view.series[s]);
-    slope.push(k);
-    fitted.push(f);
-    r2.push(q);
-    last.push(lastY);
+    slope.push(fit[0]);
+    fitted.push(fit[1]);
+    r2.push(fit[2]);
+    last.push(fit[3]);
   }
   const eta: number[] = [], reasons: string[] = [];
   for (let i = 0; i < series.length; i++) {

@@ -16,7 +16,7 @@ import { queryDataToFrame } from "../prometheus/frame.ts";
 import { parseSampleValue } from "../prometheus/frame.ts";
 import { baselineAnomalies } from "../detect/baseline.ts";
 import { fleetOutliers } from "../detect/outliers.ts";
-import { trend } from "../detect/trend.ts";
+import { type TrendParams, trendReaches } from "../detect/trend.ts";
 import { labelColumns } from "../detect/_common.ts";
 import { fingerprint, type Labels } from "../labels.ts";
 import { type DurationInput, parseDuration } from "../time.ts";
@@ -293,17 +293,33 @@ export async function detectorSamples(
     step: stepS,
     signal,
   });
-  const frame = queryDataToFrame(result);
   if (detector === "trend") {
-    const out = frame.height === 0 ? frame : trend(frame, {
+    // trend()'s test per series, on the raw samples (no frame per evaluation:
+    // a backtest evaluates this at every step).
+    const params: TrendParams = {
       limit: c!.threshold,
-      within: (o.within as DurationInput | undefined) ?? "12h",
-      lookback: spanS,
+      withinMs: parseDuration((o.within as DurationInput | undefined) ?? "12h") * 1000,
+      from: t - spanS * 1000,
+      at: t,
       minR2: option<number>(o, "min_r2", "minR2") ?? 0.9,
-      at,
-    });
-    return { samples: frameSamples(out), warnings: result.warnings };
+      minSamples: 3,
+    };
+    const fit = new Float64Array(6);
+    const samples: RuleSample[] = [];
+    for (const s of result.result) {
+      const points = s.values ?? [];
+      const ts = new Float64Array(points.length), ys = new Float64Array(points.length);
+      for (let i = 0; i < points.length; i++) {
+        ts[i] = Math.round(points[i][0] * 1000);
+        ys[i] = parseSampleValue(points[i][1]) ?? NaN;
+      }
+      if (trendReaches(ts, ys, 0, points.length, params, fit)) {
+        samples.push({ labels: s.metric, value: fit[3] });
+      }
+    }
+    return { samples, warnings: result.warnings };
   }
+  const frame = queryDataToFrame(result);
   // baseline: the latest point of each series, judged against its own history.
   const out = frame.height === 0 ? frame : baselineAnomalies(frame, {
     window: spanS,
