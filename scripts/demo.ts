@@ -292,7 +292,8 @@ async function main(): Promise<number> {
         html: `${outDir}/${name}.html`,
         parameters: notebookParameters(name, { prometheusUrl: prom.url, outDir }),
         env: { PROMETHEUS_URL: prom.url },
-        timeout: 120_000,
+        // Per cell; 05_rules' backtest cell replays 1,441 evaluations of the trend detector.
+        timeout: name === "05_rules" ? 300_000 : 120_000,
         signal: abort.signal,
         onProgress,
       });

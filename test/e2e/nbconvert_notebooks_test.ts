@@ -46,7 +46,7 @@ Deno.test({
           "notebook",
           "--execute",
           "--ExecutePreprocessor.kernel_name=deno",
-          "--ExecutePreprocessor.timeout=120",
+          "--ExecutePreprocessor.timeout=300", // 05_rules' backtest cell
           "--output-dir",
           `${work}/executed`,
           ...inputs,
