@@ -43,6 +43,8 @@ export interface SettingInfo {
   description: string;
   /** Whether the value is a secret (redacted by {@linkcode redactConfig}). */
   secret: boolean;
+  /** Other flags that set it, without dashes (`no-trend`, `clear-below`). */
+  aliases?: readonly string[];
 }
 
 function setting(
@@ -51,6 +53,7 @@ function setting(
   flag: string,
   expected: string,
   description: string,
+  aliases?: readonly string[],
 ): SettingInfo & { kind: Kind } {
   return {
     kind,
@@ -59,6 +62,7 @@ function setting(
     expected,
     description,
     secret: kind === "secret" || kind === "secretUrl" || kind === "receivers",
+    ...(aliases === undefined ? {} : { aliases }),
   };
 }
 
@@ -151,20 +155,22 @@ const INFO = {
     "low",
     "a number between 0 and 100, below threshold",
     "Resolve only below this usage (hysteresis; default threshold - 5)",
+    ["clear-below"],
   ),
   for: setting(
     "duration",
     "CPU_FOR",
     "for",
     'a duration such as "5m"',
-    "How long usage must stay above threshold at every sample before HostHighCpu fires",
+    "How long usage must stay above threshold at every sample before HostHighCpu fires (default 5m)",
   ),
   trend: setting(
     "boolean",
     "CPU_TREND",
     "trend",
     '"true" or "false"',
-    "Evaluate the HostCpuTrend early warning",
+    "Evaluate the HostCpuTrend early warning (default true)",
+    ["no-trend"],
   ),
   trendWithin: setting(
     "duration",
@@ -312,7 +318,7 @@ const INFO = {
     "ZAMMAD_CUSTOMER",
     "zammad-customer",
     "a customer e-mail or login",
-    "Ticket customer",
+    "Ticket customer (required with zammadUrl)",
   ),
   dryRun: setting(
     "boolean",
@@ -363,6 +369,33 @@ export type SettingName = keyof typeof INFO;
 
 /** Every setting with its environment variable, flag, expected form and secrecy. */
 export const SETTINGS: Readonly<Record<SettingName, SettingInfo>> = INFO;
+
+/**
+ * The settings as the rows of docs/monitor.md's table: setting, environment
+ * variable, flags, expected form and meaning (`(secret)` for secrets). The
+ * table is checked against this by `test/monitor/settings_doc_test.ts`, so
+ * every setting is declared once, here.
+ *
+ * @example
+ * ```ts
+ * import { settingsTable } from "./config.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const threshold = settingsTable().find((row) => row[0] === "`threshold`");
+ * assert.deepEqual(threshold?.slice(1, 3), ["`CPU_THRESHOLD`", "`--threshold`"]);
+ * ```
+ */
+export function settingsTable(): string[][] {
+  return Object.entries(SETTINGS).map(([name, info]) => [
+    `\`${name}\``,
+    `\`${info.env}\``,
+    [info.flag, ...(info.aliases ?? [])].map((flag) => `\`--${flag}\``).join(", "),
+    info.expected.replaceAll("|", "\\|"),
+    info.secret && !info.description.includes("secret")
+      ? `${info.description} (secret)`
+      : info.description,
+  ]);
+}
 
 const DEFAULT_QUERY =
   '100 - (avg by(instance)(irate(node_cpu_seconds_total{mode="idle"}[5m])) * 100)';
