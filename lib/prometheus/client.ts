@@ -377,17 +377,27 @@ async function pool<T>(count: number, concurrency: number, task: (i: number) => 
  * credentials never appear in messages.
  *
  * @example Query a vector and a range into DataFrames
- * ```ts ignore
+ * ```ts
  * import { cpuUsageQuery, PrometheusClient } from "opsbook";
+ * import assert from "node:assert/strict";
  *
- * const prom = new PrometheusClient({ url: "http://localhost:9090", timeoutMs: 10_000 });
- * const now = await prom.queryFrame(cpuUsageQuery({ window: "5m" }));
+ * // `deno task test:doc` sets PROMETHEUS_URL to a Prometheus holding the
+ * // synthetic dataset: 12 hosts scraped every 15 s on 2026-11-01.
+ * const prom = new PrometheusClient({
+ *   url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090",
+ *   timeoutMs: 10_000,
+ * });
+ * const noon = await prom.queryFrame(cpuUsageQuery({ window: "5m" }), {
+ *   time: "2026-11-01T12:00:00Z",
+ * });
+ * assert.deepEqual(noon.columns, ["instance", "timestamp", "value"]);
+ * assert.equal(noon.height, 12); // one row per host
  * const day = await prom.queryRangeFrame(cpuUsageQuery(), {
  *   start: "2026-11-01T00:00:00Z",
  *   end: "2026-11-02T00:00:00Z",
  *   step: "1m",
  * });
- * console.log(now.toString(), day.height);
+ * assert.equal(day.height, 16_804); // one row per sample
  * ```
  */
 export class PrometheusClient {
@@ -685,12 +695,15 @@ export class PrometheusClient {
    * Evaluate an instant query (`/api/v1/query`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { PrometheusClient } from "opsbook";
+   * import assert from "node:assert/strict";
    *
-   * const prom = new PrometheusClient({ url: "http://localhost:9090" });
+   * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
    * const result = await prom.query("up", { time: "2026-11-01T12:00:00Z" });
-   * if (result.resultType === "vector") console.log(result.result.length, result.warnings);
+   * assert.equal(result.resultType, "vector");
+   * if (result.resultType === "vector") assert.equal(result.result.length, 12);
+   * assert.deepEqual(result.warnings, []);
    * ```
    */
   async query(promql: string, options: QueryOptions = {}): Promise<QueryResult> {
@@ -710,16 +723,18 @@ export class PrometheusClient {
    * merged without duplicated boundary samples.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { PrometheusClient } from "opsbook";
+   * import assert from "node:assert/strict";
    *
-   * const prom = new PrometheusClient({ url: "http://localhost:9090" });
+   * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
    * const range = await prom.queryRange("up", {
    *   start: "2026-11-01T00:00:00Z",
    *   end: "2026-11-02T00:00:00Z",
-   *   step: "5s",
+   *   step: "5s", // 17,281 points: more than one request may carry
    * });
-   * console.log(range.chunks, range.result.length);
+   * assert.equal(range.chunks, 2);
+   * assert.equal(range.result.length, 12);
    * ```
    */
   async queryRange(promql: string, options: QueryRangeOptions): Promise<RangeResult> {
@@ -802,12 +817,16 @@ export class PrometheusClient {
    * `value`). Warnings and infos go to `onWarning` (stderr by default).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { PrometheusClient } from "opsbook";
+   * import assert from "node:assert/strict";
    *
-   * const prom = new PrometheusClient({ url: "http://localhost:9090" });
-   * const frame = await prom.queryFrame("up", { onWarning: (m) => console.log(m) });
-   * console.log(frame.toString());
+   * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+   * const frame = await prom.queryFrame('up{instance="ali-hz-db-01:9100"}', {
+   *   time: "2026-11-01T12:00:00Z",
+   *   onWarning: (message) => console.warn(message),
+   * });
+   * assert.deepEqual(frame.getColumn("value").toArray(), [1]);
    * ```
    */
   async queryFrame(promql: string, options: QueryOptions & FrameOptions = {}): Promise<DataFrame> {
@@ -823,16 +842,17 @@ export class PrometheusClient {
    * Evaluate a range query into a long DataFrame: one row per sample.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { cpuUsageQuery, PrometheusClient } from "opsbook";
+   * import assert from "node:assert/strict";
    *
-   * const prom = new PrometheusClient({ url: "http://localhost:9090" });
+   * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
    * const frame = await prom.queryRangeFrame(cpuUsageQuery(), {
-   *   start: new Date(Date.now() - 3600_000),
-   *   end: new Date(),
+   *   start: "2026-11-01T11:00:00Z",
+   *   end: "2026-11-01T12:00:00Z",
    *   step: "1m",
    * });
-   * console.log(frame.height);
+   * assert.equal(frame.height, 12 * 61); // 12 hosts, 61 steps
    * ```
    */
   async queryRangeFrame(
@@ -868,11 +888,13 @@ export class PrometheusClient {
    * Find series by matchers (`/api/v1/series`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { PrometheusClient } from "opsbook";
+   * import assert from "node:assert/strict";
    *
-   * const prom = new PrometheusClient({ url: "http://localhost:9090" });
-   * console.log(await prom.series(['up{job="node"}']));
+   * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+   * const series = await prom.series(['up{job="node"}'], { start: "2026-11-01T00:00:00Z", end: "2026-11-02T00:00:00Z" });
+   * assert.equal(series.length, 12);
    * ```
    */
   series(
@@ -897,10 +919,13 @@ export class PrometheusClient {
    * List label names (`/api/v1/labels`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { PrometheusClient } from "opsbook";
+   * import assert from "node:assert/strict";
    *
-   * console.log(await new PrometheusClient({ url: "http://localhost:9090" }).labelNames());
+   * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+   * const names = await prom.labelNames({ start: "2026-11-01T00:00:00Z", end: "2026-11-02T00:00:00Z" });
+   * assert.ok(names.includes("instance"));
    * ```
    */
   labelNames(options: MetadataOptions = {}): Promise<string[]> {
@@ -914,11 +939,17 @@ export class PrometheusClient {
    * List the values of one label (`/api/v1/label/<name>/values`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { PrometheusClient } from "opsbook";
+   * import assert from "node:assert/strict";
    *
-   * const prom = new PrometheusClient({ url: "http://localhost:9090" });
-   * console.log(await prom.labelValues("instance", { matchers: ['up{job="node"}'] }));
+   * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+   * const clouds = await prom.labelValues("cloud", {
+   *   matchers: ['up{job="node"}'],
+   *   start: "2026-11-01T00:00:00Z",
+   *   end: "2026-11-02T00:00:00Z",
+   * });
+   * assert.deepEqual(clouds, ["aliyun", "azure", "tencent"]);
    * ```
    */
   labelValues(name: string, options: MetadataOptions = {}): Promise<string[]> {
@@ -935,11 +966,13 @@ export class PrometheusClient {
    * Scrape targets (`/api/v1/targets`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { PrometheusClient } from "opsbook";
+   * import assert from "node:assert/strict";
    *
-   * const { activeTargets } = await new PrometheusClient({ url: "http://localhost:9090" }).targets();
-   * console.log(activeTargets.map((t) => t.health));
+   * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+   * const { activeTargets } = await prom.targets();
+   * assert.deepEqual(activeTargets.map((t) => t.labels?.job), ["prometheus"]);
    * ```
    */
   targets(options: { state?: "active" | "dropped" | "any" } = {}): Promise<ApiTargets> {
@@ -950,10 +983,13 @@ export class PrometheusClient {
    * Active alerts of the server's alerting rules (`/api/v1/alerts`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { PrometheusClient } from "opsbook";
+   * import assert from "node:assert/strict";
    *
-   * console.log(await new PrometheusClient({ url: "http://localhost:9090" }).alerts());
+   * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+   * const alerts = await prom.alerts();
+   * assert.deepEqual(alerts, []); // nothing fires on the live (empty) data
    * ```
    */
   async alerts(): Promise<ApiAlert[]> {
@@ -964,11 +1000,13 @@ export class PrometheusClient {
    * Recording and alerting rules (`/api/v1/rules`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { PrometheusClient } from "opsbook";
+   * import assert from "node:assert/strict";
    *
-   * const { groups } = await new PrometheusClient({ url: "http://localhost:9090" }).rules();
-   * console.log(groups.length);
+   * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+   * const { groups } = await prom.rules({ type: "alert" });
+   * assert.deepEqual(groups.flatMap((g) => g.rules.map((r) => r.name)), ["HostHighCpu"]);
    * ```
    */
   rules(options: { type?: "alert" | "record" } = {}): Promise<ApiRules> {
@@ -979,10 +1017,13 @@ export class PrometheusClient {
    * Server version (`/api/v1/status/buildinfo`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { PrometheusClient } from "opsbook";
+   * import assert from "node:assert/strict";
    *
-   * console.log((await new PrometheusClient({ url: "http://localhost:9090" }).buildInfo()).version);
+   * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+   * const info = await prom.buildInfo();
+   * assert.match(info.version ?? "", /^2\./);
    * ```
    */
   buildInfo(): Promise<BuildInfo> {
