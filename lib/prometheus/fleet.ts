@@ -167,12 +167,16 @@ type Settled<T> = { name: string; value: T } | { name: string; error: Error };
  * call throw ({@linkcode FleetError}).
  *
  * @example Two servers as one fleet
- * ```ts ignore
+ * ```ts
  * import { FleetClient } from "opsbook";
+ * import assert from "node:assert/strict";
  *
- * const fleet = new FleetClient({ url: "aliyun=http://prom-a:9090,azure=http://prom-b:9090" });
- * const frame = await fleet.queryFrame('up{job="node"}');
- * console.log(frame.getColumn("source").unique().toArray()); // ["aliyun", "azure"]
+ * const url = Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090";
+ * // Two members, here the same server twice, e.g. "aliyun=http://prom-a:9090,azure=…"
+ * const fleet = new FleetClient({ url: `east=${url},west=${url}` });
+ * const frame = await fleet.queryFrame('up{job="node"}', { time: "2026-11-01T12:00:00Z" });
+ * assert.deepEqual(frame.getColumn("source").unique().sort().toArray(), ["east", "west"]);
+ * assert.equal(frame.height, 24); // 12 hosts from each member
  * ```
  */
 export class FleetClient {
@@ -250,12 +254,16 @@ export class FleetClient {
    * answer is the first server's.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { FleetClient } from "opsbook";
+   * import assert from "node:assert/strict";
    *
-   * const fleet = new FleetClient({ url: ["http://prom-a:9090", "http://prom-b:9090"] });
-   * const result = await fleet.query("up");
-   * console.log(result.warnings); // one line per server that failed
+   * const url = Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090";
+   * // The second member does not answer: the result is partial and says so.
+   * const fleet = new FleetClient({ url: [url, "http://127.0.0.1:9"] });
+   * const result = await fleet.query("count(up)", { time: "2026-11-01T12:00:00Z" });
+   * assert.equal(result.warnings.length, 1);
+   * assert.match(result.warnings[0], /^Prometheus "127\.0\.0\.1:9" failed, the answer holds only /);
    * ```
    */
   async query(promql: string, options: QueryOptions = {}): Promise<QueryResult> {
@@ -300,12 +308,18 @@ export class FleetClient {
    * {@linkcode PrometheusClient.prototype.queryRange} does).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { FleetClient } from "opsbook";
+   * import assert from "node:assert/strict";
    *
-   * const fleet = new FleetClient({ url: { a: "http://prom-a:9090", b: "http://prom-b:9090" } });
-   * const range = await fleet.queryRange("up", { start: "2026-11-01T00:00:00Z", end: "2026-11-01T01:00:00Z", step: "1m" });
-   * console.log(range.result.map((s) => s.metric.source));
+   * const url = Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090";
+   * const fleet = new FleetClient({ url: { east: url, west: url } });
+   * const range = await fleet.queryRange("count(up)", {
+   *   start: "2026-11-01T00:00:00Z",
+   *   end: "2026-11-01T01:00:00Z",
+   *   step: "1m",
+   * });
+   * assert.deepEqual(range.result.map((s) => s.metric.source), ["east", "west"]);
    * ```
    */
   async queryRange(promql: string, options: QueryRangeOptions): Promise<RangeResult> {
@@ -361,11 +375,17 @@ export class FleetClient {
    * go to `onWarning`.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { FleetClient } from "opsbook";
+   * import assert from "node:assert/strict";
    *
-   * const fleet = new FleetClient({ url: "a=http://prom-a:9090,b=http://prom-b:9090" });
-   * console.log((await fleet.queryFrame('up{job="node"}')).toString());
+   * const url = Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090";
+   * // Two members, here the same server twice, e.g. "aliyun=http://prom-a:9090,azure=…"
+   * const fleet = new FleetClient({ url: `east=${url},west=${url}` });
+   * const frame = await fleet.queryFrame('up{instance="ali-hz-db-01:9100"}', {
+   *   time: "2026-11-01T12:00:00Z",
+   * });
+   * assert.deepEqual(frame.getColumn("source").toArray(), ["east", "west"]);
    * ```
    */
   queryFrame(promql: string, options: QueryOptions & FrameOptions = {}): Promise<DataFrame> {
@@ -382,12 +402,19 @@ export class FleetClient {
    * `source` column.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { FleetClient } from "opsbook";
+   * import assert from "node:assert/strict";
    *
-   * const fleet = new FleetClient({ url: "a=http://prom-a:9090,b=http://prom-b:9090" });
-   * const frame = await fleet.queryRangeFrame("up", { start: new Date(Date.now() - 3600_000), end: new Date(), step: "1m" });
-   * console.log(frame.height);
+   * const url = Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090";
+   * // Two members, here the same server twice, e.g. "aliyun=http://prom-a:9090,azure=…"
+   * const fleet = new FleetClient({ url: `east=${url},west=${url}` });
+   * const frame = await fleet.queryRangeFrame('up{instance="ali-hz-db-01:9100"}', {
+   *   start: "2026-11-01T00:00:00Z",
+   *   end: "2026-11-01T01:00:00Z",
+   *   step: "1m",
+   * });
+   * assert.equal(frame.height, 2 * 61); // 61 steps from each member
    * ```
    */
   queryRangeFrame(promql: string, options: QueryRangeOptions & FrameOptions): Promise<DataFrame> {
@@ -404,11 +431,18 @@ export class FleetClient {
    * left out and reported through the client's `onWarning`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { FleetClient } from "opsbook";
+   * import assert from "node:assert/strict";
    *
-   * const fleet = new FleetClient({ url: "a=http://prom-a:9090,b=http://prom-b:9090" });
-   * console.log(await fleet.labelValues("instance"));
+   * const url = Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090";
+   * // Two members, here the same server twice, e.g. "aliyun=http://prom-a:9090,azure=…"
+   * const fleet = new FleetClient({ url: `east=${url},west=${url}` });
+   * const clouds = await fleet.labelValues("cloud", {
+   *   start: "2026-11-01T00:00:00Z",
+   *   end: "2026-11-02T00:00:00Z",
+   * });
+   * assert.deepEqual(clouds, ["aliyun", "azure", "tencent"]); // merged, sorted, once each
    * ```
    */
   async labelValues(name: string, options: MetadataOptions = {}): Promise<string[]> {
@@ -423,11 +457,15 @@ export class FleetClient {
    * server's.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { FleetClient } from "opsbook";
+   * import assert from "node:assert/strict";
    *
-   * const fleet = new FleetClient({ url: "a=http://prom-a:9090,b=http://prom-b:9090" });
-   * console.log((await fleet.buildInfo()).version); // "a 2.53.3, b 2.53.3"
+   * const url = Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090";
+   * // Two members, here the same server twice, e.g. "aliyun=http://prom-a:9090,azure=…"
+   * const fleet = new FleetClient({ url: `east=${url},west=${url}` });
+   * const { version } = await fleet.buildInfo();
+   * assert.match(version ?? "", /^east 2\.\S+, west 2\.\S+$/);
    * ```
    */
   async buildInfo(): Promise<BuildInfo> {
