@@ -4,12 +4,15 @@
  * resolved later, never lost and never spammed.
  *
  * @example Query the classic CPU usage into a DataFrame
- * ```ts ignore
+ * ```ts
  * import { cpuUsageQuery, PrometheusClient } from "opsbook";
+ * import assert from "node:assert/strict";
  *
- * const prom = new PrometheusClient({ url: "http://localhost:9090" });
- * const frame = await prom.queryFrame(cpuUsageQuery({ window: "5m" }));
- * console.log(frame.toString());
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const frame = await prom.queryFrame(cpuUsageQuery({ window: "5m" }), {
+ *   time: "2026-11-01T12:00:00Z", // a time of the synthetic dataset
+ * });
+ * assert.equal(frame.height, 12);
  * ```
  *
  * @module

@@ -29,12 +29,18 @@ function messages(error: unknown): string[] {
  * The URL itself is never part of the answer (it may carry credentials).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { describeFetchError } from "./net.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const url = `http://127.0.0.1:${listener.addr.port}/`;
+ * listener.close(); // nothing listens there now
  * try {
- *   await fetch("http://127.0.0.1:1/");
+ *   await (await fetch(url)).body?.cancel();
+ *   assert.fail("expected a connection error");
  * } catch (e) {
- *   console.log(describeFetchError(e, "http://127.0.0.1:1/")); // connection refused (…)
+ *   assert.match(describeFetchError(e, url), /^connection refused \(nothing listens at 127\.0\.0\.1:\d+/);
  * }
  * ```
  */

@@ -147,11 +147,19 @@ export type SaveChartOptions = PngOptions;
  * a missing folder is created. Any other extension is a `TypeError`.
  *
  * @example Save for a report
- * ```ts ignore
- * import { barChart, type DataFrame, saveChart } from "opsbook";
- * declare const frame: DataFrame; // e.g. from PrometheusClient.queryFrame
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { barChart, saveChart } from "opsbook";
+ * import assert from "node:assert/strict";
  *
- * await saveChart(barChart(frame, { threshold: 80, unit: "%" }), "out/charts/cpu.png", { scale: 2 });
+ * const frame = pl.DataFrame({ instance: ["db-01:9100", "web-01:9100"], value: [95, 40] });
+ * const dir = await Deno.makeTempDir();
+ * await saveChart(barChart(frame, { threshold: 80, unit: "%" }), `${dir}/charts/cpu.png`, {
+ *   scale: 2,
+ * });
+ * const png = await Deno.readFile(`${dir}/charts/cpu.png`);
+ * assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function saveChart(

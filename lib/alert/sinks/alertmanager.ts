@@ -195,12 +195,27 @@ function amDetail(text: string): string | undefined {
  * resolves when one acknowledged (or all, with `requireAll`).
  *
  * @example Send to an HA pair
- * ```ts ignore
+ * ```ts
  * import { AlertmanagerSink, type Notification } from "opsbook";
- * declare const notification: Notification; // from an Alerter, or built by hand
+ * import assert from "node:assert/strict";
  *
- * const sink = new AlertmanagerSink({ urls: ["http://am-0:9093", "http://am-1:9093"] });
+ * // An HA pair lists both members: urls: ["http://am-0:9093", "http://am-1:9093"]
+ * const url = Deno.env.get("ALERTMANAGER_URL") ?? "http://localhost:9093";
+ * const sink = new AlertmanagerSink({ urls: [url] });
+ * const now = new Date().toISOString();
+ * const notification: Notification = {
+ *   id: "n1", receiver: "alertmanager", group: "HostHighCpu", kind: "firing", createdAt: now,
+ *   context: { evaluatedAt: now },
+ *   alerts: [{
+ *     labels: { alertname: "HostHighCpu", instance: "example-db-01:9100" },
+ *     annotations: { summary: "CPU 95 % on example-db-01:9100" }, value: 95,
+ *     startsAt: now, status: "firing", fingerprint: "0000000000000001",
+ *   }],
+ * };
  * await sink.send(notification);
+ * const res = await fetch(`${url}/api/v2/alerts?filter=instance%3D%22example-db-01:9100%22`);
+ * const [alert] = await res.json();
+ * assert.equal(alert.annotations.summary, "CPU 95 % on example-db-01:9100");
  * ```
  */
 export class AlertmanagerSink implements Sink {

@@ -466,12 +466,14 @@ function slackCode(res: HttpResponse): string | undefined {
  * `JSON.stringify` or `Deno.inspect`.
  *
  * @example Send a notification
- * ```ts ignore
+ * ```ts
  * import { type Notification, SlackSink } from "opsbook";
- * declare const notification: Notification; // from an Alerter, or built by hand
  *
- * const sink = new SlackSink({ webhookUrl: Deno.env.get("SLACK_WEBHOOK_URL")! });
- * await sink.send(notification);
+ * // Posts one notification to the channel of the webhook in `SLACK_WEBHOOK_URL`.
+ * export async function notifySlack(notification: Notification): Promise<void> {
+ *   const sink = new SlackSink({ webhookUrl: Deno.env.get("SLACK_WEBHOOK_URL")! });
+ *   await sink.send(notification); // throws a DeliveryError naming Slack's code
+ * }
  * ```
  */
 export class SlackSink implements Sink {
@@ -622,18 +624,19 @@ export class SlackSink implements Sink {
    * bot token and channel, and a {@linkcode DeliveryError} naming Slack's
    * error code otherwise.
    *
-   * @example Upload a chart
-   * ```ts ignore
-   * import { barChart, chartToPng, type DataFrame, SlackSink } from "opsbook";
-   * declare const frame: DataFrame; // e.g. from PrometheusClient.queryFrame
+   * @example
+   * ```ts
+   * import { SlackSink } from "opsbook";
    *
-   * const sink = new SlackSink({
-   *   webhookUrl: Deno.env.get("SLACK_WEBHOOK_URL")!,
-   *   botToken: Deno.env.get("SLACK_BOT_TOKEN")!,
-   *   channel: "C0123456789",
-   * });
-   * const png = chartToPng(barChart(frame, { unit: "%" }));
-   * await sink.uploadFile(png, { filename: "cpu.png", title: "CPU usage" });
+   * // Shares a PNG in the channel: needs a bot token with the `files:write` scope.
+   * export async function shareChart(png: Uint8Array): Promise<void> {
+   *   const sink = new SlackSink({
+   *     webhookUrl: Deno.env.get("SLACK_WEBHOOK_URL")!,
+   *     botToken: Deno.env.get("SLACK_BOT_TOKEN")!,
+   *     channel: "C0123456789",
+   *   });
+   *   await sink.uploadFile(png, { filename: "cpu.png", title: "CPU usage" });
+   * }
    * ```
    */
   async uploadFile(bytes: Uint8Array, options: SlackUploadOptions = {}): Promise<void> {

@@ -96,15 +96,19 @@ function hostOf(alert: Alert): string {
  * thrown as retriable. The token never appears in errors or output.
  *
  * @example Open a ticket per incident
- * ```ts ignore
+ * ```ts
  * import { type Notification, ZammadSink } from "opsbook";
- * declare const notification: Notification; // from an Alerter, or built by hand
  *
- * const sink = new ZammadSink({
- *   url: "https://support.example.com", token: Deno.env.get("ZAMMAD_TOKEN")!,
- *   group: "Users", customer: "monitoring@example.com",
- * });
- * await sink.send(notification);
+ * // Opens (or updates) the incident's ticket in Zammad.
+ * export async function openTicket(notification: Notification): Promise<void> {
+ *   const sink = new ZammadSink({
+ *     url: "https://support.example.com",
+ *     token: Deno.env.get("ZAMMAD_TOKEN")!,
+ *     group: "Users",
+ *     customer: "monitoring@example.com",
+ *   });
+ *   await sink.send(notification);
+ * }
  * ```
  */
 export class ZammadSink implements Sink {
