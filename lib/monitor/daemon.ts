@@ -674,15 +674,24 @@ interface Detection {
  * held long enough fires at the first evaluation.
  *
  * @example One evaluation
- * ```ts ignore
- * import { loadConfig, Monitor, PrometheusClient } from "opsbook";
+ * ```ts
+ * import { DryRunSink, loadConfig, Logger, Monitor, PrometheusClient } from "opsbook";
+ * import assert from "node:assert/strict";
  *
- * const config = loadConfig({ flags: { state: "/tmp/opsbook-state.json" } });
+ * const dir = await Deno.makeTempDir();
+ * // PROMETHEUS_URL comes from the environment, as in production.
+ * const config = loadConfig({ flags: { state: `${dir}/state.json` } });
+ * const sent: string[] = [];
  * const monitor = await Monitor.open(config, {
  *   prometheus: new PrometheusClient({ url: config.prometheusUrl }),
+ *   sinks: [new DryRunSink({ write: (text) => sent.push(text) })],
+ *   logger: new Logger({ stdout: false }),
+ *   now: () => Date.parse("2026-11-01T11:00:00Z"), // a time of the synthetic dataset
  * });
  * const result = await monitor.runEvaluation();
- * console.log(result.ok, result.hosts, result.firing);
+ * assert.deepEqual([result.ok, result.hosts, result.firing, result.sent], [true, 12, 1, 1]);
+ * assert.match(sent[0], /^\[FIRING\] HostHighCpu: 1 alert for dry-run\n  - firing instance=ali-hz-db-01:9100 /);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class Monitor {

@@ -144,12 +144,15 @@ export const KERNEL_LAUNCHER = [
  * A running Deno kernel with its shell, control and iopub connections.
  *
  * @example Run one expression
- * ```ts ignore
+ * ```ts
  * import { Kernel } from "./kernel.ts";
  *
- * await using kernel = await Kernel.start();
- * kernel.onIopub((msg) => console.log(msg.header.msg_type, msg.content));
- * await kernel.execute("1 + 1");
+ * // Starts `deno jupyter --kernel`, prints what the cell publishes, stops it.
+ * export async function evaluate(code: string): Promise<void> {
+ *   await using kernel = await Kernel.start();
+ *   kernel.onIopub((msg) => console.log(msg.header.msg_type, msg.content));
+ *   await kernel.execute(code);
+ * }
  * ```
  */
 export class Kernel {

@@ -252,11 +252,21 @@ export function parseNotebook(text: string, options: { path?: string } = {}): No
  * {@linkcode NotebookInputError}.
  *
  * @example Read a notebook
- * ```ts ignore
- * import { readNotebook } from "./nbformat.ts";
+ * ```ts
+ * import { parseNotebook, readNotebook, writeNotebook } from "./nbformat.ts";
+ * import assert from "node:assert/strict";
  *
- * const nb = await readNotebook("notebooks/cpu.ipynb");
- * console.log(nb.cells.length);
+ * const dir = await Deno.makeTempDir();
+ * const nb = parseNotebook(JSON.stringify({
+ *   nbformat: 4,
+ *   nbformat_minor: 5,
+ *   metadata: {},
+ *   cells: [{ id: "a1", cell_type: "code", source: "1 + 1", metadata: {}, outputs: [] }],
+ * }));
+ * await writeNotebook(`${dir}/one.ipynb`, nb);
+ * const read = await readNotebook(`${dir}/one.ipynb`);
+ * assert.deepEqual(read.cells.map((c) => c.source), ["1 + 1"]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function readNotebook(path: string): Promise<Notebook> {
@@ -338,10 +348,20 @@ export function serializeNotebook(nb: Notebook): string {
  * rename), so readers never see a half-written file.
  *
  * @example Write a notebook
- * ```ts ignore
- * import { readNotebook, writeNotebook } from "./nbformat.ts";
+ * ```ts
+ * import { parseNotebook, readNotebook, writeNotebook } from "./nbformat.ts";
+ * import assert from "node:assert/strict";
  *
- * await writeNotebook("out/copy.ipynb", await readNotebook("notebooks/cpu.ipynb"));
+ * const dir = await Deno.makeTempDir();
+ * const nb = parseNotebook(JSON.stringify({
+ *   nbformat: 4,
+ *   nbformat_minor: 5,
+ *   metadata: {},
+ *   cells: [{ id: "a1", cell_type: "code", source: "1 + 1", metadata: {}, outputs: [] }],
+ * }));
+ * await writeNotebook(`${dir}/copy.ipynb`, nb); // temp file, fsync, rename
+ * assert.equal((await readNotebook(`${dir}/copy.ipynb`)).cells[0].id, "a1");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function writeNotebook(path: string, nb: Notebook): Promise<void> {

@@ -298,15 +298,29 @@ function defaultOutput(path: string): string {
  * failing cell; the kernel is always stopped.
  *
  * @example Run a notebook with a parameter
- * ```ts ignore
+ * ```ts
  * import { runNotebook } from "opsbook";
+ * import assert from "node:assert/strict";
  *
- * const result = await runNotebook("notebooks/cpu.ipynb", {
- *   output: "out/cpu.ipynb",
- *   parameters: { threshold: 0.9 },
+ * const dir = await Deno.makeTempDir();
+ * const code = (id: string, source: string, tags: string[] = []) => ({
+ *   id, cell_type: "code", source, metadata: { tags }, outputs: [], execution_count: null,
+ * });
+ * await Deno.writeTextFile(`${dir}/double.ipynb`, JSON.stringify({
+ *   nbformat: 4,
+ *   nbformat_minor: 5,
+ *   metadata: { kernelspec: { name: "deno", display_name: "Deno", language: "typescript" } },
+ *   cells: [code("p", "const threshold = 80;", ["parameters"]), code("c", "threshold * 2")],
+ * }));
+ * const result = await runNotebook(`${dir}/double.ipynb`, {
+ *   output: `${dir}/out/double.ipynb`,
+ *   parameters: { threshold: 45 },
  *   timeout: 60_000,
  * });
- * console.log(result.executed, result.output);
+ * assert.equal(result.output, `${dir}/out/double.ipynb`);
+ * const out = JSON.parse(await Deno.readTextFile(result.output));
+ * assert.deepEqual(out.cells.at(-1).outputs[0].data["text/plain"], ["90"]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function runNotebook(

@@ -148,13 +148,19 @@ export function readyCommand(properties: Record<string, string>): Uint8Array {
  * background loop and queued, so any number of `receive()` calls may wait.
  *
  * @example Heartbeat round-trip against a kernel
- * ```ts ignore
+ * ```ts
  * import { ZmtpSocket } from "./zmtp.ts";
  *
- * const hb = await ZmtpSocket.connect(9000, "REQ");
- * await hb.send([new TextEncoder().encode("ping")]);
- * console.log(await hb.receive());
- * hb.close();
+ * // Round-trips a heartbeat with a kernel listening on `port`.
+ * export async function heartbeat(port: number): Promise<Uint8Array[]> {
+ *   const hb = await ZmtpSocket.connect(port, "REQ");
+ *   try {
+ *     await hb.send([new TextEncoder().encode("ping")]);
+ *     return await hb.receive();
+ *   } finally {
+ *     hb.close();
+ *   }
+ * }
  * ```
  */
 export class ZmtpSocket {
