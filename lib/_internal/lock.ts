@@ -14,7 +14,26 @@
 
 import { OpsbookError } from "../errors.ts";
 
-/** Another live process holds the lock. */
+/**
+ * Another live process holds the lock.
+ *
+ * @example A second holder is refused
+ * ```ts
+ * import { acquireLock, LockError } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile();
+ * using _lock = acquireLock(path);
+ * try {
+ *   acquireLock(path); // this process already holds it
+ *   assert.fail("expected a LockError");
+ * } catch (e) {
+ *   assert.ok(e instanceof LockError);
+ *   assert.equal(e.path, path);
+ *   assert.equal(e.pid, Deno.pid);
+ * }
+ * ```
+ */
 export class LockError extends OpsbookError {
   /** The lock file. */
   readonly path: string;

@@ -105,6 +105,23 @@ export interface Sink {
  * A notification a sink could not deliver. `retriable` says whether trying
  * again later can help (network, timeout, 429, 5xx) or not (400, 403, 404,
  * 410: the configuration must change). Messages never contain secrets.
+ *
+ * @example Decide whether to retry
+ * ```ts
+ * import { DeliveryError } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const error: unknown = new DeliveryError("Slack rejected the message: no_service", {
+ *   sink: "slack",
+ *   retriable: false,
+ *   code: "no_service",
+ *   status: 404,
+ * });
+ * if (error instanceof DeliveryError && !error.retriable) {
+ *   // the configuration must change: dead-letter it rather than retry
+ *   assert.deepEqual([error.sink, error.code, error.status], ["slack", "no_service", 404]);
+ * }
+ * ```
  */
 export class DeliveryError extends OpsbookError {
   /** The sink's name. */

@@ -152,6 +152,17 @@ function departure(value: number, normal: NormalBand, up: boolean): number {
  * The direction in which `value` lies far outside `normal` (beyond the band by
  * more than half its width) and counts: `"up"`, `"down"` or `undefined`.
  * @internal
+ *
+ * @example
+ * ```ts
+ * import { outsideBand } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const normal = { low: 20, high: 35, basis: "hour" as const, support: 7 };
+ * assert.equal(outsideBand(63, normal, "both"), "up"); // beyond the band by more than half its width
+ * assert.equal(outsideBand(38, normal, "both"), undefined); // just above: not far enough
+ * assert.equal(outsideBand(5, normal, "up"), undefined); // far below, but only "up" counts
+ * ```
  */
 export function outsideBand(
   value: number,
@@ -191,6 +202,14 @@ export function unusualText(
 /**
  * The band as text, `20.0–35.0 %`.
  * @internal
+ *
+ * @example
+ * ```ts
+ * import { normalText } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(normalText({ low: 20, high: 35, basis: "hour", support: 7 }, "%"), "20.0–35.0 %");
+ * ```
  */
 export function normalText(normal: NormalBand, unit = ""): string {
   return `${formatValue(normal.low)}–${formatValue(normal.high, unit)}`;

@@ -85,7 +85,23 @@ abstract class Family {
   }
 }
 
-/** A monotonically increasing count. */
+/**
+ * A monotonically increasing count.
+ *
+ * @example Count evaluations by outcome
+ * ```ts
+ * import { MetricsRegistry } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const registry = new MetricsRegistry();
+ * const evaluations = registry.counter("opsbook_evaluations_total", "Evaluations", {
+ *   labelNames: ["outcome"],
+ * });
+ * evaluations.inc({ outcome: "ok" });
+ * evaluations.inc({ outcome: "ok" }, 2);
+ * assert.ok(registry.render().includes('opsbook_evaluations_total{outcome="ok"} 3\n'));
+ * ```
+ */
 export class Counter extends Family {
   /** `counter`. */
   readonly type = "counter";
@@ -97,7 +113,20 @@ export class Counter extends Family {
   }
 }
 
-/** A value that goes up and down. */
+/**
+ * A value that goes up and down.
+ *
+ * @example Report the hosts in the last answer
+ * ```ts
+ * import { MetricsRegistry } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const registry = new MetricsRegistry();
+ * const hosts = registry.gauge("opsbook_hosts", "Hosts in the last answer");
+ * hosts.set({}, 12);
+ * assert.ok(registry.render().includes("opsbook_hosts 12\n"));
+ * ```
+ */
 export class Gauge extends Family {
   /** `gauge`. */
   readonly type = "gauge";

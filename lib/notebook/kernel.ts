@@ -24,7 +24,25 @@ import { ZmtpSocket } from "./zmtp.ts";
 import { delay } from "../_internal/delay.ts";
 import { OpsbookError } from "../errors.ts";
 
-/** Thrown when the kernel does not start within the start timeout or exits while starting. */
+/**
+ * Thrown when the kernel does not start within the start timeout or exits while starting.
+ *
+ * @example Tell a missing kernel from a failing cell
+ * ```ts
+ * import { KernelStartError, runNotebook } from "opsbook";
+ *
+ * // Exit code 3 when the kernel cannot start (e.g. deno missing from PATH).
+ * export async function run(path: string): Promise<number> {
+ *   try {
+ *     await runNotebook(path);
+ *     return 0;
+ *   } catch (e) {
+ *     if (e instanceof KernelStartError) return 3;
+ *     throw e;
+ *   }
+ * }
+ * ```
+ */
 export class KernelStartError extends OpsbookError {
   /** Creates a kernel start error. */
   constructor(message: string, options?: ErrorOptions) {
@@ -33,7 +51,21 @@ export class KernelStartError extends OpsbookError {
   }
 }
 
-/** Thrown when the kernel process exits while a request is pending. */
+/**
+ * Thrown when the kernel process exits while a request is pending.
+ *
+ * @example
+ * ```ts
+ * import { KernelDiedError } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const e = new KernelDiedError("Kernel died while running cell 3", null, {
+ *   signal: "SIGKILL",
+ *   stderr: "out of memory",
+ * });
+ * assert.deepEqual([e.code, e.signal, e.stderr], [null, "SIGKILL", "out of memory"]);
+ * ```
+ */
 export class KernelDiedError extends OpsbookError {
   /** Exit code of the kernel process, or null when killed by a signal. */
   readonly code: number | null;

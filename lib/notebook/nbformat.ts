@@ -11,7 +11,21 @@
 import { writeFileAtomic } from "../_internal/fs.ts";
 import { OpsbookError } from "../errors.ts";
 
-/** Thrown for a notebook the runner cannot use: missing, invalid JSON, not a notebook, wrong kernel. */
+/**
+ * Thrown for a notebook the runner cannot use: missing, invalid JSON, not a notebook, wrong kernel.
+ *
+ * @example A missing notebook
+ * ```ts
+ * import { NotebookInputError, runNotebook } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * await assert.rejects(runNotebook("no/such/notebook.ipynb"), (e) => {
+ *   assert.ok(e instanceof NotebookInputError);
+ *   assert.equal(e.message, "Cannot read notebook: no/such/notebook.ipynb: file not found");
+ *   return true;
+ * });
+ * ```
+ */
 export class NotebookInputError extends OpsbookError {
   /** The path involved, when known. */
   readonly path?: string;

@@ -34,6 +34,22 @@ import type { JupyterMessage } from "./wire.ts";
  * Thrown before the kernel starts when the output notebook or the HTML
  * report cannot be written there: the path is a folder, its folder cannot be
  * created, or it is not writable.
+ *
+ * @example An output path that is a folder
+ * ```ts
+ * import { NotebookOutputError, runNotebook } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/n.ipynb`, JSON.stringify({
+ *   nbformat: 4,
+ *   nbformat_minor: 5,
+ *   metadata: { kernelspec: { name: "deno", display_name: "Deno", language: "typescript" } },
+ *   cells: [],
+ * }));
+ * await assert.rejects(runNotebook(`${dir}/n.ipynb`, { output: dir }), NotebookOutputError);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export class NotebookOutputError extends OpsbookError {
   /** The path given. */
@@ -46,7 +62,23 @@ export class NotebookOutputError extends OpsbookError {
   }
 }
 
-/** Tag of the marker cells the runner adds when a cell fails. */
+/**
+ * Tag of the marker cells the runner adds when a cell fails.
+ *
+ * @example Find the marker cells of a failed run
+ * ```ts
+ * import { ERROR_MARKER_TAG } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const cells = [
+ *   { cell_type: "code", metadata: { tags: [] } },
+ *   { cell_type: "markdown", metadata: { tags: [ERROR_MARKER_TAG] } },
+ * ];
+ * const markers = cells.filter((c) => c.metadata.tags.includes(ERROR_MARKER_TAG));
+ * assert.equal(ERROR_MARKER_TAG, "opsbook-error");
+ * assert.equal(markers.length, 1);
+ * ```
+ */
 export const ERROR_MARKER_TAG = "opsbook-error";
 
 /** Progress events reported through {@linkcode RunNotebookOptions.onProgress}. */
@@ -182,6 +214,23 @@ export interface RunNotebookResult {
  * Thrown when a cell fails (without `allowErrors`), or when the kernel dies
  * while running a cell (`failure.ename` is `KernelDiedError`, also with
  * `allowErrors`); the output notebook is written first.
+ *
+ * @example Report the failing cell
+ * ```ts
+ * import { NotebookExecutionError, runNotebook } from "opsbook";
+ *
+ * // Prints which cell failed; the output notebook was written before the throw.
+ * export async function runAndReport(path: string): Promise<boolean> {
+ *   try {
+ *     await runNotebook(path, { output: "out/report.ipynb" });
+ *     return true;
+ *   } catch (e) {
+ *     if (!(e instanceof NotebookExecutionError)) throw e;
+ *     console.error(`cell ${e.failure.number}: ${e.failure.ename}: ${e.failure.evalue}`);
+ *     return false;
+ *   }
+ * }
+ * ```
  */
 export class NotebookExecutionError extends OpsbookError {
   /** The failing cell. */
@@ -197,7 +246,26 @@ export class NotebookExecutionError extends OpsbookError {
   }
 }
 
-/** Thrown when a cell runs over the timeout; the kernel is stopped and the notebook written. */
+/**
+ * Thrown when a cell runs over the timeout; the kernel is stopped and the notebook written.
+ *
+ * @example
+ * ```ts
+ * import { CellTimeoutError, runNotebook } from "opsbook";
+ *
+ * // A cell over 60 s is a hung query: say so rather than "cell failed".
+ * export async function runWithDeadline(path: string): Promise<void> {
+ *   try {
+ *     await runNotebook(path, { timeout: 60_000 });
+ *   } catch (e) {
+ *     if (e instanceof CellTimeoutError) {
+ *       throw new Error(`Cell ${e.failure.number} ran over 60 s: check Prometheus`, { cause: e });
+ *     }
+ *     throw e;
+ *   }
+ * }
+ * ```
+ */
 export class CellTimeoutError extends NotebookExecutionError {
   /** Creates a cell timeout error. */
   constructor(failure: CellFailure, result: RunNotebookResult) {
