@@ -26,7 +26,10 @@ export const DOC_PATHS: readonly string[] = ["lib/", "dev/", "scripts/check_note
  * console.log(docTestArgs(["lib/chart/"])); // ["test", "-A", "--parallel", "--doc", "lib/chart/"]
  * ```
  */
-export function docTestArgs(paths: readonly string[] = [], flags: readonly string[] = []): string[] {
+export function docTestArgs(
+  paths: readonly string[] = [],
+  flags: readonly string[] = [],
+): string[] {
   return [
     "test",
     "-A",
