@@ -272,8 +272,7 @@ type OutboxFile = z.infer<typeof OutboxFileSchema>;
  *
  * @example Queue, fail, retry
  * ```ts
- * import { Outbox } from "opsbook";
- * import { DeliveryError, type Notification } from "opsbook";
+ * import { DeliveryError, type Notification, Outbox } from "opsbook";
  *
  * const dir = await Deno.makeTempDir();
  * const outbox = await Outbox.load(`${dir}/outbox.json`);

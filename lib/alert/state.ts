@@ -257,8 +257,7 @@ function cleanAnnotations(a: Alert["annotations"]): Record<string, string> {
  *
  * @example Fire once, stay quiet, resolve once
  * ```ts
- * import { AlertState } from "opsbook";
- * import { fingerprint } from "opsbook";
+ * import { AlertState, fingerprint } from "opsbook";
  *
  * const labels = { alertname: "HostHighCpu", instance: "db-01:9100" };
  * const alert = {

@@ -22,8 +22,7 @@ export type ChartLike = { outerHTML: string } | string;
  * @example Serialise a chart
  * ```ts
  * import pl from "nodejs-polars";
- * import { barChart } from "opsbook";
- * import { chartToSvg } from "opsbook";
+ * import { barChart, chartToSvg } from "opsbook";
  *
  * const svg = chartToSvg(barChart(pl.DataFrame({ instance: ["a"], value: [1] })));
  * console.log(svg.includes('xmlns="http://www.w3.org/2000/svg"'));
@@ -57,8 +56,7 @@ export interface PngOptions {
  * @example PNG for a Slack attachment
  * ```ts
  * import pl from "nodejs-polars";
- * import { barChart } from "opsbook";
- * import { chartToPng } from "opsbook";
+ * import { barChart, chartToPng } from "opsbook";
  *
  * const png = chartToPng(barChart(pl.DataFrame({ instance: ["主机"], value: [1] })), { scale: 2 });
  * console.log(png.length > 0);
@@ -86,8 +84,7 @@ export interface RenderedPng {
  * @example Inspect pixels
  * ```ts
  * import pl from "nodejs-polars";
- * import { barChart } from "opsbook";
- * import { renderPng } from "opsbook";
+ * import { barChart, renderPng } from "opsbook";
  *
  * const { width, pixels } = renderPng(barChart(pl.DataFrame({ instance: ["a"], value: [1] })));
  * console.log(pixels.length === width * 4 * (pixels.length / width / 4));

@@ -367,7 +367,20 @@ const INFO = {
 /** The name of a setting. */
 export type SettingName = keyof typeof INFO;
 
-/** Every setting with its environment variable, flag, expected form and secrecy. */
+/**
+ * Every setting with its environment variable, flag, expected form and secrecy.
+ *
+ * @example List the environment variables
+ * ```ts
+ * import { SETTINGS } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const url = SETTINGS.prometheusUrl;
+ * assert.deepEqual([url.env, url.flag, url.secret], ["PROMETHEUS_URL", "prometheus-url", false]);
+ * const secrets = Object.values(SETTINGS).filter((s) => s.secret).map((s) => s.env);
+ * assert.ok(secrets.includes("SLACK_WEBHOOK_URL"));
+ * ```
+ */
 export const SETTINGS: Readonly<Record<SettingName, SettingInfo>> = INFO;
 
 /**
