@@ -98,7 +98,19 @@ export function redactText(text: string, secrets: readonly string[] = []): strin
     .replace(/\b(Bearer|Basic|Token)\s+(?!\*\*\*)[A-Za-z0-9._~+/=:-]+/g, "$1 ***");
 }
 
-/** Options shared by the constructors of {@linkcode OpsbookError} and its subclasses. */
+/**
+ * Options shared by the constructors of {@linkcode OpsbookError} and its subclasses.
+ *
+ * @example
+ * ```ts
+ * import { OpsbookError, type OpsbookErrorOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const options: OpsbookErrorOptions = { endpoint: "http://prom:9090/api/v1/query" };
+ * const error = new OpsbookError("Query failed: the server is shutting down", options);
+ * assert.equal(error.endpoint, "http://prom:9090/api/v1/query");
+ * ```
+ */
 export interface OpsbookErrorOptions extends ErrorOptions {
   /** The endpoint the failing request went to, already redacted. */
   endpoint?: string;
@@ -132,7 +144,22 @@ export class OpsbookError extends Error {
   }
 }
 
-/** Fields of a Prometheus API error response. */
+/**
+ * Fields of a Prometheus API error response.
+ *
+ * @example
+ * ```ts
+ * import { PrometheusError, type PrometheusErrorInit } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const init: PrometheusErrorInit = {
+ *   errorType: "bad_data",
+ *   error: 'parse error: unexpected "}"',
+ *   status: 400,
+ * };
+ * assert.equal(new PrometheusError(init).errorType, "bad_data");
+ * ```
+ */
 export interface PrometheusErrorInit {
   /** Prometheus' `errorType`: `bad_data`, `execution`, `timeout`, `canceled`, `internal`, ... */
   errorType: string;
@@ -271,7 +298,18 @@ export class TimeoutError extends OpsbookError {
   }
 }
 
-/** One problem found by schema validation. */
+/**
+ * One problem found by schema validation.
+ *
+ * @example
+ * ```ts
+ * import { SchemaError, type SchemaIssue } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const issues: SchemaIssue[] = [{ path: ["data", "result", 0, "value"], message: "expected an array" }];
+ * assert.deepEqual(new SchemaError(issues).path, ["data", "result", 0, "value"]);
+ * ```
+ */
 export interface SchemaIssue {
   /** Path into the JSON document, e.g. `["data", "result", 0, "values", 3, 1]`. */
   path: (string | number)[];

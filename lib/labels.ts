@@ -5,7 +5,18 @@
  * @module
  */
 
-/** A set of label names and values. */
+/**
+ * A set of label names and values.
+ *
+ * @example
+ * ```ts
+ * import { fingerprint, type Labels } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const labels: Labels = { alertname: "HostHighCpu", instance: "db-01:9100" };
+ * assert.equal(fingerprint(labels), fingerprint({ instance: "db-01:9100", alertname: "HostHighCpu" }));
+ * ```
+ */
 export type Labels = Record<string, string>;
 
 const ENCODER = new TextEncoder();

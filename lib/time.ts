@@ -32,10 +32,32 @@
  @module
  */
 
-/** An instant: a `Date`, epoch seconds (fractions allowed) or an RFC 3339 string. */
+/**
+ * An instant: a `Date`, epoch seconds (fractions allowed) or an RFC 3339 string.
+ *
+ * @example Three ways to say the same instant
+ * ```ts
+ * import { type TimeInput, toSeconds } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const times: TimeInput[] = ["2026-11-01T12:00:00Z", new Date("2026-11-01T12:00:00Z"), 1793534400];
+ * assert.deepEqual(times.map(toSeconds), [1793534400, 1793534400, 1793534400]);
+ * ```
+ */
 export type TimeInput = Date | number | string;
 
-/** A duration: a Prometheus duration string (`"15s"`, `"1h30m"`) or a number of seconds. */
+/**
+ * A duration: a Prometheus duration string (`"15s"`, `"1h30m"`) or a number of seconds.
+ *
+ * @example A string with units, or seconds
+ * ```ts
+ * import { type DurationInput, parseDuration } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const durations: DurationInput[] = ["1h30m", "90m", 5400];
+ * assert.deepEqual(durations.map(parseDuration), [5400, 5400, 5400]);
+ * ```
+ */
 export type DurationInput = string | number;
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;

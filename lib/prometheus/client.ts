@@ -73,7 +73,24 @@ import {
 
 export type { RetryOptions } from "../_internal/http.ts";
 
-/** A callback receiving warnings and infos that arrived with data. */
+/**
+ * A callback receiving warnings and infos that arrived with data.
+ *
+ * @example Collect warnings instead of printing them
+ * ```ts
+ * import { PrometheusClient, type WarningHandler } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const notes: string[] = [];
+ * const onWarning: WarningHandler = (message, kind) => notes.push(`${kind}: ${message}`);
+ * const prom = new PrometheusClient({
+ *   url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090",
+ *   onWarning,
+ * });
+ * await prom.queryFrame("up", { time: "2026-11-01T12:00:00Z" });
+ * assert.deepEqual(notes, []); // a single Prometheus answered completely
+ * ```
+ */
 export type WarningHandler = (message: string, kind: "warning" | "info") => void;
 
 /**
@@ -81,10 +98,42 @@ export type WarningHandler = (message: string, kind: "warning" | "info") => void
  * `query returned no series: <query> at <time>` through the warnings path,
  * `"error"` throws {@linkcode EmptyResultError} with that sentence,
  * `"ignore"` returns the empty frame silently.
+ *
+ * @example Stop when a query matches nothing
+ * ```ts
+ * import { type EmptyResultAction, EmptyResultError, PrometheusClient } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const onEmpty: EmptyResultAction = "error";
+ * const prom = new PrometheusClient({
+ *   url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090",
+ *   onEmpty,
+ * });
+ * await assert.rejects(
+ *   prom.queryFrame('up{job="no-such-job"}', { time: "2026-11-01T12:00:00Z" }),
+ *   EmptyResultError,
+ * );
+ * ```
  */
 export type EmptyResultAction = "warn" | "error" | "ignore";
 
-/** Options of {@linkcode PrometheusClient}. */
+/**
+ * Options of {@linkcode PrometheusClient}.
+ *
+ * @example Mimir behind a path prefix, with a tenant
+ * ```ts
+ * import { PrometheusClient, type PrometheusClientOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const options: PrometheusClientOptions = {
+ *   url: "https://mimir.example.com/prometheus",
+ *   headers: { "X-Scope-OrgID": "team-a" },
+ *   timeoutMs: 30_000,
+ *   maxPointsPerSeries: 11_000,
+ * };
+ * assert.equal(new PrometheusClient(options).url, "https://mimir.example.com/prometheus");
+ * ```
+ */
 export interface PrometheusClientOptions {
   /**
    * Base URL, with an optional path prefix (`https://mimir/prometheus`,
@@ -119,7 +168,20 @@ export interface PrometheusClientOptions {
   onEmpty?: EmptyResultAction;
 }
 
-/** Options of {@linkcode PrometheusClient.prototype.query}. */
+/**
+ * Options of {@linkcode PrometheusClient.prototype.query}.
+ *
+ * @example
+ * ```ts
+ * import { PrometheusClient, type QueryOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const options: QueryOptions = { time: "2026-11-01T12:00:00Z", timeout: "10s" };
+ * const result = await prom.query("count(up)", options);
+ * assert.equal(result.resultType, "vector");
+ * ```
+ */
 export interface QueryOptions {
   /** Evaluation time. @default {the server's now} */
   time?: TimeInput;
@@ -133,7 +195,24 @@ export interface QueryOptions {
   signal?: AbortSignal;
 }
 
-/** Options of {@linkcode PrometheusClient.prototype.queryRange}. */
+/**
+ * Options of {@linkcode PrometheusClient.prototype.queryRange}.
+ *
+ * @example
+ * ```ts
+ * import { PrometheusClient, type QueryRangeOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const lastHour: QueryRangeOptions = {
+ *   start: "2026-11-01T11:00:00Z",
+ *   end: "2026-11-01T12:00:00Z",
+ *   step: "5m",
+ * };
+ * const range = await prom.queryRange("count(up)", lastHour);
+ * assert.equal(range.result[0]?.values?.length, 13);
+ * ```
+ */
 export interface QueryRangeOptions {
   /** First evaluation time. */
   start: TimeInput;
@@ -155,7 +234,20 @@ export interface QueryRangeOptions {
   signal?: AbortSignal;
 }
 
-/** Options of the frame helpers. */
+/**
+ * Options of the frame helpers.
+ *
+ * @example
+ * ```ts
+ * import { type FrameOptions, PrometheusClient } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const options: FrameOptions = { onEmpty: "ignore" }; // an empty frame is fine here
+ * const frame = await prom.queryFrame('up{job="no-such-job"}', { ...options, time: "2026-11-01T12:00:00Z" });
+ * assert.equal(frame.height, 0);
+ * ```
+ */
 export interface FrameOptions {
   /** Receives warnings and infos instead of the client's handler. */
   onWarning?: WarningHandler;
@@ -163,7 +255,19 @@ export interface FrameOptions {
   onEmpty?: EmptyResultAction;
 }
 
-/** Options of the metadata calls taking a time range. */
+/**
+ * Options of the metadata calls taking a time range.
+ *
+ * @example
+ * ```ts
+ * import { type MetadataOptions, PrometheusClient } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const day: MetadataOptions = { start: "2026-11-01T00:00:00Z", end: "2026-11-02T00:00:00Z" };
+ * assert.equal((await prom.labelValues("instance", day)).length, 12);
+ * ```
+ */
 export interface MetadataOptions {
   /** Range start. */
   start?: TimeInput;
@@ -177,7 +281,20 @@ export interface MetadataOptions {
   signal?: AbortSignal;
 }
 
-/** A query result with the warnings and infos that came with it. */
+/**
+ * A query result with the warnings and infos that came with it.
+ *
+ * @example Narrow by resultType
+ * ```ts
+ * import { PrometheusClient, type QueryResult } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const result: QueryResult = await prom.query("count(up)", { time: "2026-11-01T12:00:00Z" });
+ * if (result.resultType !== "vector") throw new Error(`expected a vector, got ${result.resultType}`);
+ * assert.equal(result.result[0]?.value?.[1], "12");
+ * ```
+ */
 export type QueryResult<D extends QueryData = QueryData> = D & {
   /** Warnings: the data may be partial. */
   warnings: string[];
@@ -185,7 +302,23 @@ export type QueryResult<D extends QueryData = QueryData> = D & {
   infos: string[];
 };
 
-/** Range results are always matrices. */
+/**
+ * Range results are always matrices.
+ *
+ * @example
+ * ```ts
+ * import { PrometheusClient, type RangeResult } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const range: RangeResult = await prom.queryRange("count(up)", {
+ *   start: "2026-11-01T00:00:00Z",
+ *   end: "2026-11-01T01:00:00Z",
+ *   step: "1m",
+ * });
+ * assert.deepEqual([range.chunks, range.result.length, range.warnings], [1, 1, []]);
+ * ```
+ */
 export type RangeResult = QueryResult<MatrixData> & {
   /** How many requests the range was split into. */
   chunks: number;

@@ -33,6 +33,15 @@ import { parseHttpUrl } from "../_internal/url.ts";
  * (`http://a:9090,http://b:9090`); `name=url` pairs
  * (`aliyun=http://a:9090,azure=http://b:9090`); an array of URLs; or an
  * object mapping names to URLs.
+ *
+ * @example
+ * ```ts
+ * import { parsePrometheusUrls, type PrometheusUrls } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const urls: PrometheusUrls = { aliyun: "http://prom-a:9090", azure: "http://prom-b:9090" };
+ * assert.deepEqual(parsePrometheusUrls(urls).map((m) => m.name), ["aliyun", "azure"]);
+ * ```
  */
 export type PrometheusUrls =
   | string
@@ -40,7 +49,18 @@ export type PrometheusUrls =
   | readonly (string | URL)[]
   | Readonly<Record<string, string | URL>>;
 
-/** One server of a fleet: its name (the `source` label value) and its URL. */
+/**
+ * One server of a fleet: its name (the `source` label value) and its URL.
+ *
+ * @example
+ * ```ts
+ * import { type FleetMember, parsePrometheusUrls } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const members: FleetMember[] = parsePrometheusUrls("http://prom-a:9090,http://prom-b:9090");
+ * assert.deepEqual(members[0], { name: "prom-a:9090", url: "http://prom-a:9090" });
+ * ```
+ */
 export interface FleetMember {
   /** The name, e.g. `aliyun`; for a bare URL its `host:port`. */
   name: string;
@@ -147,7 +167,26 @@ function parseMembers(urls: PrometheusUrls): (FleetMember & { named: boolean })[
   return members;
 }
 
-/** Options of {@linkcode FleetClient}: the client options, with several URLs. */
+/**
+ * Options of {@linkcode FleetClient}: the client options, with several URLs.
+ *
+ * @example
+ * ```ts
+ * import { FleetClient, type FleetClientOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const url = Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090";
+ * const options: FleetClientOptions = {
+ *   url: `east=${url},west=${url}`, // e.g. "aliyun=http://prom-a:9090,azure=http://prom-b:9090"
+ *   sourceLabel: "server",
+ *   timeoutMs: 10_000,
+ * };
+ * const frame = await new FleetClient(options).queryFrame('up{instance="ali-hz-db-01:9100"}', {
+ *   time: "2026-11-01T12:00:00Z",
+ * });
+ * assert.deepEqual(frame.getColumn("server").toArray(), ["east", "west"]);
+ * ```
+ */
 export interface FleetClientOptions extends Omit<PrometheusClientOptions, "url"> {
   /** The servers, see {@linkcode PrometheusUrls}. */
   url: PrometheusUrls;
@@ -478,7 +517,21 @@ export class FleetClient {
   }
 }
 
-/** A single client or a fleet: what {@linkcode createPrometheusClient} returns. */
+/**
+ * A single client or a fleet: what {@linkcode createPrometheusClient} returns.
+ *
+ * @example Code that takes one server or a fleet
+ * ```ts
+ * import { type AnyPrometheusClient, createPrometheusClient } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * async function hosts(prom: AnyPrometheusClient): Promise<number> {
+ *   return (await prom.queryFrame('up{job="node"}', { time: "2026-11-01T12:00:00Z" })).height;
+ * }
+ * const url = Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090";
+ * assert.equal(await hosts(createPrometheusClient({ url })), 12);
+ * ```
+ */
 export type AnyPrometheusClient = PrometheusClient | FleetClient;
 
 /**

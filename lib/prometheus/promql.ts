@@ -7,13 +7,47 @@
 
 import { formatDuration, parseDuration } from "../time.ts";
 
-/** A label matcher operator. */
+/**
+ * A label matcher operator.
+ *
+ * @example
+ * ```ts
+ * import { type MatchOp, selector } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const op: MatchOp = "!~";
+ * assert.equal(selector("up", { instance: { op, value: "test-.*" } }), 'up{instance!~"test-.*"}');
+ * ```
+ */
 export type MatchOp = "=" | "!=" | "=~" | "!~";
 
-/** One matcher: a plain string means equality. */
+/**
+ * One matcher: a plain string means equality.
+ *
+ * @example
+ * ```ts
+ * import { type LabelMatcher, selector } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const exact: LabelMatcher = "node";
+ * const pattern: LabelMatcher = { op: "=~", value: "db-.*" };
+ * assert.equal(selector("up", { job: exact, instance: pattern }), 'up{job="node",instance=~"db-.*"}');
+ * ```
+ */
 export type LabelMatcher = string | { op: MatchOp; value: string };
 
-/** Label matchers by label name, in the order they should appear. */
+/**
+ * Label matchers by label name, in the order they should appear.
+ *
+ * @example
+ * ```ts
+ * import { cpuUsageQuery, type LabelMatchers } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const matchers: LabelMatchers = { cloud: "aliyun" };
+ * assert.ok(cpuUsageQuery({ matchers }).includes('node_cpu_seconds_total{mode="idle",cloud="aliyun"}'));
+ * ```
+ */
 export type LabelMatchers = Record<string, LabelMatcher>;
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -94,7 +128,21 @@ export function selector(name: string | undefined, labels: LabelMatchers = {}): 
   return parts.length === 0 ? metric : `${metric}{${parts.join(",")}}`;
 }
 
-/** Options for {@linkcode cpuUsageQuery}. */
+/**
+ * Options for {@linkcode cpuUsageQuery}.
+ *
+ * @example
+ * ```ts
+ * import { cpuUsageQuery, type CpuUsageQueryOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const options: CpuUsageQueryOptions = { window: "1m", by: ["instance", "cloud"] };
+ * assert.equal(
+ *   cpuUsageQuery(options),
+ *   '100 - (avg by(instance, cloud)(irate(node_cpu_seconds_total{mode="idle"}[1m])) * 100)',
+ * );
+ * ```
+ */
 export interface CpuUsageQueryOptions {
   /** The `irate` window, a Prometheus duration or seconds. @default {"5m"} */
   window?: string | number;
