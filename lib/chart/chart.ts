@@ -27,15 +27,51 @@ export const FONT_FAMILY = "DejaVu Sans, Noto Sans CJK SC, sans-serif";
  */
 export const CJK_FONT_FAMILY = "Noto Sans CJK SC, DejaVu Sans, sans-serif";
 
-/** Colour of over-threshold bars, threshold rules and highlighted points (Okabe–Ito vermillion). */
+/**
+ * Colour of over-threshold bars, threshold rules and highlighted points (Okabe–Ito vermillion).
+ *
+ * @example Mark a custom layer in the alert colour
+ * ```ts
+ * import * as Plot from "@observablehq/plot";
+ * import { ALERT_COLOR, plotChart } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const chart = plotChart({
+ *   marks: [Plot.ruleY([80], { stroke: ALERT_COLOR })],
+ *   y: { domain: [0, 100] },
+ * });
+ * assert.ok(chart.outerHTML.includes(`stroke="${ALERT_COLOR}"`));
+ * ```
+ */
 export const ALERT_COLOR = "#D55E00";
 
-/** Colour of ordinary bars and lines (Okabe–Ito blue). */
+/**
+ * Colour of ordinary bars and lines (Okabe–Ito blue).
+ *
+ * @example
+ * ```ts
+ * import { NORMAL_COLOR } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(NORMAL_COLOR, "#0072B2"); // Okabe–Ito blue, e.g. for a notebook's own marks
+ * ```
+ */
 export const NORMAL_COLOR = "#0072B2";
 
 /**
  * Colour-blind-safe categorical palette (Okabe–Ito, without the vermillion
  * reserved for {@linkcode ALERT_COLOR}).
+ *
+ * @example Colour series consistently
+ * ```ts
+ * import { ALERT_COLOR, PALETTE } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const hosts = ["db-01", "web-01", "web-02"];
+ * const colour = new Map(hosts.map((h, i) => [h, PALETTE[i % PALETTE.length]]));
+ * assert.equal(colour.get("db-01"), "#0072B2");
+ * assert.ok(!PALETTE.includes(ALERT_COLOR)); // vermillion stays reserved for alerts
+ * ```
  */
 export const PALETTE: readonly string[] = Object.freeze([
   "#0072B2",
@@ -47,7 +83,23 @@ export const PALETTE: readonly string[] = Object.freeze([
   "#000000",
 ]);
 
-/** Thrown when a frame cannot be charted: a missing column, or no finite value at all. */
+/**
+ * Thrown when a frame cannot be charted: a missing column, or no finite value at all.
+ *
+ * @example A frame without the value column
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { barChart, ChartDataError } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const frame = pl.DataFrame({ instance: ["db-01:9100"], cpu: [95] });
+ * assert.throws(() => barChart(frame), (e) => {
+ *   assert.ok(e instanceof ChartDataError);
+ *   assert.deepEqual(e.columns, ["instance", "cpu"]);
+ *   return true;
+ * });
+ * ```
+ */
 export class ChartDataError extends OpsbookError {
   /** Names of the columns the frame does have. */
   readonly columns: string[];
