@@ -17,7 +17,26 @@ import { type AlertRecord, AlertState, type Transition } from "./state.ts";
 import type { Alert, Notification, NotificationContext, NotificationKind, Sink } from "./types.ts";
 import type { Router } from "./route.ts";
 
-/** Options of the {@linkcode Alerter} constructor. */
+/**
+ * Options of the {@linkcode Alerter} constructor.
+ *
+ * @example
+ * ```ts
+ * import { Alerter, type AlerterOptions, DryRunSink } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const options: AlerterOptions = {
+ *   statePath: `${dir}/alerts.json`,
+ *   sinks: [new DryRunSink({ write: () => {} })],
+ *   repeatInterval: "4h",
+ *   pendingFor: "5m",
+ * };
+ * const report = await new Alerter(options).evaluate([], { now: "2026-11-01T10:00:00Z" });
+ * assert.deepEqual(report.firing, []);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface AlerterOptions {
   /** The state file, e.g. `state/alerts.json`. */
   statePath: string;
@@ -67,7 +86,25 @@ export interface AlerterOptions {
   route?: Router;
 }
 
-/** Options of {@linkcode Alerter.evaluate}. */
+/**
+ * Options of {@linkcode Alerter.evaluate}.
+ *
+ * @example
+ * ```ts
+ * import { Alerter, type EvaluateOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const alerter = new Alerter({ statePath: `${dir}/alerts.json`, sinks: [] });
+ * const options: EvaluateOptions = {
+ *   now: "2026-11-01T10:00:00Z",
+ *   context: { query: "up == 0", threshold: 0 },
+ * };
+ * const report = await alerter.evaluate([], options);
+ * assert.equal(report.evaluatedAt, "2026-11-01T10:00:00.000Z");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface EvaluateOptions {
   /**
    * The evaluation time.
@@ -94,7 +131,36 @@ export interface EvaluateOptions {
   signal?: AbortSignal;
 }
 
-/** What one evaluation did. */
+/**
+ * What one evaluation did.
+ *
+ * @example
+ * ```ts
+ * import { Alerter, DryRunSink, type EvaluationReport, fingerprint } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const alerter = new Alerter({
+ *   statePath: `${dir}/alerts.json`,
+ *   sinks: [new DryRunSink({ write: () => {} })],
+ * });
+ * const labels = { alertname: "HostHighCpu", instance: "db-01:9100" };
+ * const alert = {
+ *   labels,
+ *   annotations: { summary: "CPU 95 % on db-01:9100" },
+ *   value: 95,
+ *   startsAt: "2026-11-01T10:05:00Z",
+ *   status: "firing" as const,
+ *   fingerprint: fingerprint(labels),
+ * };
+ * const report: EvaluationReport = await alerter.evaluate([alert], { now: "2026-11-01T10:05:00Z" });
+ * assert.deepEqual(
+ *   [report.firing.length, report.sent.length, report.failed.length, report.partial],
+ *   [1, 1, 0, false],
+ * );
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface EvaluationReport {
   /** The evaluation time, RFC 3339. */
   evaluatedAt: string;

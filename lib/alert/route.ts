@@ -10,7 +10,19 @@
 
 import type { Labels } from "../labels.ts";
 
-/** One route: label matchers and the receiver they send to. */
+/**
+ * One route: label matchers and the receiver they send to.
+ *
+ * @example
+ * ```ts
+ * import { type AlertRoute, compileRoute } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const disks: AlertRoute = { match_re: { alertname: "HostDisk.*" }, receiver: "tickets" };
+ * const route = compileRoute({ receiver: "team", routes: [disks] }, ["team", "tickets"]);
+ * assert.deepEqual(route({ alertname: "HostDiskFull" }), ["tickets"]);
+ * ```
+ */
 export interface AlertRoute {
   /** Labels that must equal these values (`{ severity: "critical" }`). @default {{}} */
   match?: Record<string, string>;
@@ -25,7 +37,23 @@ export interface AlertRoute {
   continue?: boolean;
 }
 
-/** A routing table: ordered routes and a default receiver. */
+/**
+ * A routing table: ordered routes and a default receiver.
+ *
+ * @example
+ * ```ts
+ * import { compileRoute, type RouteConfig } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const config: RouteConfig = {
+ *   receiver: "team",
+ *   routes: [{ match: { severity: "critical" }, receiver: "pager", continue: true }],
+ * };
+ * const route = compileRoute(config, ["team", "pager"]);
+ * assert.deepEqual(route({ alertname: "HostDown", severity: "critical" }), ["pager"]);
+ * assert.deepEqual(route({ alertname: "HostDown", severity: "warning" }), ["team"]);
+ * ```
+ */
 export interface RouteConfig {
   /** Receiver of alerts no route matched; absent: every receiver gets them. */
   receiver?: string;
@@ -33,7 +61,18 @@ export interface RouteConfig {
   routes?: AlertRoute[];
 }
 
-/** A compiled routing table: labels in, receiver names out. */
+/**
+ * A compiled routing table: labels in, receiver names out.
+ *
+ * @example
+ * ```ts
+ * import { compileRoute, type Router } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const route: Router = compileRoute({ receiver: "team" }, ["team"]);
+ * assert.deepEqual(route({ alertname: "HostHighCpu" }), ["team"]);
+ * ```
+ */
 export type Router = (labels: Labels) => readonly string[];
 
 /**

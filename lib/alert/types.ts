@@ -9,10 +9,44 @@
 import type { Labels } from "../labels.ts";
 import { OpsbookError } from "../errors.ts";
 
-/** Whether an alert is active or over. */
+/**
+ * Whether an alert is active or over.
+ *
+ * @example
+ * ```ts
+ * import type { Alert, AlertStatus } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const status = (a: Pick<Alert, "endsAt">): AlertStatus => a.endsAt ? "resolved" : "firing";
+ * assert.equal(status({ endsAt: "2026-11-01T12:00:00Z" }), "resolved");
+ * ```
+ */
 export type AlertStatus = "firing" | "resolved";
 
-/** One alert: a condition on one series. */
+/**
+ * One alert: a condition on one series.
+ *
+ * @example
+ * ```ts
+ * import { type Alert, fingerprint, formatNotification } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const labels = { alertname: "HostHighCpu", instance: "db-01:9100" };
+ * const alert: Alert = {
+ *   labels,
+ *   annotations: { summary: "CPU 95 % on db-01:9100" },
+ *   value: 95,
+ *   startsAt: "2026-11-01T10:05:00Z",
+ *   status: "firing",
+ *   fingerprint: fingerprint(labels),
+ * };
+ * const text = formatNotification({
+ *   id: "n1", receiver: "dry-run", group: "HostHighCpu", kind: "firing", alerts: [alert],
+ *   createdAt: "2026-11-01T10:05:00Z", context: { evaluatedAt: "2026-11-01T10:05:00Z" },
+ * });
+ * assert.ok(text.startsWith("[FIRING] HostHighCpu: 1 alert for dry-run\n"));
+ * ```
+ */
 export interface Alert {
   /** `alertname` plus the series' labels (and rule labels such as `severity`). */
   labels: Labels;
@@ -32,10 +66,44 @@ export interface Alert {
   generatorURL?: string;
 }
 
-/** Why a notification is sent. */
+/**
+ * Why a notification is sent.
+ *
+ * @example
+ * ```ts
+ * import { formatNotification, type NotificationKind } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const kind: NotificationKind = "resolved";
+ * const text = formatNotification({
+ *   id: "n1", receiver: "dry-run", group: "HostHighCpu", kind, alerts: [],
+ *   createdAt: "2026-11-01T12:05:00Z", context: { evaluatedAt: "2026-11-01T12:05:00Z" },
+ * });
+ * assert.ok(text.startsWith("[RESOLVED] HostHighCpu"));
+ * ```
+ */
 export type NotificationKind = "firing" | "repeat" | "resolved" | "delayed";
 
-/** Context shown with a notification: what was evaluated, when, against what. */
+/**
+ * Context shown with a notification: what was evaluated, when, against what.
+ *
+ * @example
+ * ```ts
+ * import { formatNotification, type NotificationContext } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const context: NotificationContext = {
+ *   evaluatedAt: "2026-11-01T10:05:00Z",
+ *   threshold: 80,
+ *   unit: "%",
+ * };
+ * const text = formatNotification({
+ *   id: "n1", receiver: "dry-run", group: "HostHighCpu", kind: "firing", alerts: [],
+ *   createdAt: "2026-11-01T10:05:00Z", context,
+ * });
+ * assert.ok(text.includes("threshold 80 %"));
+ * ```
+ */
 export interface NotificationContext {
   /** When the evaluation ran, RFC 3339. */
   evaluatedAt: string;
@@ -53,6 +121,25 @@ export interface NotificationContext {
  * One message for one receiver: the alerts of one group (one `alertname`)
  * that changed in one evaluation. `id` is stable and unique, so a receiver or
  * the outbox can recognise a repeat delivery.
+ *
+ * @example Build one by hand, e.g. to test a sink
+ * ```ts
+ * import { DryRunSink, type Notification } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const notification: Notification = {
+ *   id: "0123456789abcdef",
+ *   receiver: "dry-run",
+ *   group: "HostHighCpu",
+ *   kind: "firing",
+ *   alerts: [],
+ *   createdAt: "2026-11-01T10:05:00Z",
+ *   context: { evaluatedAt: "2026-11-01T10:05:00Z" },
+ * };
+ * const sink = new DryRunSink({ write: () => {} });
+ * await sink.send(notification);
+ * assert.deepEqual(sink.sent.map((n) => n.id), ["0123456789abcdef"]);
+ * ```
  */
 export interface Notification {
   /** Unique, stable id (used for de-duplication and the outbox). */
@@ -76,7 +163,20 @@ export interface Notification {
   delayed?: { count: number; since: string; ids: string[] };
 }
 
-/** Options of {@linkcode Sink.send}. */
+/**
+ * Options of {@linkcode Sink.send}.
+ *
+ * @example Give up after 5 s
+ * ```ts
+ * import { DryRunSink, type SendOptions } from "opsbook";
+ *
+ * const options: SendOptions = { signal: AbortSignal.timeout(5_000) };
+ * await new DryRunSink({ write: () => {} }).send({
+ *   id: "n1", receiver: "dry-run", group: "HostHighCpu", kind: "resolved", alerts: [],
+ *   createdAt: "2026-11-01T12:05:00Z", context: { evaluatedAt: "2026-11-01T12:05:00Z" },
+ * }, options);
+ * ```
+ */
 export interface SendOptions {
   /** Abort the delivery. */
   signal?: AbortSignal;
@@ -86,6 +186,36 @@ export interface SendOptions {
  * A place notifications go: Slack, Alertmanager, Zammad, a dry-run printer.
  * `send` resolves when the receiver acknowledged the notification and throws
  * a {@linkcode DeliveryError} otherwise.
+ *
+ * @example A sink of your own
+ * ```ts
+ * import { Alerter, fingerprint, type Notification, type Sink } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * class ListSink implements Sink {
+ *   readonly name = "list";
+ *   readonly received: Notification[] = [];
+ *   send(notification: Notification): Promise<void> {
+ *     this.received.push(notification); // a real sink throws a DeliveryError when it fails
+ *     return Promise.resolve();
+ *   }
+ * }
+ * const dir = await Deno.makeTempDir();
+ * const sink = new ListSink();
+ * const alerter = new Alerter({ statePath: `${dir}/alerts.json`, sinks: [sink] });
+ * const labels = { alertname: "HostHighCpu", instance: "db-01:9100" };
+ * const alert = {
+ *   labels,
+ *   annotations: { summary: "CPU 95 % on db-01:9100" },
+ *   value: 95,
+ *   startsAt: "2026-11-01T10:05:00Z",
+ *   status: "firing" as const,
+ *   fingerprint: fingerprint(labels),
+ * };
+ * await alerter.evaluate([alert], { now: "2026-11-01T10:05:00Z" });
+ * assert.deepEqual(sink.received.map((n) => n.kind), ["firing"]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export interface Sink {
   /** Receiver name, used in notifications, the outbox and logs (never a secret). */
