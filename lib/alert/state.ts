@@ -29,10 +29,52 @@ import { loadJsonFile, type LoadOptions, writeFileAtomic } from "./_store.ts";
 
 export { StoreFileError } from "./_store.ts";
 
-/** Where an alert is in its lifecycle. */
+/**
+ * Where an alert is in its lifecycle.
+ *
+ * @example
+ * ```ts
+ * import { AlertState, fingerprint, type AlertPhase } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const labels = { alertname: "HostHighCpu", instance: "db-01:9100" };
+ * const alert = {
+ *   labels, annotations: { summary: "CPU 95 %" }, value: 95,
+ *   startsAt: "2026-11-01T10:00:00Z", status: "firing" as const, fingerprint: fingerprint(labels),
+ * };
+ * const path = `${await Deno.makeTempDir()}/alerts.json`;
+ * const state = await AlertState.load(path);
+ * state.update([alert], { now: "2026-11-01T10:00:00Z", pendingFor: "5m" });
+ * const phases: AlertPhase[] = state.records().map((r) => r.status);
+ * assert.deepEqual(phases, ["pending"]);
+ * ```
+ */
 export type AlertPhase = "pending" | "firing" | "resolved";
 
-/** One alert as the state store remembers it. */
+/**
+ * One alert as the state store remembers it.
+ *
+ * @example
+ * ```ts
+ * import { type AlertRecord, AlertState, fingerprint } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const labels = { alertname: "HostHighCpu", instance: "db-01:9100" };
+ * const alert = {
+ *   labels, annotations: { summary: "CPU 95 %" }, value: 95,
+ *   startsAt: "2026-11-01T10:00:00Z", status: "firing" as const, fingerprint: fingerprint(labels),
+ * };
+ * const path = `${await Deno.makeTempDir()}/alerts.json`;
+ * const state = await AlertState.load(path);
+ * state.update([alert], { now: "2026-11-01T10:00:00Z" });
+ * const [record]: AlertRecord[] = state.records();
+ * assert.deepEqual([record.status, record.activeAt, record.value], [
+ *   "firing",
+ *   "2026-11-01T10:00:00.000Z",
+ *   95,
+ * ]);
+ * ```
+ */
 export interface AlertRecord {
   /** Fingerprint of `labels`. */
   fingerprint: string;
@@ -67,7 +109,26 @@ export interface AlertRecord {
   generatorURL?: string;
 }
 
-/** A change worth a notification. */
+/**
+ * A change worth a notification.
+ *
+ * @example
+ * ```ts
+ * import { AlertState, fingerprint, type Transition } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const labels = { alertname: "HostHighCpu", instance: "db-01:9100" };
+ * const alert = {
+ *   labels, annotations: { summary: "CPU 95 %" }, value: 95,
+ *   startsAt: "2026-11-01T10:00:00Z", status: "firing" as const, fingerprint: fingerprint(labels),
+ * };
+ * const path = `${await Deno.makeTempDir()}/alerts.json`;
+ * const state = await AlertState.load(path);
+ * const fired: Transition[] = state.update([alert], { now: "2026-11-01T10:00:00Z" }).transitions;
+ * const resolved: Transition[] = state.update([], { now: "2026-11-01T10:10:00Z" }).transitions;
+ * assert.deepEqual([...fired, ...resolved].map((t) => t.kind), ["firing", "resolved"]);
+ * ```
+ */
 export interface Transition {
   /** `firing` (started), `repeat` (still firing after the repeat interval) or `resolved`. */
   kind: "firing" | "repeat" | "resolved";
@@ -75,7 +136,27 @@ export interface Transition {
   alert: Alert;
 }
 
-/** Options of {@linkcode AlertState.update}. */
+/**
+ * Options of {@linkcode AlertState.update}.
+ *
+ * @example
+ * ```ts
+ * import { AlertState, fingerprint, type UpdateOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const labels = { alertname: "HostHighCpu", instance: "db-01:9100" };
+ * const alert = {
+ *   labels, annotations: { summary: "CPU 95 %" }, value: 95,
+ *   startsAt: "2026-11-01T10:00:00Z", status: "firing" as const, fingerprint: fingerprint(labels),
+ * };
+ * const path = `${await Deno.makeTempDir()}/alerts.json`;
+ * const state = await AlertState.load(path);
+ * const options: UpdateOptions = { now: "2026-11-01T10:00:00Z", repeatInterval: "1h" };
+ * state.update([alert], options);
+ * const again = state.update([alert], { ...options, now: "2026-11-01T11:00:00Z" });
+ * assert.deepEqual(again.transitions.map((t) => t.kind), ["repeat"]);
+ * ```
+ */
 export interface UpdateOptions {
   /**
    * The evaluation time.
@@ -109,7 +190,25 @@ export interface UpdateOptions {
   absent?: "resolve" | "hold";
 }
 
-/** What one {@linkcode AlertState.update} did. */
+/**
+ * What one {@linkcode AlertState.update} did.
+ *
+ * @example
+ * ```ts
+ * import { AlertState, fingerprint, type UpdateResult } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const labels = { alertname: "HostHighCpu", instance: "db-01:9100" };
+ * const alert = {
+ *   labels, annotations: { summary: "CPU 95 %" }, value: 95,
+ *   startsAt: "2026-11-01T10:00:00Z", status: "firing" as const, fingerprint: fingerprint(labels),
+ * };
+ * const path = `${await Deno.makeTempDir()}/alerts.json`;
+ * const state = await AlertState.load(path);
+ * const result: UpdateResult = state.update([alert], { now: "2026-11-01T10:00:00Z" });
+ * assert.deepEqual([result.firing.length, result.pending.length, result.resolved.length], [1, 0, 0]);
+ * ```
+ */
 export interface UpdateResult {
   /** Changes to notify, firing ones first. */
   transitions: Transition[];
@@ -154,7 +253,22 @@ const StateFileSchema = z.object({
 
 type StateFile = z.infer<typeof StateFileSchema>;
 
-/** Options of {@linkcode AlertState.load}. */
+/**
+ * Options of {@linkcode AlertState.load}.
+ *
+ * @example Start over from a corrupted file
+ * ```ts
+ * import { AlertState, type AlertStateLoadOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const path = `${await Deno.makeTempDir()}/alerts.json`;
+ * await Deno.writeTextFile(path, "{ not json");
+ * const options: AlertStateLoadOptions = { recover: true }; // without it: StoreFileError
+ * const state = await AlertState.load(path, options);
+ * assert.ok(state.recoveredFrom !== undefined); // the bad file was kept aside
+ * assert.deepEqual(state.records(), []);
+ * ```
+ */
 export interface AlertStateLoadOptions {
   /**
    * When the file is corrupted or of an unknown version, keep it as
