@@ -21,6 +21,14 @@ import { formatThreshold, formatValue } from "../_internal/format.ts";
  * duration string (`"5m"`, `"1h30m"`) or a number of **seconds**.
  *
  * @deprecated Use {@linkcode DurationInput}; in 0.1.0 its numbers were milliseconds.
+ *
+ * @example Prefer DurationInput
+ * ```ts
+ * import type { DetectorDuration, DurationInput } from "opsbook";
+ *
+ * const window: DurationInput = "5m"; // new code
+ * const legacy: DetectorDuration = window; // the same type
+ * ```
  */
 export type DetectorDuration = DurationInput;
 
@@ -29,6 +37,14 @@ export type DetectorDuration = DurationInput;
  * **seconds** or an RFC 3339 string.
  *
  * @deprecated Use {@linkcode TimeInput}; in 0.1.0 its numbers were epoch milliseconds.
+ *
+ * @example Prefer TimeInput
+ * ```ts
+ * import type { DetectorTime, TimeInput } from "opsbook";
+ *
+ * const at: TimeInput = "2026-11-01T12:00:00Z"; // new code
+ * const legacy: DetectorTime = at; // the same type
+ * ```
  */
 export type DetectorTime = TimeInput;
 

@@ -20,7 +20,26 @@ import {
 } from "./_common.ts";
 import { resultFrame, seriesIndex } from "./_series.ts";
 
-/** Options of {@linkcode baselineAnomalies}. */
+/**
+ * Options of {@linkcode baselineAnomalies}.
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { baselineAnomalies, type BaselineAnomaliesOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const t0 = Date.UTC(2026, 10, 1);
+ * const values = [40, 41, 39, 40, 42, 38, 40, 41, 39, 40, 97, 40];
+ * const frame = pl.DataFrame({
+ *   instance: values.map(() => "api:9100"),
+ *   timestamp: pl.Series(values.map((_, i) => t0 + i * 60_000)).cast(pl.Datetime("ms")),
+ *   value: values,
+ * });
+ * const options: BaselineAnomaliesOptions = { window: "1h", minSamples: 20 };
+ * assert.equal(baselineAnomalies(frame, options).height, 0); // not enough history yet
+ * ```
+ */
 export interface BaselineAnomaliesOptions {
   /**
    * How far back the baseline reaches: the samples in `[t - window, t)`, the

@@ -25,7 +25,27 @@ import {
   type SeriesView,
 } from "./_series.ts";
 
-/** Options of {@linkcode hysteresis} and {@linkcode hysteresisEpisodes}. */
+/**
+ * Options of {@linkcode hysteresis} and {@linkcode hysteresisEpisodes}.
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { fingerprint, hysteresis, type HysteresisOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const frame = pl.DataFrame({
+ *   instance: ["app:9100"],
+ *   timestamp: pl.Series([Date.UTC(2026, 10, 1)]).cast(pl.Datetime("ms")),
+ *   value: [80],
+ * });
+ * // 80 is below `high`, but the host was firing: it stays firing until below `low`.
+ * const firing = [fingerprint({ instance: "app:9100" })]; // stored by the previous evaluation
+ * const options: HysteresisOptions = { high: 85, low: 75, firing, unit: "%" };
+ * assert.equal(hysteresis(frame, options).height, 1);
+ * assert.equal(hysteresis(frame, { high: 85, low: 75 }).height, 0);
+ * ```
+ */
 export interface HysteresisOptions {
   /** A series enters firing at a value strictly above `high`. Finite, at least `low`. */
   high: number;

@@ -18,7 +18,25 @@ import {
   labelColumns,
 } from "./_common.ts";
 
-/** Options of {@linkcode fleetOutliers}. */
+/**
+ * Options of {@linkcode fleetOutliers}.
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { fleetOutliers, type FleetOutliersOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const t = new Date(Date.UTC(2026, 10, 1, 11));
+ * const frame = pl.DataFrame({
+ *   instance: ["a", "b", "c", "d", "e"],
+ *   timestamp: pl.Series([t, t, t, t, t]).cast(pl.Datetime("ms")),
+ *   value: [40, 42, 38, 41, 95],
+ * });
+ * const options: FleetOutliersOptions = { minHosts: 6 }; // too few hosts to judge
+ * assert.equal(fleetOutliers(frame, options).height, 0);
+ * ```
+ */
 export interface FleetOutliersOptions {
   /**
    * A series is flagged when its robust z-score is strictly above this in

@@ -22,7 +22,27 @@ import {
 } from "./_common.ts";
 import { resultFrame, type SeriesIndex, seriesIndex, type SeriesView } from "./_series.ts";
 
-/** Options of {@linkcode sustainedEpisodes}. */
+/**
+ * Options of {@linkcode sustainedEpisodes}.
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { sustainedEpisodes, type SustainedEpisodesOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const t0 = Date.UTC(2026, 10, 1);
+ * const values = [50, 90, 91, 92, 93, 94, 95, 60];
+ * const frame = pl.DataFrame({
+ *   instance: values.map(() => "db:9100"),
+ *   timestamp: pl.Series(values.map((_, i) => t0 + i * 60_000)).cast(pl.Datetime("ms")),
+ *   value: values,
+ * });
+ * const options: SustainedEpisodesOptions = { threshold: 80, for: "5m", unit: "%" };
+ * const episodes = sustainedEpisodes(frame, options);
+ * assert.equal(episodes.height, 1); // 90–95 % from minute 1 to minute 6
+ * ```
+ */
 export interface SustainedEpisodesOptions {
   /** A sample counts as over when its value is strictly greater. Must be a finite number. */
   threshold: number;
@@ -50,7 +70,31 @@ export interface SustainedEpisodesOptions {
   unit?: string;
 }
 
-/** Options of {@linkcode sustained}. */
+/**
+ * Options of {@linkcode sustained}.
+ *
+ * @example Evaluate as of an earlier time
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { sustained, type SustainedOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const t0 = Date.UTC(2026, 10, 1);
+ * const values = [50, 90, 91, 92, 93, 94, 95, 60];
+ * const frame = pl.DataFrame({
+ *   instance: values.map(() => "db:9100"),
+ *   timestamp: pl.Series(values.map((_, i) => t0 + i * 60_000)).cast(pl.Datetime("ms")),
+ *   value: values,
+ * });
+ * const asOfMinute6: SustainedOptions = {
+ *   threshold: 80,
+ *   for: "5m",
+ *   at: new Date(t0 + 6 * 60_000),
+ * };
+ * assert.equal(sustained(frame, asOfMinute6).height, 1);
+ * assert.equal(sustained(frame, { threshold: 80, for: "5m" }).height, 0); // back to 60 % at the end
+ * ```
+ */
 export interface SustainedOptions extends SustainedEpisodesOptions {
   /**
    * The evaluation time: a `Date`, epoch seconds or an RFC 3339 string.

@@ -8,7 +8,20 @@
 import pl from "nodejs-polars";
 import { checkFrame, checkValueColumn, finite, fmtThreshold, fmtValue } from "./_common.ts";
 
-/** Options of {@linkcode overThreshold}. */
+/**
+ * Options of {@linkcode overThreshold}.
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { overThreshold, type OverThresholdOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const options: OverThresholdOptions = { threshold: 90, column: "disk_used", unit: "%" };
+ * const frame = pl.DataFrame({ mountpoint: ["/", "/data"], disk_used: [40, 96] });
+ * assert.deepEqual(overThreshold(frame, options).getColumn("mountpoint").toArray(), ["/data"]);
+ * ```
+ */
 export interface OverThresholdOptions {
   /** Rows with a value strictly greater than this are returned. Must be a finite number. */
   threshold: number;
@@ -72,7 +85,20 @@ export function overThreshold(frame: pl.DataFrame, options: OverThresholdOptions
   );
 }
 
-/** Options of {@linkcode missingData}. */
+/**
+ * Options of {@linkcode missingData}.
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { missingData, type MissingDataOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const options: MissingDataOptions = { column: "free" };
+ * const frame = pl.DataFrame({ instance: ["a", "b"], free: [12.5, NaN] });
+ * assert.deepEqual(missingData(frame, options).getColumn("instance").toArray(), ["b"]);
+ * ```
+ */
 export interface MissingDataOptions {
   /**
    * The numeric column to inspect.

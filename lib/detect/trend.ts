@@ -21,7 +21,27 @@ import {
 } from "./_common.ts";
 import { extraSeries, seriesIndex } from "./_series.ts";
 
-/** Options of {@linkcode trend}. */
+/**
+ * Options of {@linkcode trend}.
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { trend, type TrendOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const t0 = Date.UTC(2026, 10, 1);
+ * const hours = [0, 1, 2, 3, 4, 5, 6];
+ * const frame = pl.DataFrame({
+ *   mountpoint: hours.map(() => "/var"),
+ *   timestamp: pl.Series(hours.map((h) => t0 + h * 3_600_000)).cast(pl.Datetime("ms")),
+ *   value: hours.map((h) => 50 + 5 * h),
+ * });
+ * const options: TrendOptions = { limit: 100, within: "3h", unit: "%" };
+ * assert.equal(trend(frame, options).height, 0); // reaches 100 % 4 h after the last sample
+ * assert.equal(trend(frame, { ...options, within: "12h" }).height, 1);
+ * ```
+ */
 export interface TrendOptions {
   /**
    * The level the series must not reach, in the value's unit. Finite.
