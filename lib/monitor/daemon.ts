@@ -34,7 +34,7 @@ import {
   type RulesEvaluation,
   type RulesState,
 } from "../rules/evaluator.ts";
-import { splitComparison } from "../rules/detector_rules.ts";
+import { opsbookRepeatInterval, splitComparison } from "../rules/detector_rules.ts";
 import {
   loadRuleFiles,
   RuleFileError,
@@ -644,8 +644,8 @@ function repeatIntervals(groups: readonly RuleGroupSpec[]): Record<string, Durat
   for (const g of groups) {
     for (const r of g.rules) {
       if (!isAlerting(r)) continue;
-      const v = r.opsbook?.repeat_interval ?? r.opsbook?.repeatInterval;
-      if (typeof v === "string" || typeof v === "number") out[r.alert] = v;
+      const v = opsbookRepeatInterval(r.opsbook);
+      if (v !== undefined) out[r.alert] = v;
     }
   }
   return out;

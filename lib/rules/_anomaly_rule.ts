@@ -109,6 +109,8 @@ function duration(o: Record<string, unknown>, key: string, fallback: string): nu
  */
 export function anomalyRuleOptions(o: Record<string, unknown>): AnomalyRuleOptions {
   for (const key of Object.keys(o)) {
+    // Not the detector's: the rule's repeat interval (checked by checkDetector).
+    if (key === "repeat_interval" || key === "repeatInterval") continue;
     if (key === "for") {
       throw new RangeError(
         `detector anomaly: "for" belongs to the rule (for: 10m), not to the opsbook annotation`,

@@ -24,6 +24,7 @@ import {
   detectorSamples,
   hysteresisSamples,
   isDetectorRule,
+  opsbookRepeatInterval,
   rangeableDetectorQuery,
 } from "./detector_rules.ts";
 import { prefetchingClient } from "./_anomaly_rule.ts";
@@ -42,7 +43,8 @@ export interface BacktestOptions {
    */
   interval?: DurationInput;
   /**
-   * Repeat interval of firing notifications (as the alerter's).
+   * Repeat interval of firing notifications (as the alerter's), for rules
+   * whose `opsbook` annotation sets no `repeat_interval` of their own.
    * @default {"4h"}
    */
   repeatInterval?: DurationInput;
@@ -131,7 +133,7 @@ export interface BacktestRuleSummary {
   firing: number;
   /** Alerts that resolved. */
   resolved: number;
-  /** Repeat notices (still firing after `repeatInterval`). */
+  /** Repeat notices (still firing after the rule's `repeat_interval`, else `repeatInterval`). */
   repeats: number;
   /** Evaluations at which the rule failed, with the first error. */
   errors: number;
@@ -341,13 +343,14 @@ export async function backtest(
   for (const g of compiled) {
     const n = stepsOf(start, end, g.intervalMs);
     for (const rule of g.rules) {
+      const own = opsbookRepeatInterval(rule.spec.opsbook);
       const summary = await replayRule(
         client,
         rule,
         start,
         n,
         g.intervalMs,
-        repeatMs,
+        own === undefined ? repeatMs : parseDuration(own) * 1000,
         rows,
         options,
       );

@@ -74,9 +74,34 @@ export function splitComparison(expr: string): Comparison | undefined {
 const cmp = (op: Comparison["op"], v: number, x: number) =>
   op === ">" ? v > x : op === ">=" ? v >= x : op === "<" ? v < x : v <= x;
 
-/** Whether a compiled rule is evaluated by a detector. @internal */
+/**
+ * Whether a compiled rule is evaluated by a detector (its `opsbook`
+ * annotation names one; `{repeat_interval: 24h}` alone leaves the rule to
+ * Prometheus' semantics). @internal
+ */
 export function isDetectorRule(rule: CompiledRule): boolean {
-  return rule.spec.opsbook !== undefined && rule.spec.opsbook !== null;
+  const o = rule.spec.opsbook;
+  return o !== undefined && o !== null && o.detector !== undefined;
+}
+
+/**
+ * The repeat interval a rule's `opsbook` annotation asks for
+ * (`{repeat_interval: 24h}`): how long a still-firing alert of the rule waits
+ * before it is notified again, instead of the monitor's (or the backtest's)
+ * `repeatInterval`. `undefined` when the rule does not set one.
+ *
+ * @example
+ * ```ts
+ * import { opsbookRepeatInterval } from "./detector_rules.ts";
+ * console.log(opsbookRepeatInterval({ detector: "trend", repeat_interval: "24h" })); // 24h
+ * console.log(opsbookRepeatInterval(undefined)); // undefined
+ * ```
+ */
+export function opsbookRepeatInterval(
+  o: Record<string, unknown> | undefined,
+): DurationInput | undefined {
+  const v = o?.repeat_interval ?? o?.repeatInterval;
+  return typeof v === "string" || typeof v === "number" ? v : undefined;
 }
 
 function option<T>(o: Record<string, unknown>, snake: string, camel: string): T | undefined {
@@ -84,7 +109,9 @@ function option<T>(o: Record<string, unknown>, snake: string, camel: string): T 
 }
 
 /**
- * Checks a rule's `opsbook:` key; returns the problem or `undefined`.
+ * Checks a rule's `opsbook` annotation; returns the problem or `undefined`.
+ * `repeat_interval` (a positive duration) is valid on any rule; the other
+ * options belong to the detector named by `detector`.
  *
  * @example
  * ```ts
@@ -92,9 +119,34 @@ function option<T>(o: Record<string, unknown>, snake: string, camel: string): T 
  * console.log(checkDetector("x > 80", { detector: "hysteresis", clear_below: 75 })); // undefined
  * console.log(checkDetector("x", { detector: "hysteresis", clear_below: 75 }));
  * // detector hysteresis needs an expression of the form <query> > <number>, got "x"
+ * console.log(checkDetector("up == 0", { repeat_interval: "24h" })); // undefined
  * ```
  */
-export function checkDetector(expr: string, o: Record<string, unknown>): string | undefined {
+export function checkDetector(
+  expr: string,
+  options: Record<string, unknown>,
+): string | undefined {
+  const { repeat_interval: r1, repeatInterval: r2, ...o } = options;
+  const repeat = r1 ?? r2;
+  if (repeat !== undefined) {
+    let seconds: number | undefined;
+    try {
+      seconds = parseDuration(repeat as DurationInput);
+    } catch {
+      seconds = undefined;
+    }
+    if (seconds === undefined || !(seconds > 0)) {
+      return `repeat_interval: invalid duration ${
+        JSON.stringify(String(repeat))
+      }: expected a positive duration such as "24h"`;
+    }
+  }
+  if (o.detector === undefined) {
+    const extra = Object.keys(o);
+    if (extra.length === 0) return undefined;
+    return `${extra.join(", ")}: ${extra.length === 1 ? "is an option" : "are options"} of a ` +
+      `detector, but no detector is named: add detector: (one of ${DETECTORS.join(", ")})`;
+  }
   const name = o.detector;
   if (typeof name !== "string" || !DETECTORS.includes(name)) {
     return `unknown detector ${JSON.stringify(name)}: expected one of ${DETECTORS.join(", ")}`;
@@ -126,7 +178,7 @@ export function checkDetector(expr: string, o: Record<string, unknown>): string 
       }`;
     }
   }
-  for (const key of ["lookback", "within", "step", "window", "repeat_interval"]) {
+  for (const key of ["lookback", "within", "step", "window"]) {
     const v = o[key];
     if (v === undefined) continue;
     try {

@@ -380,3 +380,47 @@ Deno.test("loadMonitorRules: CPU flags apply to HostHighCpu; --no-trend drops Ho
   assert.equal(rule(noTrend, "HostCpuTrend"), undefined);
   assert.equal(noTrend.groups[0].rules.length, 7);
 });
+
+Deno.test({
+  name:
+    "monitor with rule files: a rule's repeat_interval (HostCpuTrend 24h) replaces --repeat-interval",
+  ignore: missing !== null,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await using prom = await startPrometheus();
+    const dir = await Deno.makeTempDir({ prefix: "opsbook-monitor-repeat-" });
+    const at = (hhmm: string) => Date.parse(`2026-11-01T${hhmm}:00Z`);
+    try {
+      const config = loadConfig({ env: {}, flags: { state: `${dir}/state.json` } });
+      assert.equal(config.repeatInterval, 4 * 3600);
+      const monitor = await Monitor.open(config, {
+        prometheus: new PrometheusClient({ url: prom.url }),
+        logger: new Logger({ stdout: false }),
+      });
+      const log: string[] = [];
+      // 19:20: the trend, the filling disk and the stopped host fire (warmed up over their for);
+      // 4 hours later only the rule without a repeat_interval of its own is sent again.
+      for (const hhmm of ["19:20", "23:20"]) {
+        const r = await monitor.runEvaluation({ at: at(hhmm) });
+        assert.equal(r.ok, true);
+        for (const x of r.transitions) {
+          log.push(`${hhmm} ${x.kind} ${x.alert.labels.alertname} ${x.alert.labels.instance}`);
+        }
+      }
+      assert.deepEqual(log, [
+        "19:20 firing HostCpuTrend tc-sh-batch-01:9100",
+        "19:20 firing HostDiskWillFillIn24Hours tc-gz-web-01:9100",
+        "19:20 firing HostDown az-weu-cache-01:9100",
+        "23:20 repeat HostDown az-weu-cache-01:9100",
+        "23:20 resolved HostDiskWillFillIn24Hours tc-gz-web-01:9100",
+      ]);
+      assert.equal(
+        (await monitor.firingAlerts()).filter((a) => a.labels.alertname === "HostCpuTrend").length,
+        1,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -141,6 +141,19 @@ Deno.test("backtest: repeats every repeatInterval while firing; alerts of one ev
   assert.deepEqual(r.rows.map((x) => x.resolvedAt), [null, null]);
 });
 
+Deno.test("backtest: a rule's opsbook repeat_interval replaces repeatInterval for its notifications", async () => {
+  const client = fakeRange({ a: Array(11).fill(90) });
+  const r = await backtest(client, rules({ opsbook: { repeat_interval: "8m" } }), {
+    ...range,
+    repeatInterval: "4m",
+  });
+  // fired at 10:00, repeated at 10:08 only (4m would repeat at 10:04 and 10:08)
+  assert.deepEqual(r.rules[0].notifiedAt, ["2026-11-01T10:00:00Z", "2026-11-01T10:08:00Z"]);
+  assert.deepEqual([r.rules[0].repeats, r.rules[0].notifications], [1, 2]);
+  // Not a detector rule: the same range query as a plain rule.
+  assert.deepEqual(client.ranges.map((x) => x.q), ["cpu > 80"]);
+});
+
 Deno.test("backtest: no data holds the state (Prometheus would resolve at 10:03), a partial range holds throughout", async () => {
   const values = { a: [90, 90, 90, null, null, 90, 90, null, null, null, null] };
   const noData = await backtest(

@@ -101,6 +101,15 @@ const BAD: [string, string, string[]][] = [
     ],
   ],
   [
+    "opsbook repeat_interval: a bad duration, detector options without a detector",
+    "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n    annotations:\n      opsbook: '{repeat_interval: 1 day}'\n  - alert: B\n    expr: x > 80\n    annotations:\n      opsbook: '{detector: trend, repeat_interval: 0s}'\n  - alert: C\n    expr: x > 80\n    annotations:\n      opsbook: '{clear_below: 75, repeat_interval: 24h}'\n",
+    [
+      'rules/node.yml:7:16: rule A: annotations: opsbook: repeat_interval: invalid duration "1 day": expected a positive duration such as "24h"',
+      'rules/node.yml:11:16: rule B: annotations: opsbook: repeat_interval: invalid duration "0s": expected a positive duration such as "24h"',
+      "rules/node.yml:15:16: rule C: annotations: opsbook: clear_below: is an option of a detector, but no detector is named: add detector: (one of hysteresis, trend, baseline, outliers, anomaly)",
+    ],
+  ],
+  [
     "duplicate key and top-level key",
     "groups:\n- name: g\n  interval: 1m\n  interval: 2m\n  rules: []\n",
     ["rules/node.yml:4:3: yaml: Map keys must be unique"],
@@ -171,9 +180,13 @@ Deno.test({
       for (const [i, [, text]] of BAD.entries()) {
         await Deno.writeTextFile(`${dir}/bad${i}.yml`, text);
         const { code, output } = await promtool(["check", "rules", `bad${i}.yml`], dir);
-        // promtool accepts query (a real Prometheus runs it): the one opsbook-only refusal
-        if (BAD[i][0] === "query in a template") assert.equal(code, 0, output);
-        else assert.equal(code, 1, `${BAD[i][0]}: ${output}`);
+        // promtool accepts query (a real Prometheus runs it) and any opsbook annotation: the
+        // opsbook-only refusals
+        if (
+          BAD[i][0] === "query in a template" || BAD[i][0].startsWith("opsbook repeat_interval")
+        ) {
+          assert.equal(code, 0, output);
+        } else assert.equal(code, 1, `${BAD[i][0]}: ${output}`);
       }
     } finally {
       await Deno.remove(dir, { recursive: true });
@@ -218,6 +231,17 @@ Deno.test({
     );
     assert.equal(cpu.for, 300);
     assert.deepEqual(cpu.opsbook, { detector: "hysteresis", clear_below: 75 });
+    // The early warnings repeat once a day (promtool accepted the annotation above).
+    const opsbookOf = (name: string) =>
+      alerts(shipped).find((r) => r.kind === "alerting" && r.alert === name)!;
+    const trendRule = opsbookOf("HostCpuTrend");
+    assert.ok(trendRule.kind === "alerting");
+    assert.equal(trendRule.opsbook?.repeat_interval, "24h");
+    assert.equal(trendRule.opsbook?.detector, "trend");
+    const fill = opsbookOf("HostDiskWillFillIn24Hours");
+    assert.ok(fill.kind === "alerting");
+    assert.deepEqual(fill.opsbook, { repeat_interval: "24h" });
+    assert.equal(fill.annotations.opsbook, undefined);
     assert.ok(alerts(community).length >= 20);
     assert.equal(result.notices.length, 1);
   },
