@@ -47,7 +47,7 @@ import {
   SlackSink,
   ZammadSink,
 } from "../lib/mod.ts";
-import { createMonitorMetrics } from "../lib/monitor/daemon.ts";
+import { createMonitorMetrics, stoppedHostRule } from "../lib/monitor/daemon.ts";
 import { settingError } from "../lib/monitor/config.ts";
 import { writableFileProblem } from "../lib/monitor/paths.ts";
 
@@ -356,6 +356,16 @@ async function main(argv: string[]): Promise<number> {
     groups: rules.groups.length,
     rules: rules.groups.reduce((n, g) => n + g.rules.length, 0),
   });
+  // One page per stopped host: the built-in HostStoppedReporting steps aside for a rule that
+  // covers it (stoppedReporting: auto), and says so once.
+  const coveredBy = stoppedHostRule(rules.groups);
+  if (config.stoppedReporting === "auto" && coveredBy !== undefined) {
+    log.info("stopped_reporting_off", {
+      covered_by: coveredBy,
+      message: `HostStoppedReporting is not raised: rule ${coveredBy} pages for a host that ` +
+        "stops (--stopped-reporting on raises both)",
+    });
+  }
 
   let lock: FileLock;
   try {

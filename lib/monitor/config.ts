@@ -119,6 +119,14 @@ const INFO = {
     'a positive duration such as "15m"',
     "A rule whose selectors never matched any series raises MonitoringRuleBlind after this long",
   ),
+  stoppedReporting: setting(
+    "enum",
+    "OPSBOOK_STOPPED_REPORTING",
+    "stopped-reporting",
+    '"auto", "on" or "off"',
+    "Built-in HostStoppedReporting meta-alert; auto: off when a rule file has a host-down rule " +
+      "(one page per stopped host)",
+  ),
   receivers: setting(
     "receivers",
     "OPSBOOK_RECEIVERS",
@@ -520,6 +528,7 @@ export const ConfigSchema = z.object({
   query: z.string().min(1).default(DEFAULT_QUERY),
   rules: z.array(z.string().min(1)).min(1).optional(),
   ruleBlindAfter: positiveDuration.default(3600),
+  stoppedReporting: z.enum(["auto", "on", "off"]).default("auto"),
   receivers: z.record(receiverName, receiver).optional(),
   route: route.optional(),
   hostLabel: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/).default("instance"),

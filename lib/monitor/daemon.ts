@@ -35,6 +35,7 @@ import {
   type RulesState,
 } from "../rules/evaluator.ts";
 import { opsbookRepeatInterval, splitComparison } from "../rules/detector_rules.ts";
+import { vectorSelectors } from "../rules/_selectors.ts";
 import {
   loadRuleFiles,
   RuleFileError,
@@ -651,6 +652,31 @@ function repeatIntervals(groups: readonly RuleGroupSpec[]): Record<string, Durat
   return out;
 }
 
+/**
+ * The first alerting rule (`group/alert`) that already pages for a host that
+ * stops reporting, or `undefined`: a rule that selects `up` (`up == 0`: the
+ * scrape fails), uses `absent(…)`/`absent_over_time(…)`, or compares with
+ * the past through `offset … unless` (`HostMetricsMissing`: the series are
+ * gone). With such a rule loaded, the built-in `HostStoppedReporting` would
+ * be a second page for the same incident (`stoppedReporting: auto`).
+ */
+export function stoppedHostRule(groups: readonly RuleGroupSpec[]): string | undefined {
+  for (const g of groups) {
+    for (const r of g.rules) {
+      if (!isAlerting(r)) continue;
+      const selectors = vectorSelectors(r.expr);
+      const up = selectors.some((s) =>
+        /^up\s*(\{|$)/.test(s.selector) || /__name__\s*=\s*"up"/.test(s.selector)
+      );
+      if (
+        up || selectors.some((s) => s.inAbsent) ||
+        (/\boffset\b/.test(r.expr) && /\bunless\b/.test(r.expr))
+      ) return `${g.name}/${r.alert}`;
+    }
+  }
+  return undefined;
+}
+
 /** What the detection of one evaluation found. */
 interface Detection {
   alerts: Alert[];
@@ -712,6 +738,7 @@ export class Monitor {
   #graphURL: string;
   #meta: MetaFile;
   #evaluations = 0;
+  #stopped: { enabled: boolean; coveredBy?: string };
 
   private constructor(
     config: Config,
@@ -734,6 +761,14 @@ export class Monitor {
       .replace(/\/$/, "");
     this.#graphURL = this.#graphLink(config.query);
     this.#ruleSet = ruleSet;
+    const coveredBy = stoppedHostRule(ruleSet.groups);
+    this.#stopped = config.stoppedReporting === "on"
+      ? { enabled: true }
+      : config.stoppedReporting === "off"
+      ? { enabled: false }
+      : coveredBy === undefined
+      ? { enabled: true }
+      : { enabled: false, coveredBy };
     this.#evaluator = new RuleEvaluator(this.#client, ruleSet.groups, {
       interval: config.interval,
       blindAfter: config.ruleBlindAfter,
@@ -832,6 +867,14 @@ export class Monitor {
   /** The rules evaluated (see {@linkcode loadMonitorRules}). */
   get rules(): MonitorRuleSet {
     return this.#ruleSet;
+  }
+
+  /**
+   * Whether the built-in `HostStoppedReporting` is raised, and the rule that
+   * made `stoppedReporting: auto` turn it off (see {@linkcode stoppedHostRule}).
+   */
+  get stoppedReporting(): { enabled: boolean; coveredBy?: string } {
+    return { ...this.#stopped };
   }
 
   /**
@@ -935,7 +978,7 @@ export class Monitor {
     const stopped: Alert[] = [];
     for (const h of present) this.#meta.hosts[h] = { labels: { [hostLabel]: h }, lastSeen: atMs };
     const stillStopped = new Map<string, Alert>();
-    if (probe.warnings.length > 0) {
+    if (probe.warnings.length > 0 || !this.#stopped.enabled) {
       for (const a of await this.firingAlerts()) {
         if (a.labels.alertname === "HostStoppedReporting") {
           stillStopped.set(a.labels[hostLabel] ?? "", a);
@@ -952,6 +995,13 @@ export class Monitor {
       }
       if (atMs - info.lastSeen > HOST_FORGET_MS) {
         delete this.#meta.hosts[h];
+        continue;
+      }
+      if (!this.#stopped.enabled) {
+        // Covered by a rule (or turned off): no new alert; one already firing (raised before
+        // the rule was loaded) stays until the host is back, never a false "resolved".
+        const kept = stillStopped.get(h);
+        if (kept !== undefined) stopped.push(kept);
         continue;
       }
       const labels: Labels = {

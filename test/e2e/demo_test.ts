@@ -53,6 +53,8 @@ Deno.test({
         ]
       ) assert.ok(stdout.includes(`\n    ${line}\n`), `monitor: ${line}\n${stdout}`);
       assert.doesNotMatch(stdout, /tc-gz-api-01/, "the 2-minute spike never alerts");
+      // One page per stopped host: HostDown, not also the built-in HostStoppedReporting.
+      assert.doesNotMatch(stdout, /HostStoppedReporting/);
 
       // Every notebook executed, with an HTML report.
       for (const name of ["01_query", "02_chart", "03_alert", "04_anomaly", "05_rules"]) {

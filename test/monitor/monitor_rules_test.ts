@@ -12,6 +12,7 @@ import {
   type QueryOptions,
   type QueryResult,
 } from "opsbook";
+import { stoppedHostRule } from "../../lib/monitor/daemon.ts";
 import { missingBinaries, startPrometheus } from "../../dev/stack.ts";
 import { runMonitor } from "../support/monitor_process.ts";
 import { startSlackReceiver } from "../support/slack_receiver.ts";
@@ -418,6 +419,104 @@ Deno.test({
       assert.equal(
         (await monitor.firingAlerts()).filter((a) => a.labels.alertname === "HostCpuTrend").length,
         1,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("stoppedHostRule: the rules that page for a stopped host", async () => {
+  const shipped = await loadMonitorRules(loadConfig({ env: {} }));
+  assert.equal(stoppedHostRule(shipped.groups), "node/HostDown");
+  const group = (expr: string) => [{ name: "g", rules: [{ alert: "A", expr }] }];
+  assert.equal(stoppedHostRule(group('up{job="node"} == 0')), "g/A");
+  assert.equal(stoppedHostRule(group('{__name__="up", job="node"} == 0')), "g/A");
+  assert.equal(stoppedHostRule(group("absent(node_uname_info)")), "g/A");
+  assert.equal(
+    stoppedHostRule(group("count by (instance) (x offset 1h) unless count by (instance) (x)")),
+    "g/A",
+  );
+  // CPU only (the reliability test's file): the built-in meta-alert stays on.
+  assert.equal(stoppedHostRule(group("avg by (instance) (uptime_seconds) > 80")), undefined);
+  assert.equal(stoppedHostRule([{ name: "g", rules: [{ record: "r", expr: "up" }] }]), undefined);
+});
+
+Deno.test({
+  name:
+    "monitor with rule files: one stopped host pages once (HostDown), not also HostStoppedReporting",
+  ignore: missing !== null,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async (t) => {
+    await using prom = await startPrometheus();
+    const dir = await Deno.makeTempDir({ prefix: "opsbook-monitor-stopped-" });
+    const at = (hhmm: string) => Date.parse(`2026-11-01T${hhmm}:00Z`);
+    const run = async (monitor: Monitor, times: string[]) => {
+      const log: string[] = [];
+      for (const hhmm of times) {
+        const r = await monitor.runEvaluation({ at: at(hhmm) });
+        assert.equal(r.ok, true);
+        for (const x of r.transitions) {
+          log.push(`${hhmm} ${x.kind} ${x.alert.labels.alertname} ${x.alert.labels.instance}`);
+        }
+      }
+      return log;
+    };
+    const open = (state: string, stoppedReporting?: string) =>
+      Monitor.open(
+        loadConfig({
+          env: {},
+          flags: { state, ...(stoppedReporting ? { stoppedReporting } : {}) },
+        }),
+        {
+          prometheus: new PrometheusClient({ url: prom.url }),
+          logger: new Logger({ stdout: false }),
+        },
+      );
+    const times = ["15:55", "16:00", "16:05", "16:10", "16:15"];
+    try {
+      await t.step(
+        "auto (default) with rules/node.yml: HostDown and HostMetricsMissing only",
+        async () => {
+          const monitor = await open(`${dir}/auto.json`);
+          assert.deepEqual(monitor.stoppedReporting, {
+            enabled: false,
+            coveredBy: "node/HostDown",
+          });
+          assert.deepEqual(await run(monitor, times), [
+            "16:10 firing HostDown az-weu-cache-01:9100",
+            "16:15 firing HostMetricsMissing az-weu-cache-01:9100",
+          ]);
+        },
+      );
+
+      await t.step("on: the built-in meta-alert too, at 16:05", async () => {
+        const monitor = await open(`${dir}/on.json`, "on");
+        assert.deepEqual(monitor.stoppedReporting, { enabled: true });
+        assert.deepEqual(await run(monitor, times), [
+          "16:05 firing HostStoppedReporting az-weu-cache-01:9100",
+          "16:10 firing HostDown az-weu-cache-01:9100",
+          "16:15 firing HostMetricsMissing az-weu-cache-01:9100",
+        ]);
+      });
+
+      await t.step(
+        "a HostStoppedReporting already firing is kept, never falsely resolved",
+        async () => {
+          const before = await open(`${dir}/switch.json`, "on");
+          assert.deepEqual(await run(before, ["15:55", "16:05"]), [
+            "16:05 firing HostStoppedReporting az-weu-cache-01:9100",
+          ]);
+          const after = await open(`${dir}/switch.json`);
+          assert.deepEqual(await run(after, ["16:10"]), [
+            "16:10 firing HostDown az-weu-cache-01:9100",
+          ]);
+          assert.deepEqual(
+            (await after.firingAlerts()).map((a) => a.labels.alertname).sort(),
+            ["HostDown", "HostStoppedReporting"],
+          );
+        },
       );
     } finally {
       await Deno.remove(dir, { recursive: true });
