@@ -376,6 +376,7 @@ Deno.test("loadMonitorRules: CPU flags apply to HostHighCpu; --no-trend drops Ho
     step: "5m",
     within: "21600s",
     min_r2: 0.9,
+    repeat_interval: "24h",
   });
   const noTrend = await loadMonitorRules(loadConfig({ env: { CPU_TREND: "false" } }));
   assert.equal(rule(noTrend, "HostCpuTrend"), undefined);
