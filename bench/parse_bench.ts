@@ -30,7 +30,7 @@
 import process from "node:process";
 import pl from "nodejs-polars";
 import { PrometheusDriver, QueryResult } from "prometheus-query";
-import { parseQueryBody } from "../lib/prometheus/frame.ts";
+import { parseQueryBody } from "../lib/prometheus/_scan.ts";
 import { PrometheusClient } from "../lib/prometheus/client.ts";
 import { cpuUsageQuery } from "../lib/prometheus/promql.ts";
 

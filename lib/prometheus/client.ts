@@ -27,13 +27,8 @@ import {
   type SchemaIssue,
   TimeoutError,
 } from "../errors.ts";
-import {
-  checkQueryData,
-  type DataFrame,
-  type ParsedBody,
-  parseQueryBody,
-  queryDataToFrame,
-} from "./frame.ts";
+import { checkQueryData, type DataFrame, queryDataToFrame } from "./frame.ts";
+import { type ParsedBody, parseQueryBody } from "./_scan.ts";
 import { describeInstant, describeRange } from "./_when.ts";
 import {
   type ApiAlert,

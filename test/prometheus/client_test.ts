@@ -7,7 +7,7 @@ import {
   TimeoutError,
 } from "../../lib/errors.ts";
 import { mergeMatrices, planChunks, PrometheusClient } from "../../lib/prometheus/client.ts";
-import { parseQueryBody } from "../../lib/prometheus/frame.ts";
+import { parseQueryBody } from "../../lib/prometheus/_scan.ts";
 
 interface Hit {
   method: string;

@@ -9,10 +9,10 @@ import {
 import {
   checkQueryData,
   formatSeries,
-  parseQueryBody,
   parseSampleValue,
   queryDataToFrame,
 } from "../../lib/prometheus/frame.ts";
+import { parseQueryBody } from "../../lib/prometheus/_scan.ts";
 
 const T0 = 1793491200; // 2026-11-01T00:00:00Z
 
