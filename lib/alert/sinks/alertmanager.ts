@@ -14,7 +14,28 @@ import type { NormalizedRetry, RetryInput } from "../../_internal/http.ts";
 import { parseHttpUrl } from "../../_internal/url.ts";
 import { formatValue } from "../../_internal/format.ts";
 
-/** One alert as Alertmanager's API v2 takes it (`postableAlert`). */
+/**
+ * One alert as Alertmanager's API v2 takes it (`postableAlert`).
+ *
+ * @example
+ * ```ts
+ * import { alertmanagerAlerts, type Notification, type PostableAlert } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const notification: Notification = {
+ *   id: "n1", receiver: "slack", group: "HostHighCpu", kind: "firing",
+ *   createdAt: "2026-11-01T10:05:00Z", context: { evaluatedAt: "2026-11-01T10:05:00Z" },
+ *   alerts: [{
+ *     labels: { alertname: "HostHighCpu", instance: "db-01:9100" },
+ *     annotations: { summary: "CPU 95 % on db-01:9100" }, value: 95,
+ *     startsAt: "2026-11-01T10:05:00Z", status: "firing", fingerprint: "0000000000000001",
+ *   }],
+ * };
+ * const body: PostableAlert[] = alertmanagerAlerts(notification); // POST /api/v2/alerts
+ * assert.deepEqual(body[0].labels, { alertname: "HostHighCpu", instance: "db-01:9100" });
+ * assert.equal(body[0].startsAt, "2026-11-01T10:05:00Z");
+ * ```
+ */
 export interface PostableAlert {
   /** The label set: the alert's identity. */
   labels: Record<string, string>;
@@ -28,7 +49,28 @@ export interface PostableAlert {
   generatorURL?: string;
 }
 
-/** Options of {@linkcode alertmanagerAlerts}. */
+/**
+ * Options of {@linkcode alertmanagerAlerts}.
+ *
+ * @example
+ * ```ts
+ * import { alertmanagerAlerts, type AlertmanagerAlertsOptions, type Notification } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const notification: Notification = {
+ *   id: "n1", receiver: "slack", group: "HostHighCpu", kind: "firing",
+ *   createdAt: "2026-11-01T10:05:00Z", context: { evaluatedAt: "2026-11-01T10:05:00Z" },
+ *   alerts: [{
+ *     labels: { alertname: "HostHighCpu", instance: "db-01:9100" },
+ *     annotations: { summary: "CPU 95 % on db-01:9100" }, value: 95,
+ *     startsAt: "2026-11-01T10:05:00Z", status: "firing", fingerprint: "0000000000000001",
+ *   }],
+ * };
+ * const options: AlertmanagerAlertsOptions = { firingTtlMs: 600_000, valueAnnotation: false };
+ * const [alert] = alertmanagerAlerts(notification, options);
+ * assert.equal(alert.annotations.value, undefined);
+ * ```
+ */
 export interface AlertmanagerAlertsOptions {
   /**
    * How long a firing alert stays active in Alertmanager without being
@@ -94,7 +136,22 @@ export function alertmanagerAlerts(
   });
 }
 
-/** Options of {@linkcode AlertmanagerSink}. */
+/**
+ * Options of {@linkcode AlertmanagerSink}.
+ *
+ * @example
+ * ```ts
+ * import { AlertmanagerSink, type AlertmanagerSinkOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const options: AlertmanagerSinkOptions = {
+ *   urls: ["http://am-0:9093", "http://am-1:9093"],
+ *   requireAll: false, // one acknowledgement is enough: they gossip
+ *   timeoutMs: 5_000,
+ * };
+ * assert.deepEqual(new AlertmanagerSink(options).urls, ["http://am-0:9093", "http://am-1:9093"]);
+ * ```
+ */
 export interface AlertmanagerSinkOptions extends AlertmanagerAlertsOptions {
   /**
    * Alertmanager base URL(s), e.g. `http://alertmanager:9093`; several URLs

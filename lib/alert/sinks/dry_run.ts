@@ -10,7 +10,23 @@ import { redactText, redactUrl } from "../../errors.ts";
 import { formatThreshold, formatValue } from "../../_internal/format.ts";
 import type { Notification, SendOptions, Sink } from "../types.ts";
 
-/** Options of {@linkcode DryRunSink}. */
+/**
+ * Options of {@linkcode DryRunSink}.
+ *
+ * @example
+ * ```ts
+ * import { DryRunSink, type DryRunSinkOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const lines: string[] = [];
+ * const options: DryRunSinkOptions = { name: "preview", write: (text) => lines.push(text) };
+ * await new DryRunSink(options).send({
+ *   id: "n1", receiver: "preview", group: "HostHighCpu", kind: "resolved", alerts: [],
+ *   createdAt: "2026-11-01T12:05:00Z", context: { evaluatedAt: "2026-11-01T12:05:00Z" },
+ * });
+ * assert.equal(lines[0].split("\n")[0], "[RESOLVED] HostHighCpu: 0 alerts for preview");
+ * ```
+ */
 export interface DryRunSinkOptions {
   /**
    * The receiver name.

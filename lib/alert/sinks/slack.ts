@@ -25,7 +25,18 @@ import { parseHttpUrl } from "../../_internal/url.ts";
 import type { NormalizedRetry, RetryInput } from "../../_internal/http.ts";
 import { formatThreshold, formatValue } from "../../_internal/format.ts";
 
-/** A Block Kit text object. */
+/**
+ * A Block Kit text object.
+ *
+ * @example
+ * ```ts
+ * import { escapeSlack, type SlackText } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const text: SlackText = { type: "mrkdwn", text: `*${escapeSlack("<db-01>")}* is hot` };
+ * assert.equal(text.text, "*&lt;db-01&gt;* is hot");
+ * ```
+ */
 export interface SlackText {
   /** `mrkdwn` or `plain_text`. */
   type: "mrkdwn" | "plain_text";
@@ -35,14 +46,55 @@ export interface SlackText {
   emoji?: boolean;
 }
 
-/** A Block Kit block, as produced by {@linkcode slackMessage}. */
+/**
+ * A Block Kit block, as produced by {@linkcode slackMessage}.
+ *
+ * @example
+ * ```ts
+ * import { type Notification, type SlackBlock, slackMessage } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const notification: Notification = {
+ *   id: "n1", receiver: "slack", group: "HostHighCpu", kind: "firing",
+ *   createdAt: "2026-11-01T10:05:00Z", context: { evaluatedAt: "2026-11-01T10:05:00Z" },
+ *   alerts: [{
+ *     labels: { alertname: "HostHighCpu", instance: "db-01:9100" },
+ *     annotations: { summary: "CPU 95 % on db-01:9100" }, value: 95,
+ *     startsAt: "2026-11-01T10:05:00Z", status: "firing", fingerprint: "0000000000000001",
+ *   }],
+ * };
+ * const blocks: SlackBlock[] = slackMessage(notification).blocks;
+ * assert.equal(blocks[0].type, "header");
+ * ```
+ */
 export type SlackBlock =
   | { type: "header"; text: SlackText }
   | { type: "section"; text: SlackText }
   | { type: "context"; elements: SlackText[] }
   | { type: "divider" };
 
-/** A webhook payload: Block Kit blocks plus the plain `text` fallback used in notifications. */
+/**
+ * A webhook payload: Block Kit blocks plus the plain `text` fallback used in notifications.
+ *
+ * @example
+ * ```ts
+ * import { type Notification, slackMessage, type SlackMessage } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const notification: Notification = {
+ *   id: "n1", receiver: "slack", group: "HostHighCpu", kind: "firing",
+ *   createdAt: "2026-11-01T10:05:00Z", context: { evaluatedAt: "2026-11-01T10:05:00Z" },
+ *   alerts: [{
+ *     labels: { alertname: "HostHighCpu", instance: "db-01:9100" },
+ *     annotations: { summary: "CPU 95 % on db-01:9100" }, value: 95,
+ *     startsAt: "2026-11-01T10:05:00Z", status: "firing", fingerprint: "0000000000000001",
+ *   }],
+ * };
+ * const message: SlackMessage = slackMessage(notification); // the webhook's JSON body
+ * assert.ok(message.blocks.length <= 50);
+ * assert.ok(message.text.length > 0); // the notification text
+ * ```
+ */
 export interface SlackMessage {
   /** Fallback text (notifications, screen readers, clients without Block Kit). */
   text: string;
@@ -50,7 +102,27 @@ export interface SlackMessage {
   blocks: SlackBlock[];
 }
 
-/** Options of {@linkcode slackMessage}. */
+/**
+ * Options of {@linkcode slackMessage}.
+ *
+ * @example
+ * ```ts
+ * import { type Notification, slackMessage, type SlackMessageOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const notification: Notification = {
+ *   id: "n1", receiver: "slack", group: "HostHighCpu", kind: "firing",
+ *   createdAt: "2026-11-01T10:05:00Z", context: { evaluatedAt: "2026-11-01T10:05:00Z" },
+ *   alerts: [{
+ *     labels: { alertname: "HostHighCpu", instance: "db-01:9100" },
+ *     annotations: { summary: "CPU 95 % on db-01:9100" }, value: 95,
+ *     startsAt: "2026-11-01T10:05:00Z", status: "firing", fingerprint: "0000000000000001",
+ *   }],
+ * };
+ * const options: SlackMessageOptions = { hostLabels: ["instance"], maxHosts: 10 };
+ * assert.match(slackMessage(notification, options).text, /db-01:9100/);
+ * ```
+ */
 export interface SlackMessageOptions {
   /**
    * Labels tried, in order, to name the host of an alert.
@@ -336,7 +408,23 @@ export function slackMessage(
   return { text, blocks };
 }
 
-/** Options of {@linkcode SlackSink}. */
+/**
+ * Options of {@linkcode SlackSink}.
+ *
+ * @example
+ * ```ts
+ * import { SlackSink, type SlackSinkOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const options: SlackSinkOptions = {
+ *   webhookUrl: "https://hooks.slack.com/services/T000/B000/XXXX",
+ *   name: "team-channel",
+ *   timeoutMs: 10_000,
+ *   message: { maxHosts: 10 },
+ * };
+ * assert.equal(new SlackSink(options).name, "team-channel");
+ * ```
+ */
 export interface SlackSinkOptions {
   /** The incoming webhook URL, `https://hooks.slack.com/services/T…/B…/…` (a secret). */
   webhookUrl: string;
@@ -392,7 +480,25 @@ export interface SlackSinkOptions {
   onUploadError?: (error: DeliveryError) => void;
 }
 
-/** Options of {@linkcode SlackSink.uploadFile}. */
+/**
+ * Options of {@linkcode SlackSink.uploadFile}.
+ *
+ * @example
+ * ```ts
+ * import { SlackSink, type SlackUploadOptions } from "opsbook";
+ *
+ * // Shares a chart with a comment, giving up after 30 s.
+ * export async function share(sink: SlackSink, png: Uint8Array): Promise<void> {
+ *   const options: SlackUploadOptions = {
+ *     filename: "cpu.png",
+ *     title: "CPU usage",
+ *     comment: "db-01 since 10:05",
+ *     signal: AbortSignal.timeout(30_000),
+ *   };
+ *   await sink.uploadFile(png, options);
+ * }
+ * ```
+ */
 export interface SlackUploadOptions {
   /** File name shown in Slack. @default {"chart.png"} */
   filename?: string;

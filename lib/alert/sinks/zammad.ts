@@ -19,7 +19,25 @@ import { parseHttpUrl } from "../../_internal/url.ts";
 import type { NormalizedRetry, RetryInput } from "../../_internal/http.ts";
 import { formatThreshold, formatValue } from "../../_internal/format.ts";
 
-/** Options of {@linkcode ZammadSink}. */
+/**
+ * Options of {@linkcode ZammadSink}.
+ *
+ * @example
+ * ```ts
+ * import { ZammadSink, type ZammadSinkOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ZammadSinkOptions = {
+ *   url: "https://support.example.com",
+ *   token: "a-zammad-api-token", // from ZAMMAD_TOKEN in practice
+ *   group: "Users",
+ *   customer: "monitoring@example.com",
+ * };
+ * const sink = new ZammadSink(options);
+ * assert.equal(sink.name, "zammad");
+ * assert.ok(!String(sink).includes("a-zammad-api-token")); // never shown
+ * ```
+ */
 export interface ZammadSinkOptions {
   /** Zammad's base URL, e.g. `https://support.example.com`. */
   url: string;
