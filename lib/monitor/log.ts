@@ -8,18 +8,84 @@
 
 import { redactText } from "../errors.ts";
 
-/** Severity of a log line. */
+/**
+ * Severity of a log line.
+ *
+ * @example
+ * ```ts
+ * import { Logger, type LogLevel } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const lines: string[] = [];
+ * const level: LogLevel = "warn";
+ * const log = new Logger({ level, stdout: false, onLine: (l) => lines.push(l) });
+ * log.info("evaluation"); // below warn: dropped
+ * log.warn("slow_query", { seconds: 12 });
+ * assert.equal(lines.length, 1);
+ * ```
+ */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
-/** A value a log field may take. */
+/**
+ * A value a log field may take.
+ *
+ * @example
+ * ```ts
+ * import { Logger, type LogValue } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const lines: string[] = [];
+ * const log = new Logger({ stdout: false, onLine: (l) => lines.push(l), now: () => new Date(0) });
+ * const value: LogValue = new Date(Date.UTC(2026, 10, 1));
+ * log.info("replay", { from: value });
+ * assert.equal(lines[0], "ts=1970-01-01T00:00:00.000Z level=info event=replay from=2026-11-01T00:00:00.000Z");
+ * ```
+ */
 export type LogValue = string | number | boolean | null | undefined | Date | Error;
 
-/** Fields of one log line. */
+/**
+ * Fields of one log line.
+ *
+ * @example
+ * ```ts
+ * import { type LogFields, Logger } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const lines: string[] = [];
+ * const log = new Logger({ stdout: false, onLine: (l) => lines.push(l), now: () => new Date(0) });
+ * const fields: LogFields = { hosts: 12, ok: true };
+ * log.info("evaluation", fields);
+ * assert.equal(lines[0], "ts=1970-01-01T00:00:00.000Z level=info event=evaluation hosts=12 ok=true");
+ * ```
+ */
 export type LogFields = Record<string, LogValue>;
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-/** Options of {@linkcode Logger}. */
+/**
+ * Options of {@linkcode Logger}.
+ *
+ * @example JSON lines
+ * ```ts
+ * import { Logger, type LoggerOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const lines: string[] = [];
+ * const options: LoggerOptions = {
+ *   format: "json",
+ *   stdout: false,
+ *   onLine: (l) => lines.push(l),
+ *   now: () => new Date(0),
+ * };
+ * new Logger(options).error("delivery_failed", { sink: "slack" });
+ * assert.deepEqual(JSON.parse(lines[0]), {
+ *   ts: "1970-01-01T00:00:00.000Z",
+ *   level: "error",
+ *   event: "delivery_failed",
+ *   sink: "slack",
+ * });
+ * ```
+ */
 export interface LoggerOptions {
   /** `logfmt` (`ts=… level=info event=… key=value`) or `json` (one object per line). @default {"logfmt"} */
   format?: "logfmt" | "json";

@@ -33,7 +33,20 @@ function labelKey(names: readonly string[], labels: Labels): string {
   return names.map((n) => labels[n] ?? "").join("\u0000");
 }
 
-/** Options of {@linkcode MetricsRegistry.prototype.counter} and `gauge`. */
+/**
+ * Options of {@linkcode MetricsRegistry.prototype.counter} and `gauge`.
+ *
+ * @example
+ * ```ts
+ * import { type MetricOptions, MetricsRegistry } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const options: MetricOptions = { labelNames: ["sink"] };
+ * const registry = new MetricsRegistry();
+ * registry.counter("opsbook_sent_total", "Notifications sent", options).inc({ sink: "slack" });
+ * assert.ok(registry.render().includes('opsbook_sent_total{sink="slack"} 1\n'));
+ * ```
+ */
 export interface MetricOptions {
   /** Label names this metric takes. @default {[]} */
   labelNames?: readonly string[];
@@ -235,7 +248,19 @@ export function registerProcessMetrics(registry: MetricsRegistry): void {
   });
 }
 
-/** Options of {@linkcode serveMetrics}. */
+/**
+ * Options of {@linkcode serveMetrics}.
+ *
+ * @example
+ * ```ts
+ * import { MetricsRegistry, serveMetrics, type ServeMetricsOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ServeMetricsOptions = { hostname: "127.0.0.1", port: 0 }; // 0: any free port
+ * await using server = serveMetrics(new MetricsRegistry(), options);
+ * assert.ok(server.port > 0);
+ * ```
+ */
 export interface ServeMetricsOptions {
   /** Port; 0 picks a free one. @default {0} */
   port?: number;
@@ -243,7 +268,21 @@ export interface ServeMetricsOptions {
   hostname?: string;
 }
 
-/** A running `/metrics` server. */
+/**
+ * A running `/metrics` server.
+ *
+ * @example
+ * ```ts
+ * import { MetricsRegistry, type MetricsServer, serveMetrics } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const server: MetricsServer = serveMetrics(new MetricsRegistry(), { port: 0 });
+ * const res = await fetch(`http://127.0.0.1:${server.port}/metrics`);
+ * assert.equal(res.status, 200);
+ * await res.body?.cancel();
+ * await server.shutdown();
+ * ```
+ */
 export interface MetricsServer extends AsyncDisposable {
   /** The port it listens on. */
   port: number;
