@@ -14,7 +14,24 @@ import { parsePrometheusUrls } from "../prometheus/fleet.ts";
 import { parseDuration } from "../time.ts";
 import { parseHttpUrl } from "../_internal/url.ts";
 
-/** Where a setting's value came from. */
+/**
+ * Where a setting's value came from.
+ *
+ * @example Which source set a bad value
+ * ```ts
+ * import { ConfigError, type ConfigSource, loadConfig } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * try {
+ *   loadConfig({ env: { CPU_THRESHOLD: "ninety" } });
+ *   assert.fail("expected a ConfigError");
+ * } catch (e) {
+ *   if (!(e instanceof ConfigError)) throw e;
+ *   const source: ConfigSource | "config" = e.source;
+ *   assert.deepEqual([e.setting, source], ["threshold", "env"]);
+ * }
+ * ```
+ */
 export type ConfigSource = "default" | "file" | "env" | "flag";
 
 /** How a setting is parsed from text and described in messages. */
@@ -31,7 +48,18 @@ type Kind =
   | "receivers"
   | "json";
 
-/** Describes one setting: its environment variable, flag, form and whether it is secret. */
+/**
+ * Describes one setting: its environment variable, flag, form and whether it is secret.
+ *
+ * @example
+ * ```ts
+ * import { SETTINGS, type SettingInfo } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const threshold: SettingInfo = SETTINGS.threshold;
+ * assert.deepEqual([threshold.env, threshold.flag], ["CPU_THRESHOLD", "threshold"]);
+ * ```
+ */
 export interface SettingInfo {
   /** Environment variable, e.g. `CPU_THRESHOLD`. */
   env: string;
@@ -372,7 +400,20 @@ const INFO = {
   ),
 } as const;
 
-/** The name of a setting. */
+/**
+ * The name of a setting.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig, SETTINGS, type SettingName } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const config = loadConfig({ env: {} });
+ * const name: SettingName = "interval";
+ * assert.equal(SETTINGS[name].env, "MONITOR_INTERVAL");
+ * assert.equal(typeof config[name], "number");
+ * ```
+ */
 export type SettingName = keyof typeof INFO;
 
 /**
@@ -610,10 +651,33 @@ export const ConfigSchema = z.object({
   return { ...c, low };
 });
 
-/** The effective, validated settings (durations in seconds). */
+/**
+ * The effective, validated settings (durations in seconds).
+ *
+ * @example
+ * ```ts
+ * import { type Config, loadConfig } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const config: Config = loadConfig({ env: { CPU_THRESHOLD: "90" } });
+ * assert.equal(config.threshold, 90); // every setting resolved, typed, with its default
+ * ```
+ */
 export type Config = z.output<typeof ConfigSchema>;
 
-/** Raw settings as a config file or {@linkcode loadConfig}'s `flags` give them. */
+/**
+ * Raw settings as a config file or {@linkcode loadConfig}'s `flags` give them.
+ *
+ * @example
+ * ```ts
+ * import { type ConfigInput, loadConfig } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const flags: ConfigInput = { threshold: "85", interval: "30s" }; // text, as a command line gives it
+ * const config = loadConfig({ env: {}, flags });
+ * assert.deepEqual([config.threshold, config.interval], [85, 30]);
+ * ```
+ */
 export type ConfigInput = Partial<Record<SettingName, unknown>>;
 
 /**
@@ -649,7 +713,21 @@ export class ConfigError extends OpsbookError {
   }
 }
 
-/** Options of {@linkcode loadConfig}. */
+/**
+ * Options of {@linkcode loadConfig}.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig, type LoadConfigOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const options: LoadConfigOptions = {
+ *   env: { CPU_THRESHOLD: "90" }, // instead of Deno.env
+ *   flags: { threshold: "95" }, // flags win over the environment
+ * };
+ * assert.equal(loadConfig(options).threshold, 95);
+ * ```
+ */
 export interface LoadConfigOptions {
   /** Values from command-line flags (highest precedence), keyed by setting name; strings are parsed. */
   flags?: ConfigInput;

@@ -106,7 +106,19 @@ export const SHIPPED_RULES: string = decodeURIComponent(
   new URL("../../rules/node.yml", import.meta.url).pathname,
 );
 
-/** The rules the monitor evaluates, as loaded and adjusted by {@linkcode loadMonitorRules}. */
+/**
+ * The rules the monitor evaluates, as loaded and adjusted by {@linkcode loadMonitorRules}.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig, loadMonitorRules, type MonitorRuleSet } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const rules: MonitorRuleSet = await loadMonitorRules(loadConfig({ env: {} }));
+ * assert.ok(rules.files[0].endsWith("rules/node.yml")); // the shipped rules
+ * assert.ok(rules.groups.length > 0);
+ * ```
+ */
 export interface MonitorRuleSet {
   /** The rule files read. */
   files: string[];
@@ -538,7 +550,27 @@ export function errorKind(error: unknown): string {
   }
 }
 
-/** What one evaluation did. */
+/**
+ * What one evaluation did.
+ *
+ * @example
+ * ```ts
+ * import { type EvaluationResult, loadConfig, Logger, Monitor, PrometheusClient } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const config = loadConfig({ flags: { state: `${dir}/state.json` } }); // PROMETHEUS_URL from the environment
+ * const monitor = await Monitor.open(config, {
+ *   prometheus: new PrometheusClient({ url: config.prometheusUrl }),
+ *   logger: new Logger({ stdout: false }),
+ * });
+ * const result: EvaluationResult = await monitor.runEvaluation({
+ *   at: Date.parse("2026-11-01T11:00:00Z"),
+ * });
+ * assert.deepEqual([result.ok, result.firing, result.errorKind], [true, 1, undefined]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface EvaluationResult {
   /** The evaluation time, RFC 3339. */
   evaluatedAt: string;
@@ -566,7 +598,27 @@ export interface EvaluationResult {
   queryMs: number;
 }
 
-/** Options of {@linkcode Monitor.open}. */
+/**
+ * Options of {@linkcode Monitor.open}.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig, Logger, Monitor, type MonitorOptions, PrometheusClient } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const config = loadConfig({ flags: { state: `${dir}/state.json` } }); // PROMETHEUS_URL from the environment
+ * const options: MonitorOptions = {
+ *   prometheus: new PrometheusClient({ url: config.prometheusUrl }),
+ *   sinks: [], // nothing to deliver to: the alerts are only tracked
+ *   logger: new Logger({ stdout: false }),
+ *   now: () => Date.parse("2026-11-01T11:00:00Z"),
+ * };
+ * const monitor = await Monitor.open(config, options);
+ * assert.equal((await monitor.runEvaluation()).hosts, 12);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface MonitorOptions {
   /** The Prometheus client. */
   prometheus: AnyPrometheusClient;
@@ -593,7 +645,26 @@ export interface MonitorOptions {
   route?: Router;
 }
 
-/** Options of {@linkcode Monitor.prototype.runEvaluation}. */
+/**
+ * Options of {@linkcode Monitor.prototype.runEvaluation}.
+ *
+ * @example Evaluate a chosen time
+ * ```ts
+ * import { loadConfig, Logger, Monitor, PrometheusClient, type RunEvaluationOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const config = loadConfig({ flags: { state: `${dir}/state.json` } }); // PROMETHEUS_URL from the environment
+ * const monitor = await Monitor.open(config, {
+ *   prometheus: new PrometheusClient({ url: config.prometheusUrl }),
+ *   logger: new Logger({ stdout: false }),
+ * });
+ * const options: RunEvaluationOptions = { at: Date.parse("2026-11-01T11:00:00Z") };
+ * const result = await monitor.runEvaluation(options);
+ * assert.equal(result.evaluatedAt, "2026-11-01T11:00:00.000Z");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface RunEvaluationOptions {
   /** Abort the evaluation (the state stays consistent). */
   signal?: AbortSignal;
