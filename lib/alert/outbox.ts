@@ -27,7 +27,26 @@ import { type DurationInput, parseDuration, type TimeInput, toMillis } from "../
 import { type Alert, DeliveryError, type Notification, type Sink } from "./types.ts";
 import { loadJsonFile, writeFileAtomic } from "./_store.ts";
 
-/** A queued notification. */
+/**
+ * A queued notification.
+ *
+ * @example
+ * ```ts
+ * import { type Notification, Outbox, type OutboxEntry } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const outbox = await Outbox.load(`${dir}/outbox.json`);
+ * const n: Notification = {
+ *   id: "n1", receiver: "slack", group: "HostHighCpu", kind: "firing", alerts: [],
+ *   createdAt: "2026-11-01T10:00:00.000Z", context: { evaluatedAt: "2026-11-01T10:00:00.000Z" },
+ * };
+ * await outbox.enqueue([n]);
+ * const [entry]: OutboxEntry[] = outbox.entries();
+ * assert.deepEqual([entry.notification.id, entry.attempts], ["n1", 0]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface OutboxEntry {
   /** Queue order (increasing). */
   seq: number;
@@ -43,7 +62,32 @@ export interface OutboxEntry {
   notBefore?: string;
 }
 
-/** A notification a sink refused for good; kept with its error, never dropped silently. */
+/**
+ * A notification a sink refused for good; kept with its error, never dropped silently.
+ *
+ * @example A receiver that refuses for good
+ * ```ts
+ * import { type DeadLetter, DeliveryError, type Notification, Outbox } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const outbox = await Outbox.load(`${dir}/outbox.json`);
+ * const n: Notification = {
+ *   id: "n1", receiver: "slack", group: "HostHighCpu", kind: "firing", alerts: [],
+ *   createdAt: "2026-11-01T10:00:00.000Z", context: { evaluatedAt: "2026-11-01T10:00:00.000Z" },
+ * };
+ * await outbox.enqueue([n]);
+ * const gone = {
+ *   name: "slack",
+ *   send: () =>
+ *     Promise.reject(new DeliveryError("Slack: no_service", { sink: "slack", retriable: false })),
+ * };
+ * await outbox.deliver([gone], { now: "2026-11-01T10:00:00Z" });
+ * const dead: DeadLetter[] = await outbox.clearDeadLetters();
+ * assert.deepEqual(dead.map((d) => d.notification.id), ["n1"]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface DeadLetter {
   /** Queue order it had. */
   seq: number;
@@ -57,7 +101,31 @@ export interface DeadLetter {
   error: { message: string; code?: string; status?: number };
 }
 
-/** A delivery that failed in this round. */
+/**
+ * A delivery that failed in this round.
+ *
+ * @example
+ * ```ts
+ * import { DeliveryError, type FailedDelivery, type Notification, Outbox } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const outbox = await Outbox.load(`${dir}/outbox.json`);
+ * const n: Notification = {
+ *   id: "n1", receiver: "slack", group: "HostHighCpu", kind: "firing", alerts: [],
+ *   createdAt: "2026-11-01T10:00:00.000Z", context: { evaluatedAt: "2026-11-01T10:00:00.000Z" },
+ * };
+ * await outbox.enqueue([n]);
+ * const down = {
+ *   name: "slack",
+ *   send: () => Promise.reject(new DeliveryError("Slack is down: 503", { sink: "slack", retriable: true })),
+ * };
+ * const report = await outbox.deliver([down], { now: "2026-11-01T10:00:00Z" });
+ * const [failure]: FailedDelivery[] = report.failed;
+ * assert.deepEqual([failure.receiver, failure.retriable], ["slack", true]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface FailedDelivery {
   /** The notification. */
   notification: Notification;
@@ -71,7 +139,27 @@ export interface FailedDelivery {
   retryAt?: string;
 }
 
-/** Options of {@linkcode Outbox.deliver}. */
+/**
+ * Options of {@linkcode Outbox.deliver}.
+ *
+ * @example
+ * ```ts
+ * import { type DeliverOptions, type Notification, Outbox } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const outbox = await Outbox.load(`${dir}/outbox.json`);
+ * const n: Notification = {
+ *   id: "n1", receiver: "slack", group: "HostHighCpu", kind: "firing", alerts: [],
+ *   createdAt: "2026-11-01T10:00:00.000Z", context: { evaluatedAt: "2026-11-01T10:00:00.000Z" },
+ * };
+ * await outbox.enqueue([n]);
+ * const up = { name: "slack", send: () => Promise.resolve() };
+ * const options: DeliverOptions = { now: "2026-11-01T10:00:30Z", staleAfter: "1h" };
+ * assert.equal((await outbox.deliver([up], options)).sent.length, 1);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface DeliverOptions {
   /**
    * The delivery time.
@@ -88,7 +176,27 @@ export interface DeliverOptions {
   signal?: AbortSignal;
 }
 
-/** What one {@linkcode Outbox.deliver} did. */
+/**
+ * What one {@linkcode Outbox.deliver} did.
+ *
+ * @example
+ * ```ts
+ * import { type DeliveryReport, type Notification, Outbox } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const outbox = await Outbox.load(`${dir}/outbox.json`);
+ * const n: Notification = {
+ *   id: "n1", receiver: "slack", group: "HostHighCpu", kind: "firing", alerts: [],
+ *   createdAt: "2026-11-01T10:00:00.000Z", context: { evaluatedAt: "2026-11-01T10:00:00.000Z" },
+ * };
+ * await outbox.enqueue([n]);
+ * const up = { name: "slack", send: () => Promise.resolve() };
+ * const report: DeliveryReport = await outbox.deliver([up], { now: "2026-11-01T10:00:30Z" });
+ * assert.deepEqual([report.sent.length, report.failed.length, report.queued], [1, 0, 0]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface DeliveryReport {
   /** Acknowledged by their sink and removed from the outbox. */
   sent: Notification[];
@@ -106,7 +214,26 @@ export interface DeliveryReport {
   deadLetters: number;
 }
 
-/** Options of {@linkcode Outbox.enqueue}. */
+/**
+ * Options of {@linkcode Outbox.enqueue}.
+ *
+ * @example
+ * ```ts
+ * import { type EnqueueOptions, type Notification, Outbox } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const outbox = await Outbox.load(`${dir}/outbox.json`);
+ * const n: Notification = {
+ *   id: "n1", receiver: "slack", group: "HostHighCpu", kind: "firing", alerts: [],
+ *   createdAt: "2026-11-01T10:00:00.000Z", context: { evaluatedAt: "2026-11-01T10:00:00.000Z" },
+ * };
+ * const options: EnqueueOptions = { supersede: true };
+ * await outbox.enqueue([n], options);
+ * assert.equal(outbox.entries().length, 1);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface EnqueueOptions {
   /**
    * Replace older queued notifications of the same receiver and group (for
@@ -168,7 +295,22 @@ const OutboxFileSchema = z.object({
   })),
 });
 
-/** Options of {@linkcode Outbox.load}. */
+/**
+ * Options of {@linkcode Outbox.load}.
+ *
+ * @example Start over from a corrupted file
+ * ```ts
+ * import { Outbox, type OutboxLoadOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/outbox.json`, "{ not json");
+ * const options: OutboxLoadOptions = { recover: true }; // without it: StoreFileError
+ * const outbox = await Outbox.load(`${dir}/outbox.json`, options);
+ * assert.deepEqual(outbox.entries(), []);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface OutboxLoadOptions {
   /**
    * When the file is corrupted or of an unknown version, keep it as

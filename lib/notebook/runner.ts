@@ -81,7 +81,23 @@ export class NotebookOutputError extends OpsbookError {
  */
 export const ERROR_MARKER_TAG = "opsbook-error";
 
-/** Progress events reported through {@linkcode RunNotebookOptions.onProgress}. */
+/**
+ * Progress events reported through {@linkcode RunNotebookOptions.onProgress}.
+ *
+ * @example Print a line per cell
+ * ```ts
+ * import { type RunProgress, runNotebook } from "opsbook";
+ *
+ * const onProgress = (event: RunProgress) => {
+ *   if (event.type === "cell-start") console.error(`[${event.n}/${event.total}] ${event.firstLine}`);
+ *   if (event.type === "cell-end" && event.status !== "ok") console.error(`  ${event.status}`);
+ * };
+ * // Runs a notebook with progress on stderr.
+ * export async function runVerbose(path: string): Promise<void> {
+ *   await runNotebook(path, { onProgress });
+ * }
+ * ```
+ */
 export type RunProgress =
   | { type: "kernel"; pid: number; startMs: number }
   | {
@@ -111,7 +127,26 @@ export type RunProgress =
     elapsedMs: number;
   };
 
-/** Options for {@linkcode runNotebook}. */
+/**
+ * Options for {@linkcode runNotebook}.
+ *
+ * @example
+ * ```ts
+ * import { runNotebook, type RunNotebookOptions } from "opsbook";
+ *
+ * const options: RunNotebookOptions = {
+ *   output: "out/cpu.ipynb",
+ *   html: "out/cpu.html",
+ *   parameters: { threshold: 90 },
+ *   timeout: 60_000,
+ *   env: { PROMETHEUS_URL: "http://prom:9090" },
+ * };
+ * // Runs a notebook with the team's defaults.
+ * export async function runReport(path: string): Promise<string> {
+ *   return (await runNotebook(path, options)).output;
+ * }
+ * ```
+ */
 export interface RunNotebookOptions {
   /**
    * Where the executed notebook is written; may name the input.
@@ -167,7 +202,19 @@ export interface RunNotebookOptions {
   signal?: AbortSignal;
 }
 
-/** A cell that raised, timed out or took the kernel down. */
+/**
+ * A cell that raised, timed out or took the kernel down.
+ *
+ * @example List the failing cells without stopping
+ * ```ts
+ * import { type CellFailure, runNotebook } from "opsbook";
+ *
+ * export async function failingCells(path: string): Promise<string[]> {
+ *   const { failures } = await runNotebook(path, { allowErrors: true });
+ *   return failures.map((f: CellFailure) => `In [${f.number}]: ${f.ename}: ${f.evalue}`);
+ * }
+ * ```
+ */
 export interface CellFailure {
   /**
    * The cell's number, as the CLI, the notebook and the report show it: its
@@ -188,7 +235,21 @@ export interface CellFailure {
   traceback: string[];
 }
 
-/** What {@linkcode runNotebook} resolves with. */
+/**
+ * What {@linkcode runNotebook} resolves with.
+ *
+ * @example
+ * ```ts
+ * import { runNotebook, type RunNotebookResult } from "opsbook";
+ *
+ * // One line for a CI log.
+ * export async function summary(path: string): Promise<string> {
+ *   const result: RunNotebookResult = await runNotebook(path, { allowErrors: true });
+ *   return `${result.executed} cells, ${result.failures.length} failed, ` +
+ *     `${Math.round(result.durationMs)} ms -> ${result.output}`;
+ * }
+ * ```
+ */
 export interface RunNotebookResult {
   /** The executed notebook as written. */
   notebook: Notebook;
