@@ -9,8 +9,8 @@
 
 import type pl from "nodejs-polars";
 import type { Labels } from "../labels.ts";
-import { PrometheusError, SchemaError } from "../errors.ts";
 import { noteLines } from "./_notes.ts";
+import { type BodyContext, parseEnvelope } from "./_envelope.ts";
 import type { QueryData } from "./schema.ts";
 import {
   buildMatrixFrame,
@@ -19,7 +19,6 @@ import {
   type Columns,
   HI,
   isLabelSet,
-  isObject,
   isTimestampMs,
   LO,
   parseSampleValue,
@@ -483,10 +482,12 @@ export interface ParsedBody {
 
 /**
  * Parse a whole query response body (`/api/v1/query` or `/api/v1/query_range`)
- * straight to a DataFrame, with the same checks as the client. The API's
- * error envelope throws a {@linkcode PrometheusError} (status 200 assumed);
- * anything else that is not a success envelope throws a
- * {@linkcode SchemaError} naming the path.
+ * straight to a DataFrame, with the same checks and typed errors as the
+ * client (one envelope reading, `_envelope.ts`): a body that is not JSON
+ * throws a `ResponseError`, the API's error envelope a
+ * `PrometheusError`, anything else that is not a success envelope a
+ * `SchemaError` naming the path. `context` gives the status,
+ * endpoint and redaction for those errors (status 200 when omitted).
  *
  * Vector and matrix bodies are scanned straight from the text into typed
  * columns (only the small `metric` objects go through `JSON.parse`); any
@@ -507,48 +508,30 @@ export interface ParsedBody {
  * assert.deepEqual(warnings, []);
  * ```
  */
-export function parseQueryBody(body: string): ParsedBody {
+export function parseQueryBody(
+  body: string,
+  context: BodyContext = { status: 200 },
+): ParsedBody {
   const scanned = scanBody(body);
-  if (scanned === undefined) return validatedBody(body);
+  if (scanned === undefined) return validatedBody(body, context);
   const frame = scannedFrame(scanned.scan);
   let data: QueryData | undefined;
   return {
     frame,
     resultType: scanned.scan.resultType === "matrix" ? "matrix" : "vector",
     get data(): QueryData {
-      return data ??= checkQueryData(parseEnvelope(body).data);
+      return data ??= checkQueryData(parseEnvelope(body, context).data, {
+        endpoint: context.endpoint,
+      });
     },
     warnings: scanned.warnings,
     infos: scanned.infos,
   };
 }
 
-/** `JSON.parse` a body and check its envelope; returns the success envelope. */
-function parseEnvelope(body: string): Record<string, unknown> {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch (cause) {
-    throw new SchemaError([{ path: [], message: `Invalid JSON: ${(cause as Error).message}` }]);
-  }
-  if (isObject(json) && json.status === "error") {
-    throw new PrometheusError({
-      errorType: String(json.errorType),
-      error: String(json.error),
-      status: 200,
-    });
-  }
-  if (!isObject(json) || json.status !== "success") {
-    throw new SchemaError([{ path: ["status"], message: 'Expected "success"' }]);
-  }
-  return json;
-}
-
 /** The validated path: `JSON.parse`, the shape check (zod on a problem), then the frame. */
-function validatedBody(body: string): ParsedBody {
-  const json = parseEnvelope(body);
-  const data = checkQueryData(json.data);
-  const warnings = noteLines(json.warnings);
-  const infos = noteLines(json.infos);
+function validatedBody(body: string, context: BodyContext): ParsedBody {
+  const { data: raw, warnings, infos } = parseEnvelope(body, context);
+  const data = checkQueryData(raw, { endpoint: context.endpoint });
   return { frame: queryDataToFrame(data), resultType: data.resultType, data, warnings, infos };
 }

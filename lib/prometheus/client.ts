@@ -18,18 +18,21 @@ import { describeFetchError } from "../_internal/net.ts";
 import {
   EmptyResultError,
   NetworkError,
-  type OpsbookError,
-  PrometheusError,
   redactText,
   redactUrl,
-  ResponseError,
   SchemaError,
-  type SchemaIssue,
   TimeoutError,
 } from "../errors.ts";
 import { checkQueryData, type DataFrame, queryDataToFrame } from "./frame.ts";
-import { type ParsedBody, parseQueryBody } from "./_scan.ts";
+import { parseQueryBody } from "./_scan.ts";
 import { describeInstant, describeRange } from "./_when.ts";
+import {
+  type BodyContext,
+  type Envelope,
+  errorFromBody,
+  parseEnvelope,
+  zodIssues,
+} from "./_envelope.ts";
 import {
   type ApiAlert,
   ApiAlertsSchema,
@@ -39,13 +42,11 @@ import {
   ApiTargetsSchema,
   type BuildInfo,
   BuildInfoSchema,
-  ErrorEnvelopeSchema,
   type MatrixData,
   type MatrixSeries,
   type QueryData,
   SeriesListSchema,
   StringListSchema,
-  SuccessEnvelopeSchema,
 } from "./schema.ts";
 import {
   isRetriableStatus,
@@ -318,12 +319,6 @@ export type RangeResult = QueryResult<MatrixData> & {
   /** How many requests the range was split into. */
   chunks: number;
 };
-
-interface Envelope {
-  data: unknown;
-  warnings: string[];
-  infos: string[];
-}
 
 type Params = Record<string, string | string[] | undefined>;
 
@@ -634,34 +629,6 @@ export class PrometheusClient {
     }
   }
 
-  #errorFromBody(status: number, body: unknown, endpoint: string): OpsbookError {
-    let json = body;
-    if (typeof body === "string") {
-      try {
-        json = JSON.parse(body);
-      } catch {
-        return new ResponseError({ status, bodyStart: this.#redact(body), endpoint });
-      }
-    }
-    const parsed = ErrorEnvelopeSchema.safeParse(json);
-    if (parsed.success) {
-      return new PrometheusError({
-        errorType: parsed.data.errorType,
-        error: this.#redact(parsed.data.error),
-        status,
-        endpoint,
-        warnings: parsed.data.warnings,
-      });
-    }
-    const text = body === undefined ? "" : typeof body === "string" ? body : JSON.stringify(body);
-    return new ResponseError({
-      status,
-      bodyStart: this.#redact(text),
-      endpoint,
-      reason: "Unexpected error response",
-    });
-  }
-
   /** Send one API request and return its success envelope. */
   async #call(
     path: string,
@@ -669,14 +636,14 @@ export class PrometheusClient {
     options: { post?: boolean; signal?: AbortSignal } = {},
   ): Promise<Envelope> {
     const { text, status, endpoint } = await this.#fetchText(path, params, options);
-    return this.#envelope(text, status, endpoint);
+    return parseEnvelope(text, this.#context(status, endpoint));
   }
 
   /**
    * Send one query request and turn its body straight into a DataFrame with
    * {@linkcode parseQueryBody} (typed columns scanned from the text, no
    * per-sample objects). Any body the fast path rejects goes through
-   * {@linkcode PrometheusClient.#envelope}, so errors are exactly the same as
+   * the shared envelope reading (`_envelope.ts`), so errors are exactly the same as
    * for {@linkcode PrometheusClient.query}.
    */
   async #callFrame(
@@ -688,24 +655,9 @@ export class PrometheusClient {
       post: true,
       signal: options.signal,
     });
-    let parsed: ParsedBody | undefined;
-    try {
-      parsed = parseQueryBody(text);
-    } catch {
-      parsed = undefined;
-    }
-    if (parsed === undefined) {
-      // Throws the same typed error the envelope path would.
-      const envelope = this.#envelope(text, status, endpoint);
-      const data = checkQueryData(envelope.data, { endpoint });
-      parsed = {
-        frame: queryDataToFrame(data),
-        resultType: data.resultType,
-        data,
-        warnings: envelope.warnings,
-        infos: envelope.infos,
-      };
-    }
+    // The scanner, or for a body it does not fully accept the envelope path:
+    // the same typed errors as query() either way.
+    const parsed = parseQueryBody(text, this.#context(status, endpoint));
     if (options.expect === "matrix") {
       const type = parsed.resultType;
       if (type !== "matrix") {
@@ -744,7 +696,7 @@ export class PrometheusClient {
           this.#usePost = false;
           return this.#fetchText(path, params, { ...options, post: false });
         }
-        throw this.#errorFromBody(error.response.status, error.data, endpoint);
+        throw errorFromBody(error.data, this.#context(error.response.status, endpoint));
       }
       if (error instanceof KyTimeoutError) throw new TimeoutError(endpoint, this.#timeoutMs);
       if (options.signal?.aborted) throw error;
@@ -758,36 +710,9 @@ export class PrometheusClient {
     return { text, status: response.status, endpoint };
   }
 
-  /** Parse a body into its success envelope, or throw the typed error it describes. */
-  #envelope(text: string, status: number, endpoint: string): Envelope {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new ResponseError({ status, bodyStart: this.#redact(text), endpoint });
-    }
-    if (
-      typeof json === "object" && json !== null && (json as { status?: unknown }).status === "error"
-    ) {
-      throw this.#errorFromBody(status, json, endpoint);
-    }
-    // Check the envelope only (data is checked by the caller, large ones without zod).
-    // Warnings and infos are read the way the scanned path reads them (noteLines).
-    const parsed = SuccessEnvelopeSchema.safeParse(json);
-    if (parsed.success && "data" in (json as object)) {
-      return { data: parsed.data.data, warnings: parsed.data.warnings, infos: parsed.data.infos };
-    }
-    throw new SchemaError(
-      parsed.success ? [{ path: ["data"], message: "Required" }] : this.#issues(parsed.error),
-      { endpoint },
-    );
-  }
-
-  #issues(error: z.ZodError, prefix: (string | number)[] = []): SchemaIssue[] {
-    return error.issues.map((issue) => ({
-      path: [...prefix, ...issue.path.map((p) => typeof p === "symbol" ? String(p) : p)],
-      message: issue.message,
-    }));
+  /** Where a response came from, for the typed errors its body may turn into. */
+  #context(status: number, endpoint: string): BodyContext {
+    return { status, endpoint, redact: (text) => this.#redact(text) };
   }
 
   async #metadata<T>(
@@ -799,7 +724,7 @@ export class PrometheusClient {
     const envelope = await this.#call(path, params, options);
     const parsed = schema.safeParse(envelope.data);
     if (!parsed.success) {
-      throw new SchemaError(this.#issues(parsed.error, ["data"]), {
+      throw new SchemaError(zodIssues(parsed.error, ["data"]), {
         endpoint: redactUrl(this.#endpoint(path)),
       });
     }

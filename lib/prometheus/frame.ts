@@ -187,7 +187,7 @@ export function formatSeries(metric: Labels): string {
   return `${name}{${labels.join(",")}}`;
 }
 
-export function isObject(value: unknown): value is Record<string, unknown> {
+function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 

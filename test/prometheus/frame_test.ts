@@ -4,6 +4,7 @@ import {
   NativeHistogramError,
   OpsbookError,
   PrometheusError,
+  ResponseError,
   SchemaError,
 } from "../../lib/errors.ts";
 import {
@@ -13,6 +14,7 @@ import {
   queryDataToFrame,
 } from "../../lib/prometheus/frame.ts";
 import { parseQueryBody } from "../../lib/prometheus/_scan.ts";
+import { parseEnvelope } from "../../lib/prometheus/_envelope.ts";
 
 const T0 = 1793491200; // 2026-11-01T00:00:00Z
 
@@ -487,7 +489,7 @@ Deno.test("parseQueryBody returns the frame with warnings and infos", () => {
     () => parseQueryBody('{"status":"error","errorType":"bad_data","error":"boom"}'),
     PrometheusError,
   );
-  assert.throws(() => parseQueryBody("<html>"), SchemaError);
+  assert.throws(() => parseQueryBody("<html>"), ResponseError); // as the client reports it
 });
 
 Deno.test("formatSeries writes a selector with sorted labels", () => {
@@ -716,11 +718,15 @@ Deno.test("malformed bodies give the validated path's errors", () => {
   const truncated = matrixBody(VARIED_MATRIX).slice(0, -20);
   assert.throws(
     () => parseQueryBody(truncated),
-    (e) => e instanceof SchemaError && e.message.includes(": Invalid JSON: "),
+    (e) =>
+      e instanceof ResponseError &&
+      e.message.startsWith("Unexpected non-JSON response (HTTP 200): "),
   );
   assert.throws(
     () => parseQueryBody(matrixBody(VARIED_MATRIX) + "x"),
-    (e) => e instanceof SchemaError && e.message.includes(": Invalid JSON: "),
+    (e) =>
+      e instanceof ResponseError &&
+      e.message.startsWith("Unexpected non-JSON response (HTTP 200): "),
   );
   assert.throws(
     () => parseQueryBody(matrixBody([{ metric: {}, values: [[1e300, "1"]] }])),
@@ -755,26 +761,9 @@ Deno.test("frames from earlier bodies are not changed by later ones (scratch col
 /** What the validated path gives for a body: a snapshot or the error's class and message. */
 function validatedOutcome(body: string): unknown {
   try {
-    let json: { status?: unknown; data?: unknown; errorType?: unknown; error?: unknown };
-    try {
-      json = JSON.parse(body);
-    } catch (cause) {
-      throw new SchemaError([{ path: [], message: `Invalid JSON: ${(cause as Error).message}` }]);
-    }
-    if (typeof json === "object" && json !== null && json.status === "error") {
-      throw new PrometheusError({
-        errorType: String(json.errorType),
-        error: String(json.error),
-        status: 200,
-      });
-    }
-    if (typeof json !== "object" || json === null || Array.isArray(json)) {
-      throw new SchemaError([{ path: ["status"], message: 'Expected "success"' }]);
-    }
-    if (json.status !== "success") {
-      throw new SchemaError([{ path: ["status"], message: 'Expected "success"' }]);
-    }
-    return snapshot(queryDataToFrame(checkQueryData(json.data)));
+    // the one reading of the envelope (shared with the client), then the checked data
+    const { data } = parseEnvelope(body, { status: 200 });
+    return snapshot(queryDataToFrame(checkQueryData(data)));
   } catch (e) {
     return { error: (e as Error).name, message: (e as Error).message };
   }
