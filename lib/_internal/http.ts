@@ -15,6 +15,16 @@ import { delay } from "./delay.ts";
  * Retry policy of an HTTP client or sink. Only known-retriable failures are
  * retried: network errors, 408, 429, 500, 502, 503, 504, and 413 when the
  * server sends `Retry-After`.
+ *
+ * @example Retry a flaky server a little longer
+ * ```ts
+ * import { PrometheusClient, type RetryOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const retry: RetryOptions = { limit: 4, delayMs: 500, maxWaitMs: 10_000 };
+ * const prom = new PrometheusClient({ url: "http://prom:9090", retry });
+ * assert.equal(prom.url, "http://prom:9090/");
+ * ```
  */
 export interface RetryOptions {
   /** Retries after the first attempt. @default {2} */

@@ -51,7 +51,20 @@ export class LockError extends OpsbookError {
   }
 }
 
-/** A held lock; release it (or let `using` do it) when done. */
+/**
+ * A held lock; release it (or let `using` do it) when done.
+ *
+ * @example
+ * ```ts
+ * import { acquireLock, type FileLock } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile();
+ * const lock: FileLock = acquireLock(path);
+ * assert.equal(lock.path, path);
+ * lock.release(); // or `using lock = acquireLock(path)`
+ * ```
+ */
 export interface FileLock extends Disposable {
   /** The lock file path. */
   path: string;

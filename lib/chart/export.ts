@@ -10,7 +10,22 @@ import { FONT_FAMILY } from "./chart.ts";
 import { writeFileAtomic } from "../_internal/fs.ts";
 import { xmlSafe } from "../_internal/escape.ts";
 
-/** Anything that serialises to an `<svg>` element: a `Chart`, a Plot `<svg>` node or markup. */
+/**
+ * Anything that serialises to an `<svg>` element: a `Chart`, a Plot `<svg>` node or markup.
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { barChart, type ChartLike, chartToSvg } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const charts: ChartLike[] = [
+ *   barChart(pl.DataFrame({ instance: ["a"], value: [1] })),
+ *   '<svg width="10" height="10"></svg>', // markup from elsewhere
+ * ];
+ * assert.ok(charts.map(chartToSvg).every((svg) => svg.startsWith("<svg")));
+ * ```
+ */
 export type ChartLike = { outerHTML: string } | string;
 
 /**
@@ -40,7 +55,21 @@ export function chartToSvg(chart: ChartLike): string {
   return `<svg xmlns="http://www.w3.org/2000/svg"${svg.slice(4)}`;
 }
 
-/** Options for {@linkcode chartToPng} and {@linkcode saveChart}. */
+/**
+ * Options for {@linkcode chartToPng} and {@linkcode saveChart}.
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { barChart, type PngOptions, renderPng } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const chart = barChart(pl.DataFrame({ instance: ["a"], value: [1] }));
+ * const options: PngOptions = { scale: 2, background: "#ffffff" };
+ * const png = renderPng(chart, options);
+ * assert.equal(png.width, 2 * renderPng(chart).width);
+ * ```
+ */
 export interface PngOptions {
   /** Pixel density: 2 gives a 2× wide PNG for sharp Slack previews. @default 1 */
   scale?: number;
@@ -66,7 +95,19 @@ export function chartToPng(chart: ChartLike, options: PngOptions = {}): Uint8Arr
   return renderPng(chart, options).png;
 }
 
-/** Rendered PNG with its raw RGBA pixels (used by tests to check content). */
+/**
+ * Rendered PNG with its raw RGBA pixels (used by tests to check content).
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { barChart, type RenderedPng, renderPng } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const rendered: RenderedPng = renderPng(barChart(pl.DataFrame({ instance: ["a"], value: [1] })));
+ * assert.equal(rendered.pixels.length, rendered.width * rendered.height * 4); // RGBA
+ * ```
+ */
 export interface RenderedPng {
   /** Encoded PNG file. */
   png: Uint8Array;
@@ -135,7 +176,22 @@ function describeSvgError(svg: string, error: unknown): string {
   return `${message}; the SVG near there: ${JSON.stringify(near)}`;
 }
 
-/** Options for {@linkcode saveChart}. */
+/**
+ * Options for {@linkcode saveChart}.
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { barChart, saveChart, type SaveChartOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const options: SaveChartOptions = { scale: 2 };
+ * await saveChart(barChart(pl.DataFrame({ instance: ["a"], value: [1] })), `${dir}/a.png`, options);
+ * assert.ok((await Deno.stat(`${dir}/a.png`)).size > 0);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export type SaveChartOptions = PngOptions;
 
 /**

@@ -10,7 +10,21 @@ import type { DataFrame } from "nodejs-polars";
 import { JUPYTER_DISPLAY } from "./_dom.ts";
 import { escapeHtml } from "../_internal/escape.ts";
 
-/** Options for {@linkcode table}. */
+/**
+ * Options for {@linkcode table}.
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { table, type TableOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const frame = pl.DataFrame({ instance: ["a", "b", "c", "d"], value: [1, 2, 3, 4] });
+ * const options: TableOptions = { maxRows: 2, caption: "CPU usage" };
+ * const t = table(frame, options);
+ * assert.deepEqual([t.rows, t.omitted], [4, 2]);
+ * ```
+ */
 export interface TableOptions {
   /** Rows shown; longer frames show the first and last halves with a row count. @default 20 */
   maxRows?: number;

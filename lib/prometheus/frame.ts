@@ -28,7 +28,19 @@ import {
   type VectorSample,
 } from "./schema.ts";
 
-/** A nodejs-polars DataFrame. */
+/**
+ * A nodejs-polars DataFrame.
+ *
+ * @example
+ * ```ts
+ * import { type DataFrame, PrometheusClient } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const frame: DataFrame = await prom.queryFrame("up", { time: "2026-11-01T12:00:00Z" });
+ * assert.deepEqual(frame.columns, ["__name__", "cloud", "instance", "job", "region", "timestamp", "value"]);
+ * ```
+ */
 export type DataFrame = pl.DataFrame;
 
 /**
@@ -250,7 +262,18 @@ function fastCheck(data: unknown): boolean {
   }
 }
 
-/** Options for {@linkcode checkQueryData}. */
+/**
+ * Options for {@linkcode checkQueryData}.
+ *
+ * @example Name the endpoint in messages
+ * ```ts
+ * import { checkQueryData, type CheckOptions, SchemaError } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const options: CheckOptions = { endpoint: "http://prom:9090/api/v1/query" };
+ * assert.throws(() => checkQueryData({ resultType: "vector", result: {} }, options), SchemaError);
+ * ```
+ */
 export interface CheckOptions {
   /** Path prefix for messages. @default {["data"]} */
   path?: (string | number)[];

@@ -8,7 +8,20 @@
 
 import pl from "nodejs-polars";
 
-/** Options of {@linkcode presentLabels}. */
+/**
+ * Options of {@linkcode presentLabels}.
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { presentLabels, type PresentLabelsOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const frame = pl.DataFrame({ instance: ["web-1:9100"], value: [42] });
+ * const options: PresentLabelsOptions = { parameter: "facet" };
+ * assert.deepEqual(presentLabels(frame, ["cloud"], options).present, []);
+ * ```
+ */
 export interface PresentLabelsOptions {
   /** The setting the user changes to pick other labels, named in the note. @default {"the labels"} */
   parameter?: string;
@@ -16,7 +29,20 @@ export interface PresentLabelsOptions {
   instead?: string;
 }
 
-/** The answer of {@linkcode presentLabels}. */
+/**
+ * The answer of {@linkcode presentLabels}.
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { type PresentLabels, presentLabels } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const frame = pl.DataFrame({ instance: ["web-1:9100"], job: ["node"], value: [42] });
+ * const labels: PresentLabels = presentLabels(frame, ["cloud", "job"]);
+ * assert.deepEqual([labels.present, labels.missing], [["job"], ["cloud"]]);
+ * ```
+ */
 export interface PresentLabels {
   /** The wanted labels the frame has, in the order asked. */
   present: string[];

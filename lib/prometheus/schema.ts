@@ -149,36 +149,225 @@ export const BuildInfoSchema = z.object({
   goVersion: z.string().optional(),
 }).loose();
 
-/** A sample pair. */
+/**
+ * A sample pair.
+ *
+ * @example
+ * ```ts
+ * import { checkQueryData, type SamplePair } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const data = checkQueryData({
+ *   resultType: "matrix",
+ *   result: [{ metric: { instance: "db-01:9100" }, values: [[1793534400, "95"], [1793534415, "NaN"]] }],
+ * });
+ * const pairs: SamplePair[] = data.resultType === "matrix" ? data.result[0].values ?? [] : [];
+ * assert.deepEqual(pairs[1], [1793534415, "NaN"]); // values stay strings: "NaN", "+Inf"
+ * ```
+ */
 export type SamplePair = z.infer<typeof SamplePairSchema>;
-/** A native histogram. */
+/**
+ * A native histogram.
+ *
+ * @example
+ * ```ts
+ * import { checkQueryData, type NativeHistogram } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const data = checkQueryData({
+ *   resultType: "vector",
+ *   result: [{
+ *     metric: { __name__: "http_request_duration_seconds" },
+ *     histogram: [1793534400, { count: "3", sum: "0.6", buckets: [[0, "0.1", "0.2", "3"]] }],
+ *   }],
+ * });
+ * const h: NativeHistogram | undefined = data.resultType === "vector"
+ *   ? data.result[0].histogram?.[1]
+ *   : undefined;
+ * assert.equal(h?.count, "3");
+ * ```
+ */
 export type NativeHistogram = z.infer<typeof NativeHistogramSchema>;
 /**
  * A label set.
  *
  * @deprecated Use {@linkcode Labels}, the one label type (the same
  * `Record<string, string>`); this alias goes in the next minor version.
+ *
+ * @example Prefer Labels
+ * ```ts
+ * import type { Labels, LabelSet } from "opsbook";
+ *
+ * const labels: Labels = { job: "node" }; // new code
+ * const legacy: LabelSet = labels; // the same type
+ * ```
  */
 export type LabelSet = Labels;
-/** One element of a vector. */
+/**
+ * One element of a vector.
+ *
+ * @example
+ * ```ts
+ * import { checkQueryData, type VectorSample } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const data = checkQueryData({
+ *   resultType: "vector",
+ *   result: [{ metric: { instance: "db-01:9100" }, value: [1793534400, "95"] }],
+ * });
+ * const samples: VectorSample[] = data.resultType === "vector" ? data.result : [];
+ * assert.deepEqual(samples[0].metric, { instance: "db-01:9100" });
+ * ```
+ */
 export type VectorSample = z.infer<typeof VectorSampleSchema>;
-/** One series of a matrix. */
+/**
+ * One series of a matrix.
+ *
+ * @example
+ * ```ts
+ * import { checkQueryData, type MatrixSeries } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const data = checkQueryData({
+ *   resultType: "matrix",
+ *   result: [{ metric: { instance: "db-01:9100" }, values: [[1793534400, "95"], [1793534415, "NaN"]] }],
+ * });
+ * const series: MatrixSeries[] = data.resultType === "matrix" ? data.result : [];
+ * assert.equal(series[0].values?.length, 2);
+ * ```
+ */
 export type MatrixSeries = z.infer<typeof MatrixSeriesSchema>;
-/** A query result: vector, matrix, scalar or string. */
+/**
+ * A query result: vector, matrix, scalar or string.
+ *
+ * @example Validate a body from elsewhere
+ * ```ts
+ * import { checkQueryData, type QueryData, queryDataToFrame } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const data: QueryData = checkQueryData({ resultType: "scalar", result: [1793534400, "12"] });
+ * assert.equal(data.resultType, "scalar");
+ * assert.deepEqual(queryDataToFrame(data).getColumn("value").toArray(), [12]);
+ * ```
+ */
 export type QueryData = z.infer<typeof QueryDataSchema>;
-/** A vector result. */
+/**
+ * A vector result.
+ *
+ * @example
+ * ```ts
+ * import { checkQueryData, type VectorData } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const data = checkQueryData({
+ *   resultType: "vector",
+ *   result: [{ metric: { instance: "db-01:9100" }, value: [1793534400, "95"] }],
+ * });
+ * if (data.resultType !== "vector") throw new Error("expected a vector");
+ * const vector: VectorData = data;
+ * assert.equal(vector.result.length, 1);
+ * ```
+ */
 export type VectorData = Extract<QueryData, { resultType: "vector" }>;
-/** A matrix result. */
+/**
+ * A matrix result.
+ *
+ * @example
+ * ```ts
+ * import { checkQueryData, type MatrixData, queryDataToFrame } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const data = checkQueryData({
+ *   resultType: "matrix",
+ *   result: [{ metric: { instance: "db-01:9100" }, values: [[1793534400, "95"], [1793534415, "NaN"]] }],
+ * });
+ * if (data.resultType !== "matrix") throw new Error("expected a matrix");
+ * const matrix: MatrixData = data;
+ * assert.equal(queryDataToFrame(matrix).height, 2); // one row per sample
+ * ```
+ */
 export type MatrixData = Extract<QueryData, { resultType: "matrix" }>;
-/** A target. */
+/**
+ * A target.
+ *
+ * @example
+ * ```ts
+ * import { type ApiTarget, PrometheusClient } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const [self]: ApiTarget[] = (await prom.targets()).activeTargets;
+ * assert.equal(self.scrapePool, "prometheus");
+ * ```
+ */
 export type ApiTarget = z.infer<typeof ApiTargetSchema>;
-/** The targets response. */
+/**
+ * The targets response.
+ *
+ * @example
+ * ```ts
+ * import { type ApiTargets, PrometheusClient } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const targets: ApiTargets = await prom.targets({ state: "active" });
+ * assert.equal(targets.activeTargets.length, 1); // the doc run's Prometheus scrapes itself
+ * ```
+ */
 export type ApiTargets = z.infer<typeof ApiTargetsSchema>;
-/** An alert. */
+/**
+ * An alert.
+ *
+ * @example
+ * ```ts
+ * import { type ApiAlert, PrometheusClient } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const firing: ApiAlert[] = (await prom.alerts()).filter((a) => a.state === "firing");
+ * assert.deepEqual(firing, []);
+ * ```
+ */
 export type ApiAlert = z.infer<typeof ApiAlertSchema>;
-/** A rule. */
+/**
+ * A rule.
+ *
+ * @example
+ * ```ts
+ * import { type ApiRule, PrometheusClient } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const rules: ApiRule[] = (await prom.rules()).groups.flatMap((g) => g.rules);
+ * assert.deepEqual(rules.map((r) => r.type), ["recording", "alerting"]);
+ * ```
+ */
 export type ApiRule = z.infer<typeof ApiRuleSchema>;
-/** The rules response. */
+/**
+ * The rules response.
+ *
+ * @example
+ * ```ts
+ * import { type ApiRules, PrometheusClient } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const rules: ApiRules = await prom.rules();
+ * assert.deepEqual(rules.groups.map((g) => g.name), ["opsbook"]);
+ * ```
+ */
 export type ApiRules = z.infer<typeof ApiRulesSchema>;
-/** Build information. */
+/**
+ * Build information.
+ *
+ * @example
+ * ```ts
+ * import { type BuildInfo, PrometheusClient } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const info: BuildInfo = await prom.buildInfo();
+ * assert.ok(info.version?.startsWith("2."));
+ * ```
+ */
 export type BuildInfo = z.infer<typeof BuildInfoSchema>;
