@@ -6,7 +6,9 @@
  * Meta-alerts go through the same state and outbox: `MonitoringBlind` after
  * `blindAfter` failed evaluations in a row (resolved on recovery),
  * `HostStoppedReporting` for a host that was reporting and disappeared
- * (resolved when it is back), `MonitoringRuleBlind` for a rule whose
+ * (resolved when it is back; with `stoppedReporting: auto`, only when no
+ * loaded rule pages for a stopped host, see {@linkcode stoppedHostRule}),
+ * `MonitoringRuleBlind` for a rule whose
  * selectors never matched a series for `ruleBlindAfter`, and
  * `MonitoringPartial` after `blindAfter` partial answers in a row.
  *
