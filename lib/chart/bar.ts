@@ -25,7 +25,20 @@ import {
 } from "./plot_chart.ts";
 import { formatThreshold } from "../_internal/format.ts";
 
-/** Options for {@linkcode barChart}. */
+/**
+ * Options for {@linkcode barChart}.
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { barChart, type BarChartOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const frame = pl.DataFrame({ instance: ["db-01:9100", "web-01:9100"], value: [95, 40] });
+ * const options: BarChartOptions = { threshold: 80, unit: "%", sort: "descending", width: 480 };
+ * assert.equal(barChart(frame, options).width, 480);
+ * ```
+ */
 export interface BarChartOptions extends ChartFrameOptions {
   /** Category column (one bar each). @default "instance" */
   x?: string;

@@ -111,7 +111,19 @@ export class ChartDataError extends OpsbookError {
   }
 }
 
-/** Size and description of a rendered chart. */
+/**
+ * Size and description of a rendered chart.
+ *
+ * @example
+ * ```ts
+ * import { Chart, type ChartInfo } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const info: ChartInfo = { width: 10, height: 10, title: "Empty" };
+ * const chart = new Chart('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>', info);
+ * assert.deepEqual([chart.width, chart.title], [10, "Empty"]);
+ * ```
+ */
 export interface ChartInfo {
   /** Width in CSS pixels. */
   width: number;

@@ -21,7 +21,25 @@ import { colorRamp, heatCells, heatRaster, timeTickFormat } from "./marks.ts";
 import { type ChartFrameOptions, composeChart, renderPlot } from "./plot_chart.ts";
 import { formatThreshold } from "../_internal/format.ts";
 
-/** Options for {@linkcode heatmap}. */
+/**
+ * Options for {@linkcode heatmap}.
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { heatmap, type HeatmapOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const t0 = Date.UTC(2026, 10, 1);
+ * const frame = pl.DataFrame({
+ *   instance: ["a", "a", "a", "b", "b", "b"],
+ *   timestamp: pl.Series([0, 1, 2, 0, 1, 2].map((i) => t0 + i * 60_000)).cast(pl.Datetime("ms")),
+ *   value: [40, 85, 90, 30, 35, 32],
+ * });
+ * const options: HeatmapOptions = { unit: "%", domain: [0, 100], sort: "max", width: 600 };
+ * assert.equal(heatmap(frame, options).width, 600);
+ * ```
+ */
 export interface HeatmapOptions extends ChartFrameOptions {
   /** Time column. @default "timestamp" */
   x?: string;

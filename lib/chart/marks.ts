@@ -55,7 +55,20 @@ export function timeTickFormat(timeZone: string, spanMs: number): (t: Date | num
   };
 }
 
-/** Options for {@linkcode thresholdRule}. */
+/**
+ * Options for {@linkcode thresholdRule}.
+ *
+ * @example
+ * ```ts
+ * import * as Plot from "@observablehq/plot";
+ * import { plotChart, thresholdRule, type ThresholdRuleOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ThresholdRuleOptions = { unit: "%", label: "limit 80 %" };
+ * const chart = plotChart({ marks: [Plot.lineY([60, 90, 70]), thresholdRule(80, options)] });
+ * assert.ok(chart.outerHTML.includes("limit 80 %"));
+ * ```
+ */
 export interface ThresholdRuleOptions {
   /** Unit appended to the label, e.g. "%". @default "" */
   unit?: string;
@@ -102,7 +115,21 @@ export function thresholdRule(threshold: number, options: ThresholdRuleOptions =
   ];
 }
 
-/** One bar of {@linkcode alertBars}. */
+/**
+ * One bar of {@linkcode alertBars}.
+ *
+ * @example
+ * ```ts
+ * import { alertBars, type BarDatum, plotChart } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const bars: BarDatum[] = [
+ *   { x: "db-01", y: 95, fill: "#0072B2" },
+ *   { x: "web-01", y: 40, fill: "#0072B2" },
+ * ];
+ * assert.ok(plotChart({ marks: [alertBars(bars, { threshold: 80 })] }).outerHTML.startsWith("<svg"));
+ * ```
+ */
 export interface BarDatum {
   /** Category (host) on the x axis. */
   x: string;
@@ -112,7 +139,19 @@ export interface BarDatum {
   fill: string;
 }
 
-/** Options for {@linkcode alertBars}. */
+/**
+ * Options for {@linkcode alertBars}.
+ *
+ * @example
+ * ```ts
+ * import { ALERT_COLOR, alertBars, type AlertBarsOptions, plotChart } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const options: AlertBarsOptions = { threshold: 80, alertColor: ALERT_COLOR };
+ * const chart = plotChart({ marks: [alertBars([{ x: "db-01", y: 95, fill: "#0072B2" }], options)] });
+ * assert.ok(chart.outerHTML.includes(ALERT_COLOR)); // 95 is over 80
+ * ```
+ */
 export interface AlertBarsOptions {
   /** Bars with `y > threshold` are filled with `alertColor`. */
   threshold?: number;
@@ -144,7 +183,23 @@ export function alertBars(data: BarDatum[], options: AlertBarsOptions = {}): Plo
   });
 }
 
-/** Columns for {@linkcode seriesLines}: parallel arrays, one entry per point. */
+/**
+ * Columns for {@linkcode seriesLines}: parallel arrays, one entry per point.
+ *
+ * @example
+ * ```ts
+ * import { plotChart, type SeriesColumns, seriesLines } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const columns: SeriesColumns = {
+ *   x: [0, 60_000, 0, 60_000],
+ *   y: [40, 85, 30, 35],
+ *   z: ["a", "a", "b", "b"],
+ *   stroke: ["#0072B2", "#0072B2", "#E69F00", "#E69F00"],
+ * };
+ * assert.ok(plotChart({ marks: [seriesLines(columns)] }).outerHTML.includes("#E69F00"));
+ * ```
+ */
 export interface SeriesColumns {
   /** Epoch milliseconds. */
   x: ArrayLike<number>;
@@ -262,7 +317,19 @@ export function shadedSpans(
   } as unknown as Plot.RectOptions);
 }
 
-/** A colour lookup: value → `[r, g, b]`. */
+/**
+ * A colour lookup: value → `[r, g, b]`.
+ *
+ * @example
+ * ```ts
+ * import { type ColorRamp, colorRamp } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const ramp: ColorRamp = colorRamp("ylorrd", [0, 100]);
+ * const [r, g, b] = ramp(100);
+ * assert.ok(r > g && r > b); // the hot end is red
+ * ```
+ */
 export type ColorRamp = (value: number) => [number, number, number];
 
 /**
@@ -305,7 +372,24 @@ export function hex([r, g, b]: [number, number, number]): string {
   return `#${((1 << 24) | (r << 16) | (g << 8) | b).toString(16).slice(1)}`;
 }
 
-/** Cells of {@linkcode heatCells}: one entry per (row, column) cell. */
+/**
+ * Cells of {@linkcode heatCells}: one entry per (row, column) cell.
+ *
+ * @example
+ * ```ts
+ * import { colorRamp, heatCells, type HeatCellColumns, plotChart } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const cells: HeatCellColumns = {
+ *   x1: [0, 60_000],
+ *   x2: [60_000, 120_000],
+ *   y: ["a", "a"],
+ *   value: [10, 90],
+ * };
+ * const chart = plotChart({ marks: [heatCells(cells, colorRamp("ylorrd", [0, 100]))] });
+ * assert.ok(chart.outerHTML.startsWith("<svg"));
+ * ```
+ */
 export interface HeatCellColumns {
   /** Cell start, epoch ms. */
   x1: ArrayLike<number>;
@@ -347,7 +431,20 @@ export function heatCells(columns: HeatCellColumns, ramp: ColorRamp): Plot.Marki
   } as Plot.BarXOptions);
 }
 
-/** A dense grid for {@linkcode heatRaster}: `rows × cols` values, row-major, NaN = no data. */
+/**
+ * A dense grid for {@linkcode heatRaster}: `rows × cols` values, row-major, NaN = no data.
+ *
+ * @example
+ * ```ts
+ * import { colorRamp, type HeatGrid, heatRaster, plotChart } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * // 2 hosts × 2 minutes, row by row; NaN is a gap
+ * const grid: HeatGrid = { rows: 2, cols: 2, values: new Float64Array([10, 90, 50, NaN]), x1: 0, x2: 120_000 };
+ * const render = heatRaster(grid, colorRamp("ylorrd", [0, 100])); // a Plot render function
+ * assert.equal(typeof render, "function"); // use it as a mark with x (time) and y (band) scales
+ * ```
+ */
 export interface HeatGrid {
   /** Number of rows (hosts), in y-domain order. */
   rows: number;

@@ -13,7 +13,22 @@ import { colorRamp, hex } from "./marks.ts";
 import { escapeHtml } from "../_internal/escape.ts";
 import { formatValue } from "../_internal/format.ts";
 
-/** A legend entry: a swatch and its label. */
+/**
+ * A legend entry: a swatch and its label.
+ *
+ * @example
+ * ```ts
+ * import * as Plot from "@observablehq/plot";
+ * import { ALERT_COLOR, type LegendItem, NORMAL_COLOR, plotChart } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const legend: LegendItem[] = [
+ *   { color: NORMAL_COLOR, label: "CPU" },
+ *   { color: ALERT_COLOR, label: "over 80 %" },
+ * ];
+ * assert.ok(plotChart({ marks: [Plot.lineY([1, 2])], legend }).outerHTML.includes("over 80 %"));
+ * ```
+ */
 export interface LegendItem {
   /** Swatch colour. */
   color: string;
@@ -21,7 +36,19 @@ export interface LegendItem {
   label: string;
 }
 
-/** A continuous colour legend: a gradient bar with end labels. */
+/**
+ * A continuous colour legend: a gradient bar with end labels.
+ *
+ * @example
+ * ```ts
+ * import * as Plot from "@observablehq/plot";
+ * import { type LegendRamp, plotChart } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const legend: LegendRamp = { scheme: "ylorrd", domain: [0, 100], label: "CPU %" };
+ * assert.ok(plotChart({ marks: [Plot.lineY([1, 2])], legend }).outerHTML.includes("CPU %"));
+ * ```
+ */
 export interface LegendRamp {
   /** Colour scheme used by {@linkcode colorRamp}. */
   scheme: string;
@@ -31,7 +58,20 @@ export interface LegendRamp {
   label: string;
 }
 
-/** Header and layout options shared by every chart function. */
+/**
+ * Header and layout options shared by every chart function.
+ *
+ * @example
+ * ```ts
+ * import * as Plot from "@observablehq/plot";
+ * import { type ChartFrameOptions, plotChart } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const frame: ChartFrameOptions = { title: "CPU usage", subtitle: "last hour", caption: "source: prom" };
+ * const chart = plotChart({ ...frame, marks: [Plot.lineY([1, 2])] });
+ * assert.equal(chart.title, "CPU usage");
+ * ```
+ */
 export interface ChartFrameOptions {
   /** Title (may contain Chinese). */
   title?: string;
@@ -169,7 +209,24 @@ function legendRampMarkup(ramp: LegendRamp, x: number, y: number): string {
     }</text></g>`;
 }
 
-/** Options for {@linkcode plotChart}: Plot options plus the opsbook header. */
+/**
+ * Options for {@linkcode plotChart}: Plot options plus the opsbook header.
+ *
+ * @example
+ * ```ts
+ * import * as Plot from "@observablehq/plot";
+ * import { plotChart, type PlotChartOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const options: PlotChartOptions = {
+ *   title: "Load",
+ *   width: 400,
+ *   y: { domain: [0, 4] },
+ *   marks: [Plot.lineY([1, 3, 2])],
+ * };
+ * assert.equal(plotChart(options).width, 400);
+ * ```
+ */
 export type PlotChartOptions = Plot.PlotOptions & ChartFrameOptions;
 
 /**

@@ -25,7 +25,25 @@ import {
 } from "./marks.ts";
 import { type ChartFrameOptions, composeChart, type LegendItem, renderPlot } from "./plot_chart.ts";
 
-/** Options for {@linkcode timeSeriesChart}. */
+/**
+ * Options for {@linkcode timeSeriesChart}.
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { timeSeriesChart, type TimeSeriesChartOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const t0 = Date.UTC(2026, 10, 1);
+ * const frame = pl.DataFrame({
+ *   instance: ["a", "a", "a", "b", "b", "b"],
+ *   timestamp: pl.Series([0, 1, 2, 0, 1, 2].map((i) => t0 + i * 60_000)).cast(pl.Datetime("ms")),
+ *   value: [40, 85, 90, 30, 35, 32],
+ * });
+ * const options: TimeSeriesChartOptions = { threshold: 80, unit: "%", timeZone: "UTC", width: 640 };
+ * assert.equal(timeSeriesChart(frame, options).width, 640);
+ * ```
+ */
 export interface TimeSeriesChartOptions extends ChartFrameOptions {
   /** Time column. @default "timestamp" */
   x?: string;
