@@ -15,7 +15,19 @@ import {
 import { seriesIndex } from "./_series.ts";
 import { Core, type CoreState, DEFAULT_PARAMS } from "./_anomaly_core.ts";
 
-/** Options of {@linkcode AnomalyScorer}. */
+/**
+ * Options of {@linkcode AnomalyScorer}.
+ *
+ * @example
+ * ```ts
+ * import { AnomalyScorer, type AnomalyScorerOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const options: AnomalyScorerOptions = { warmup: 10 };
+ * const scorer = new AnomalyScorer(options);
+ * assert.equal(scorer.score(42), 0); // still warming up: no score yet
+ * ```
+ */
 export interface AnomalyScorerOptions {
   /**
    * Samples scored 0 at the start of a series while the model learns its
@@ -25,7 +37,25 @@ export interface AnomalyScorerOptions {
   warmup?: number;
 }
 
-/** Options of {@linkcode anomalyScores}. */
+/**
+ * Options of {@linkcode anomalyScores}.
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { anomalyScores, type AnomalyScoresOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const t0 = Date.UTC(2026, 10, 1);
+ * const frame = pl.DataFrame({
+ *   instance: ["a", "a", "a"],
+ *   timestamp: pl.Series([t0, t0 + 60_000, t0 + 120_000]).cast(pl.Datetime("ms")),
+ *   load: [1, 2, 3],
+ * });
+ * const options: AnomalyScoresOptions = { column: "load" };
+ * assert.equal(anomalyScores(frame, options).height, 3); // one score per row
+ * ```
+ */
 export interface AnomalyScoresOptions extends AnomalyScorerOptions {
   /**
    * The numeric column to score.
@@ -34,7 +64,20 @@ export interface AnomalyScoresOptions extends AnomalyScorerOptions {
   column?: string;
 }
 
-/** Options of {@linkcode AnomalyScorer.scoreMany}. */
+/**
+ * Options of {@linkcode AnomalyScorer.scoreMany}.
+ *
+ * @example
+ * ```ts
+ * import { AnomalyScorer, type ScoreManyOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const values = Array.from({ length: 100 }, (_, i) => 30 + (i % 5));
+ * const options: ScoreManyOptions = { out: new Float64Array(values.length) }; // reuse a buffer
+ * const scores = new AnomalyScorer().scoreMany(values, options);
+ * assert.equal(scores, options.out);
+ * ```
+ */
 export interface ScoreManyOptions {
   /**
    * Where the scores go (at least as long as the values); a new array when absent.
@@ -54,6 +97,18 @@ export interface ScoreManyOptions {
  * ({@linkcode AnomalyScorer.toJSON}); restore it with
  * {@linkcode AnomalyScorer.fromJSON}. Its fields are internal and versioned
  * by `version`.
+ *
+ * @example Keep a scorer across restarts
+ * ```ts
+ * import { AnomalyScorer, type AnomalyScorerState } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const scorer = new AnomalyScorer();
+ * for (let i = 0; i < 200; i++) scorer.score(30 + (i % 5));
+ * const state: AnomalyScorerState = JSON.parse(JSON.stringify(scorer)); // e.g. a file
+ * const restored = AnomalyScorer.fromJSON(state);
+ * assert.equal(restored.score(31), scorer.score(31));
+ * ```
  */
 export interface AnomalyScorerState {
   /** Format version of the state. */

@@ -29,10 +29,38 @@ import {
   type NormalRangeState,
 } from "./normal_range.ts";
 
-/** Which departures from the normal band count. */
+/**
+ * Which departures from the normal band count.
+ *
+ * @example Only high values count
+ * ```ts
+ * import { type AnomalyDirection, AnomalyTracker } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const direction: AnomalyDirection = "up";
+ * const tracker = new AnomalyTracker({ direction });
+ * const t0 = Date.UTC(2026, 10, 1);
+ * for (let m = 0; m < 300; m++) tracker.update(t0 + m * 60_000, 30 + (m % 5));
+ * assert.equal(tracker.update(t0 + 300 * 60_000, 0).active, false); // a drop is not an anomaly here
+ * ```
+ */
 export type AnomalyDirection = "both" | "up" | "down";
 
-/** Options of {@linkcode AnomalyTracker}. */
+/**
+ * Options of {@linkcode AnomalyTracker}.
+ *
+ * @example
+ * ```ts
+ * import { AnomalyTracker, type AnomalyTrackerOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const options: AnomalyTrackerOptions = { level: 0.9, direction: "both", maxDuration: "2h" };
+ * const tracker = new AnomalyTracker(options);
+ * const t0 = Date.UTC(2026, 10, 1);
+ * for (let m = 0; m < 300; m++) tracker.update(t0 + m * 60_000, 30 + (m % 5));
+ * assert.equal(tracker.update(t0 + 300 * 60_000, 90).onset, true);
+ * ```
+ */
 export interface AnomalyTrackerOptions extends NormalRangeOptions {
   /**
    * The anomaly score (in [0, 1], see {@linkcode anomalyScores}) at which a
@@ -58,7 +86,22 @@ export interface AnomalyTrackerOptions extends NormalRangeOptions {
   warmup?: number;
 }
 
-/** One sample as the tracker judged it. */
+/**
+ * One sample as the tracker judged it.
+ *
+ * @example
+ * ```ts
+ * import { type AnomalyPoint, AnomalyTracker } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const tracker = new AnomalyTracker();
+ * const t0 = Date.UTC(2026, 10, 1);
+ * for (let m = 0; m < 300; m++) tracker.update(t0 + m * 60_000, 30 + (m % 5));
+ * const point: AnomalyPoint = tracker.update(t0 + 300 * 60_000, 90);
+ * assert.deepEqual([point.active, point.onset, point.since], [true, true, t0 + 300 * 60_000]);
+ * assert.ok(point.normal !== undefined && point.normal.high < 90);
+ * ```
+ */
 export interface AnomalyPoint {
   /** The anomaly score of the sample, in [0, 1]. */
   score: number;
@@ -77,7 +120,22 @@ export interface AnomalyPoint {
   since?: number;
 }
 
-/** An open span, as the state stores it. */
+/**
+ * An open span, as the state stores it.
+ *
+ * @example
+ * ```ts
+ * import { AnomalyTracker, type AnomalySpanState } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const tracker = new AnomalyTracker();
+ * const t0 = Date.UTC(2026, 10, 1);
+ * for (let m = 0; m < 300; m++) tracker.update(t0 + m * 60_000, 30 + (m % 5));
+ * tracker.update(t0 + 300 * 60_000, 90);
+ * const span: AnomalySpanState | null = tracker.toJSON().span;
+ * assert.deepEqual([span?.since, span?.value, span?.direction], [t0 + 300 * 60_000, 90, "up"]);
+ * ```
+ */
 export interface AnomalySpanState {
   /** Start, epoch ms. */
   since: number;
@@ -91,7 +149,23 @@ export interface AnomalySpanState {
   direction: "up" | "down";
 }
 
-/** The state of an {@linkcode AnomalyTracker} as plain JSON. */
+/**
+ * The state of an {@linkcode AnomalyTracker} as plain JSON.
+ *
+ * @example Keep a tracker across restarts
+ * ```ts
+ * import { AnomalyTracker, type AnomalyTrackerState } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const tracker = new AnomalyTracker();
+ * const t0 = Date.UTC(2026, 10, 1);
+ * for (let m = 0; m < 300; m++) tracker.update(t0 + m * 60_000, 30 + (m % 5));
+ * tracker.update(t0 + 300 * 60_000, 90); // a span opens
+ * const state: AnomalyTrackerState = JSON.parse(JSON.stringify(tracker));
+ * assert.equal(state.span?.direction, "up");
+ * assert.equal(AnomalyTracker.fromJSON(state).update(t0 + 301 * 60_000, 91).active, true);
+ * ```
+ */
 export interface AnomalyTrackerState {
   /** Format version. */
   version: 1;
@@ -356,7 +430,26 @@ export class AnomalyTracker {
   }
 }
 
-/** Options of {@linkcode anomalySpans}. */
+/**
+ * Options of {@linkcode anomalySpans}.
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { anomalySpans, type AnomalySpansOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const t0 = Date.UTC(2026, 10, 1);
+ * const values = Array.from({ length: 300 }, (_, m) => (m === 250 ? 95 : 30 + (m % 5)));
+ * const frame = pl.DataFrame({
+ *   instance: values.map(() => "db:9100"),
+ *   timestamp: pl.Series(values.map((_, m) => t0 + m * 60_000)).cast(pl.Datetime("ms")),
+ *   value: values,
+ * });
+ * const options: AnomalySpansOptions = { unit: "%", direction: "up" };
+ * assert.equal(anomalySpans(frame, options).height, 1); // the 95 % minute
+ * ```
+ */
 export interface AnomalySpansOptions extends AnomalyTrackerOptions {
   /**
    * The numeric column to judge.

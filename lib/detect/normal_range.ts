@@ -9,7 +9,21 @@
 import { durationMs, integerAtLeast } from "./_common.ts";
 import type { DurationInput } from "../time.ts";
 
-/** Options of {@linkcode NormalRange}. */
+/**
+ * Options of {@linkcode NormalRange}.
+ *
+ * @example
+ * ```ts
+ * import { NormalRange, type NormalRangeOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const options: NormalRangeOptions = { window: "30m", minSamples: 10 };
+ * const range = new NormalRange(options);
+ * const t0 = Date.UTC(2026, 10, 1);
+ * for (let m = 0; m < 30; m++) range.add(t0 + m * 60_000, 30 + (m % 5));
+ * assert.equal(range.band(t0 + 30 * 60_000)?.basis, "recent");
+ * ```
+ */
 export interface NormalRangeOptions {
   /**
    * The recent window used while there are fewer than `minDays` days of
@@ -35,7 +49,22 @@ export interface NormalRangeOptions {
   minSamples?: number;
 }
 
-/** The usual band of a series. */
+/**
+ * The usual band of a series.
+ *
+ * @example
+ * ```ts
+ * import { type NormalBand, NormalRange, normalText } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const range = new NormalRange();
+ * const t0 = Date.UTC(2026, 10, 1);
+ * for (let m = 0; m < 60; m++) range.add(t0 + m * 60_000, 30 + (m % 5));
+ * const band: NormalBand | undefined = range.band(t0 + 60 * 60_000);
+ * assert.ok(band !== undefined && band.low >= 30 && band.high <= 34);
+ * assert.match(normalText(band, "%"), /^3\d\.\d–3\d\.\d %$/);
+ * ```
+ */
 export interface NormalBand {
   /** Lower edge: the 5th percentile. */
   low: number;
@@ -50,7 +79,21 @@ export interface NormalBand {
   support: number;
 }
 
-/** The state of a {@linkcode NormalRange} as plain JSON ({@linkcode NormalRange.toJSON}). */
+/**
+ * The state of a {@linkcode NormalRange} as plain JSON ({@linkcode NormalRange.toJSON}).
+ *
+ * @example
+ * ```ts
+ * import { NormalRange, type NormalRangeState } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const range = new NormalRange();
+ * const t0 = Date.UTC(2026, 10, 1);
+ * for (let m = 0; m < 60; m++) range.add(t0 + m * 60_000, 30 + (m % 5));
+ * const state: NormalRangeState = JSON.parse(JSON.stringify(range));
+ * assert.deepEqual(NormalRange.fromJSON(state).band(t0 + 3_600_000), range.band(t0 + 3_600_000));
+ * ```
+ */
 export interface NormalRangeState {
   /** Format version. */
   version: 1;
