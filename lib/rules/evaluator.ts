@@ -33,10 +33,53 @@ import {
 import { PRESENCE_LABEL, presenceQueryAll } from "./_selectors.ts";
 import { detectorSamples, isDetectorRule } from "./detector_rules.ts";
 
-/** The client calls the evaluator makes (a {@linkcode PrometheusClient} has them). */
+/**
+ * The client calls the evaluator makes (a {@linkcode PrometheusClient} has them).
+ *
+ * @example Any object with query and queryRange
+ * ```ts
+ * import { PrometheusClient, RuleEvaluator, type RuleQueryClient } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const client: RuleQueryClient = new PrometheusClient({
+ *   url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090",
+ * }); // or a FleetClient, or a test double
+ * const evaluator = new RuleEvaluator(client, [{
+ *   name: "up",
+ *   rules: [{ alert: "Down", expr: "up == 0", annotations: { summary: "{{ $labels.instance }}" } }],
+ * }]);
+ * assert.deepEqual((await evaluator.evaluate("2026-11-01T12:00:00Z")).firing, []);
+ * ```
+ */
 export type RuleQueryClient = Pick<PrometheusClient, "query" | "queryRange">;
 
-/** The evaluator's state: plain JSON, saved and restored by the caller. */
+/**
+ * The evaluator's state: plain JSON, saved and restored by the caller.
+ *
+ * @example Keep the alerts' state across restarts
+ * ```ts
+ * import { PrometheusClient, RuleEvaluator, type RulesState } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const groups = [{
+ *   name: "node",
+ *   interval: "5m",
+ *   rules: [{
+ *     alert: "HostHighCpu",
+ *     expr: '100 - (avg by(instance)(irate(node_cpu_seconds_total{mode="idle"}[5m])) * 100) > 90',
+ *     for: "5m",
+ *     annotations: { summary: "CPU {{ $value | humanize }} % on {{ $labels.instance }}" },
+ *   }],
+ * }];
+ * const evaluator = new RuleEvaluator(prom, groups);
+ * await evaluator.evaluate("2026-11-01T10:30:00Z");
+ * const state: RulesState = JSON.parse(JSON.stringify(evaluator.state)); // e.g. a file
+ * const restarted = new RuleEvaluator(prom, groups, { state });
+ * const { firing } = await restarted.evaluate("2026-11-01T10:35:00Z");
+ * assert.equal(firing.length, 1); // pending since 10:30 survived the restart
+ * ```
+ */
 export interface RulesState {
   /** Format version. */
   version: 1;
@@ -46,7 +89,37 @@ export interface RulesState {
   groups: Record<string, { lastEvalAt: number }>;
 }
 
-/** Options of the {@linkcode RuleEvaluator} constructor. */
+/**
+ * Options of the {@linkcode RuleEvaluator} constructor.
+ *
+ * @example
+ * ```ts
+ * import { PrometheusClient, RuleEvaluator, type RuleEvaluatorOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const groups = [{
+ *   name: "node",
+ *   interval: "5m",
+ *   rules: [{
+ *     alert: "HostHighCpu",
+ *     expr: '100 - (avg by(instance)(irate(node_cpu_seconds_total{mode="idle"}[5m])) * 100) > 90',
+ *     for: "5m",
+ *     annotations: { summary: "CPU {{ $value | humanize }} % on {{ $labels.instance }}" },
+ *   }],
+ * }];
+ * const evaluator = new RuleEvaluator(prom, groups);
+ * const options: RuleEvaluatorOptions = {
+ *   externalLabels: { cluster: "dataset" },
+ *   externalURL: "http://prometheus.example.com",
+ * };
+ * const labelled = new RuleEvaluator(prom, groups, options);
+ * await labelled.evaluate("2026-11-01T10:30:00Z");
+ * const { firing } = await labelled.evaluate("2026-11-01T10:35:00Z");
+ * assert.equal(firing[0].labels.cluster, undefined); // external labels are for templates and senders
+ * assert.equal(evaluator.state.version, 1);
+ * ```
+ */
 export interface RuleEvaluatorOptions {
   /**
    * The evaluation interval of groups without `interval`.
@@ -74,7 +147,35 @@ export interface RuleEvaluatorOptions {
   template?: TemplateCompiler;
 }
 
-/** One active alert after an evaluation. */
+/**
+ * One active alert after an evaluation.
+ *
+ * @example
+ * ```ts
+ * import { type ActiveAlert, PrometheusClient, RuleEvaluator } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const groups = [{
+ *   name: "node",
+ *   interval: "5m",
+ *   rules: [{
+ *     alert: "HostHighCpu",
+ *     expr: '100 - (avg by(instance)(irate(node_cpu_seconds_total{mode="idle"}[5m])) * 100) > 90',
+ *     for: "5m",
+ *     annotations: { summary: "CPU {{ $value | humanize }} % on {{ $labels.instance }}" },
+ *   }],
+ * }];
+ * const evaluator = new RuleEvaluator(prom, groups);
+ * const { active } = await evaluator.evaluate("2026-11-01T10:30:00Z");
+ * const [alert]: ActiveAlert[] = active;
+ * assert.deepEqual([alert.state, alert.labels.instance, alert.firedAt], [
+ *   "pending",
+ *   "ali-hz-db-01:9100",
+ *   null,
+ * ]);
+ * ```
+ */
 export interface ActiveAlert {
   /** The rule key, `group/alertname`. */
   rule: string;
@@ -96,7 +197,32 @@ export interface ActiveAlert {
   firedAt: string | null;
 }
 
-/** A state change of one alert. */
+/**
+ * A state change of one alert.
+ *
+ * @example
+ * ```ts
+ * import { type AlertChange, PrometheusClient, RuleEvaluator } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const groups = [{
+ *   name: "node",
+ *   interval: "5m",
+ *   rules: [{
+ *     alert: "HostHighCpu",
+ *     expr: '100 - (avg by(instance)(irate(node_cpu_seconds_total{mode="idle"}[5m])) * 100) > 90',
+ *     for: "5m",
+ *     annotations: { summary: "CPU {{ $value | humanize }} % on {{ $labels.instance }}" },
+ *   }],
+ * }];
+ * const evaluator = new RuleEvaluator(prom, groups);
+ * await evaluator.evaluate("2026-11-01T10:30:00Z");
+ * const { outcomes } = await evaluator.evaluate("2026-11-01T10:35:00Z");
+ * const changes: AlertChange[] = outcomes[0].changes;
+ * assert.deepEqual(changes.map((c) => [c.kind, c.at]), [["firing", "2026-11-01T10:35:00.000Z"]]);
+ * ```
+ */
 export interface AlertChange extends ActiveAlert {
   /** `pending`, `firing`, `resolved`, `inactive` (pending, then gone). */
   kind: RuleTransition["kind"];
@@ -104,7 +230,23 @@ export interface AlertChange extends ActiveAlert {
   at: string;
 }
 
-/** Why a rule's states were kept or why it needs attention. */
+/**
+ * Why a rule's states were kept or why it needs attention.
+ *
+ * @example A rule whose query fails
+ * ```ts
+ * import { PrometheusClient, RuleEvaluator, type RuleProblem } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const evaluator = new RuleEvaluator(prom, [{
+ *   name: "broken",
+ *   rules: [{ alert: "Bad", expr: "rate(up[5m]", annotations: { summary: "never" } }],
+ * }]);
+ * const problems: RuleProblem[] = (await evaluator.evaluate("2026-11-01T10:30:00Z")).problems;
+ * assert.deepEqual(problems.map((p) => [p.rule, p.kind]), [["broken/Bad", "error"]]);
+ * ```
+ */
 export interface RuleProblem {
   /** The rule key. */
   rule: string;
@@ -114,7 +256,31 @@ export interface RuleProblem {
   reason: string;
 }
 
-/** What one rule did at one evaluation. */
+/**
+ * What one rule did at one evaluation.
+ *
+ * @example
+ * ```ts
+ * import { PrometheusClient, RuleEvaluator, type RuleOutcome } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const groups = [{
+ *   name: "node",
+ *   interval: "5m",
+ *   rules: [{
+ *     alert: "HostHighCpu",
+ *     expr: '100 - (avg by(instance)(irate(node_cpu_seconds_total{mode="idle"}[5m])) * 100) > 90',
+ *     for: "5m",
+ *     annotations: { summary: "CPU {{ $value | humanize }} % on {{ $labels.instance }}" },
+ *   }],
+ * }];
+ * const evaluator = new RuleEvaluator(prom, groups);
+ * const { outcomes } = await evaluator.evaluate("2026-11-01T10:30:00Z");
+ * const [outcome]: RuleOutcome[] = outcomes;
+ * assert.deepEqual([outcome.rule, outcome.series, outcome.error], ["node/HostHighCpu", 1, undefined]);
+ * ```
+ */
 export interface RuleOutcome {
   /** The rule key, `group/alertname`. */
   rule: string;
@@ -136,7 +302,32 @@ export interface RuleOutcome {
   changes: AlertChange[];
 }
 
-/** What {@linkcode RuleEvaluator.evaluate} returns. */
+/**
+ * What {@linkcode RuleEvaluator.evaluate} returns.
+ *
+ * @example The dataset's sustained host fires after 5 minutes
+ * ```ts
+ * import { PrometheusClient, RuleEvaluator, type RulesEvaluation } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const groups = [{
+ *   name: "node",
+ *   interval: "5m",
+ *   rules: [{
+ *     alert: "HostHighCpu",
+ *     expr: '100 - (avg by(instance)(irate(node_cpu_seconds_total{mode="idle"}[5m])) * 100) > 90',
+ *     for: "5m",
+ *     annotations: { summary: "CPU {{ $value | humanize }} % on {{ $labels.instance }}" },
+ *   }],
+ * }];
+ * const evaluator = new RuleEvaluator(prom, groups);
+ * await evaluator.evaluate("2026-11-01T10:30:00Z"); // pending
+ * const second: RulesEvaluation = await evaluator.evaluate("2026-11-01T10:35:00Z");
+ * assert.deepEqual(second.firing.map((a) => a.annotations.summary), ["CPU 95 % on ali-hz-db-01:9100"]);
+ * assert.deepEqual([second.problems, second.partial], [[], false]);
+ * ```
+ */
 export interface RulesEvaluation {
   /** The evaluation time, RFC 3339. */
   evaluatedAt: string;
@@ -170,7 +361,32 @@ export interface RulesEvaluation {
   warnings: string[];
 }
 
-/** Options of {@linkcode RuleEvaluator.evaluate}. */
+/**
+ * Options of {@linkcode RuleEvaluator.evaluate}.
+ *
+ * @example Evaluate every group now, due or not
+ * ```ts
+ * import { type EvaluateRulesOptions, PrometheusClient, RuleEvaluator } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const groups = [{
+ *   name: "node",
+ *   interval: "5m",
+ *   rules: [{
+ *     alert: "HostHighCpu",
+ *     expr: '100 - (avg by(instance)(irate(node_cpu_seconds_total{mode="idle"}[5m])) * 100) > 90',
+ *     for: "5m",
+ *     annotations: { summary: "CPU {{ $value | humanize }} % on {{ $labels.instance }}" },
+ *   }],
+ * }];
+ * const evaluator = new RuleEvaluator(prom, groups);
+ * await evaluator.evaluate("2026-11-01T10:30:00Z");
+ * const options: EvaluateRulesOptions = { all: true };
+ * const early = await evaluator.evaluate("2026-11-01T10:31:00Z", options); // before the 5m interval
+ * assert.deepEqual(early.groups, ["node"]);
+ * ```
+ */
 export interface EvaluateRulesOptions {
   /**
    * Evaluate every group, not only those whose interval elapsed.

@@ -31,7 +31,30 @@ import { parseDuration } from "../time.ts";
 import { compileTemplate, type Template, TemplateError } from "./template.ts";
 import { checkDetector } from "./detector_rules.ts";
 
-/** Where something is in a rule file (1-based line and column). */
+/**
+ * Where something is in a rule file (1-based line and column).
+ *
+ * @example
+ * ```ts
+ * import { parseRules, type SourcePosition } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const file = parseRules(`
+ * groups:
+ *   - name: node
+ *     rules:
+ *       - alert: HostDown
+ *         expr: up == 0
+ *         for: 2m
+ *         annotations:
+ *           summary: "{{ $labels.instance }} is down"
+ *       - record: job:up:sum
+ *         expr: sum by (job) (up)
+ * `, { file: "node.yml" });
+ * const at: SourcePosition = file.groups[0].rules[0].position;
+ * assert.deepEqual(at, { file: "node.yml", line: 5, column: 9 });
+ * ```
+ */
 export interface SourcePosition {
   /** The file as given to the loader. */
   file: string;
@@ -45,6 +68,27 @@ export interface SourcePosition {
  * An alerting rule as loaded. Assignable to the evaluator's
  * `AlertingRuleSpec`: durations are seconds, templates are the texts of the
  * file (compiled forms in {@linkcode AlertingRule.templates}).
+ *
+ * @example
+ * ```ts
+ * import { type AlertingRule, parseRules } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const file = parseRules(`
+ * groups:
+ *   - name: node
+ *     rules:
+ *       - alert: HostDown
+ *         expr: up == 0
+ *         for: 2m
+ *         annotations:
+ *           summary: "{{ $labels.instance }} is down"
+ *       - record: job:up:sum
+ *         expr: sum by (job) (up)
+ * `, { file: "node.yml" });
+ * const rule = file.groups[0].rules[0] as AlertingRule;
+ * assert.deepEqual([rule.alert, rule.for, rule.keepFiringFor], ["HostDown", 120, 0]);
+ * ```
  */
 export interface AlertingRule {
   /** Discriminator. */
@@ -69,7 +113,30 @@ export interface AlertingRule {
   position: SourcePosition;
 }
 
-/** A recording rule: loaded and reported, never evaluated by opsbook (the Prometheus server does). */
+/**
+ * A recording rule: loaded and reported, never evaluated by opsbook (the Prometheus server does).
+ *
+ * @example
+ * ```ts
+ * import { parseRules, type RecordingRule } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const file = parseRules(`
+ * groups:
+ *   - name: node
+ *     rules:
+ *       - alert: HostDown
+ *         expr: up == 0
+ *         for: 2m
+ *         annotations:
+ *           summary: "{{ $labels.instance }} is down"
+ *       - record: job:up:sum
+ *         expr: sum by (job) (up)
+ * `, { file: "node.yml" });
+ * const rule = file.groups[0].rules[1] as RecordingRule;
+ * assert.deepEqual([rule.record, rule.expr], ["job:up:sum", "sum by (job) (up)"]);
+ * ```
+ */
 export interface RecordingRule {
   /** Discriminator. */
   kind: "recording";
@@ -83,10 +150,56 @@ export interface RecordingRule {
   position: SourcePosition;
 }
 
-/** A rule of a group. */
+/**
+ * A rule of a group.
+ *
+ * @example
+ * ```ts
+ * import { parseRules, type Rule } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const file = parseRules(`
+ * groups:
+ *   - name: node
+ *     rules:
+ *       - alert: HostDown
+ *         expr: up == 0
+ *         for: 2m
+ *         annotations:
+ *           summary: "{{ $labels.instance }} is down"
+ *       - record: job:up:sum
+ *         expr: sum by (job) (up)
+ * `, { file: "node.yml" });
+ * const names = file.groups[0].rules.map((r: Rule) => r.kind === "alerting" ? r.alert : r.record);
+ * assert.deepEqual(names, ["HostDown", "job:up:sum"]);
+ * ```
+ */
 export type Rule = AlertingRule | RecordingRule;
 
-/** A rule group. Assignable to the evaluator's `RuleGroupSpec`. */
+/**
+ * A rule group. Assignable to the evaluator's `RuleGroupSpec`.
+ *
+ * @example
+ * ```ts
+ * import { parseRules, type RuleGroup } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const file = parseRules(`
+ * groups:
+ *   - name: node
+ *     rules:
+ *       - alert: HostDown
+ *         expr: up == 0
+ *         for: 2m
+ *         annotations:
+ *           summary: "{{ $labels.instance }} is down"
+ *       - record: job:up:sum
+ *         expr: sum by (job) (up)
+ * `, { file: "node.yml" });
+ * const [group]: RuleGroup[] = file.groups;
+ * assert.deepEqual([group.name, group.rules.length, group.position.line], ["node", 2, 3]);
+ * ```
+ */
 export interface RuleGroup {
   /** The group's name, unique in its file. */
   name: string;
@@ -102,7 +215,30 @@ export interface RuleGroup {
   position: SourcePosition;
 }
 
-/** A loaded rule file. */
+/**
+ * A loaded rule file.
+ *
+ * @example
+ * ```ts
+ * import { parseRules, type RuleFile } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const file = parseRules(`
+ * groups:
+ *   - name: node
+ *     rules:
+ *       - alert: HostDown
+ *         expr: up == 0
+ *         for: 2m
+ *         annotations:
+ *           summary: "{{ $labels.instance }} is down"
+ *       - record: job:up:sum
+ *         expr: sum by (job) (up)
+ * `, { file: "node.yml" });
+ * const parsed: RuleFile = file;
+ * assert.deepEqual([parsed.file, parsed.groups.length, parsed.notices.length], ["node.yml", 1, 1]);
+ * ```
+ */
 export interface RuleFile {
   /** The file as given. */
   file: string;
@@ -112,7 +248,24 @@ export interface RuleFile {
   notices: RuleFileProblem[];
 }
 
-/** One problem (or notice) in a rule file. */
+/**
+ * One problem (or notice) in a rule file.
+ *
+ * @example
+ * ```ts
+ * import { parseRules, RuleFileError, type RuleFileProblem } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * try {
+ *   parseRules("groups:\n  - name: node\n    rules:\n      - alert: NoExpr\n", { file: "bad.yml" });
+ *   assert.fail("expected a RuleFileError");
+ * } catch (e) {
+ *   if (!(e instanceof RuleFileError)) throw e;
+ *   const problems: RuleFileProblem[] = e.problems;
+ *   assert.equal(problems[0].rule, "NoExpr");
+ * }
+ * ```
+ */
 export interface RuleFileProblem extends SourcePosition {
   /** The rule's name (`alert` or `record`), when the problem is in a rule. */
   rule?: string;
@@ -153,7 +306,18 @@ export class RuleFileError extends OpsbookError {
   }
 }
 
-/** Options of {@linkcode parseRules}. */
+/**
+ * Options of {@linkcode parseRules}.
+ *
+ * @example
+ * ```ts
+ * import { parseRules, type ParseRulesOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ParseRulesOptions = { file: "rules/node.yml" }; // names the file in messages
+ * assert.equal(parseRules("groups: []", options).file, "rules/node.yml");
+ * ```
+ */
 export interface ParseRulesOptions {
   /**
    * The file name used in positions and messages.
@@ -532,7 +696,20 @@ export function parseRules(text: string, options: ParseRulesOptions = {}): RuleF
   }
 }
 
-/** Options of {@linkcode loadRuleFiles}. */
+/**
+ * Options of {@linkcode loadRuleFiles}.
+ *
+ * @example Rule files from somewhere other than the disk
+ * ```ts
+ * import { loadRuleFiles, type LoadRuleFilesOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const files: Record<string, string> = { "a.yml": "groups:\n  - name: a\n    rules: []\n" };
+ * const options: LoadRuleFilesOptions = { readTextFile: (path) => Promise.resolve(files[path]) };
+ * const [file] = await loadRuleFiles(["a.yml"], options);
+ * assert.deepEqual(file.groups.map((g) => g.name), ["a"]);
+ * ```
+ */
 export interface LoadRuleFilesOptions {
   /**
    * Read a file's text (for tests or virtual files).
