@@ -31,7 +31,34 @@ import { prefetchingClient } from "./_anomaly_rule.ts";
 import { type ActiveAlert, activeAlert, type RuleQueryClient } from "./evaluator.ts";
 import { type RuleSample, type RuleState, stepRule } from "./rule_state.ts";
 
-/** Options of {@linkcode backtest}. */
+/**
+ * Options of {@linkcode backtest}.
+ *
+ * @example
+ * ```ts
+ * import { backtest, type BacktestOptions, PrometheusClient } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const groups = [{
+ *   name: "node",
+ *   rules: [{
+ *     alert: "HostHighCpu",
+ *     expr: '100 - (avg by(instance)(irate(node_cpu_seconds_total{mode="idle"}[5m])) * 100) > 90',
+ *     for: "5m",
+ *     annotations: { summary: "CPU on {{ $labels.instance }}" },
+ *   }],
+ * }];
+ * const options: BacktestOptions = {
+ *   start: "2026-11-01T10:00:00Z",
+ *   end: "2026-11-01T11:00:00Z",
+ *   interval: "5m",
+ *   repeatInterval: "30m", // count the repeats a receiver would get
+ * };
+ * const { rules } = await backtest(prom, groups, options);
+ * assert.equal(rules[0].evaluations, 13);
+ * ```
+ */
 export interface BacktestOptions {
   /** First evaluation time. */
   start: TimeInput;
@@ -68,7 +95,33 @@ export interface BacktestOptions {
   signal?: AbortSignal;
 }
 
-/** Progress of a backtest. */
+/**
+ * Progress of a backtest.
+ *
+ * @example
+ * ```ts
+ * import { backtest, type BacktestProgress, PrometheusClient } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const groups = [{
+ *   name: "node",
+ *   rules: [{
+ *     alert: "HostHighCpu",
+ *     expr: '100 - (avg by(instance)(irate(node_cpu_seconds_total{mode="idle"}[5m])) * 100) > 90',
+ *     for: "5m",
+ *     annotations: { summary: "CPU on {{ $labels.instance }}" },
+ *   }],
+ * }];
+ * const seen: BacktestProgress[] = [];
+ * await backtest(prom, groups, {
+ *   start: "2026-11-01T10:00:00Z",
+ *   end: "2026-11-01T11:00:00Z",
+ *   onProgress: (p) => seen.push(p),
+ * });
+ * assert.deepEqual(seen.at(-1)?.rule, "node/HostHighCpu");
+ * ```
+ */
 export interface BacktestProgress {
   /** Rules done. */
   done: number;
@@ -80,7 +133,34 @@ export interface BacktestProgress {
   evaluations: number;
 }
 
-/** One evaluation of one rule during a backtest. */
+/**
+ * One evaluation of one rule during a backtest.
+ *
+ * @example
+ * ```ts
+ * import { backtest, type BacktestEvaluation, PrometheusClient } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const groups = [{
+ *   name: "node",
+ *   rules: [{
+ *     alert: "HostHighCpu",
+ *     expr: '100 - (avg by(instance)(irate(node_cpu_seconds_total{mode="idle"}[5m])) * 100) > 90',
+ *     for: "5m",
+ *     annotations: { summary: "CPU on {{ $labels.instance }}" },
+ *   }],
+ * }];
+ * const evaluations: BacktestEvaluation[] = [];
+ * await backtest(prom, groups, {
+ *   start: "2026-11-01T10:00:00Z",
+ *   end: "2026-11-01T10:10:00Z",
+ *   interval: "5m",
+ *   onEvaluation: (e) => evaluations.push(e),
+ * });
+ * assert.deepEqual(evaluations.map((e) => e.alerts.map((a) => a.state)), [[], ["pending"], ["firing"]]);
+ * ```
+ */
 export interface BacktestEvaluation {
   /** The rule key. */
   rule: string;
@@ -90,7 +170,38 @@ export interface BacktestEvaluation {
   alerts: ActiveAlert[];
 }
 
-/** One alert instance (one episode of one label set). */
+/**
+ * One alert instance (one episode of one label set).
+ *
+ * @example
+ * ```ts
+ * import { backtest, type BacktestRow, PrometheusClient } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const groups = [{
+ *   name: "node",
+ *   rules: [{
+ *     alert: "HostHighCpu",
+ *     expr: '100 - (avg by(instance)(irate(node_cpu_seconds_total{mode="idle"}[5m])) * 100) > 90',
+ *     for: "5m",
+ *     annotations: { summary: "CPU on {{ $labels.instance }}" },
+ *   }],
+ * }];
+ * const result = await backtest(prom, groups, {
+ *   start: "2026-11-01T09:00:00Z",
+ *   end: "2026-11-01T13:00:00Z",
+ *   interval: "1m",
+ * });
+ * const [row]: BacktestRow[] = result.rows;
+ * assert.deepEqual([row.labels.instance, row.activeAt, row.firedAt, row.resolvedAt], [
+ *   "ali-hz-db-01:9100",
+ *   "2026-11-01T10:01:00Z",
+ *   "2026-11-01T10:06:00Z",
+ *   "2026-11-01T12:01:00Z",
+ * ]);
+ * ```
+ */
 export interface BacktestRow {
   /** The rule key, `group/alertname`. */
   rule: string;
@@ -111,7 +222,33 @@ export interface BacktestRow {
   resolvedAt: string | null;
 }
 
-/** Per rule: how noisy it would have been. */
+/**
+ * Per rule: how noisy it would have been.
+ *
+ * @example
+ * ```ts
+ * import { backtest, type BacktestRuleSummary, PrometheusClient } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const groups = [{
+ *   name: "node",
+ *   rules: [{
+ *     alert: "HostHighCpu",
+ *     expr: '100 - (avg by(instance)(irate(node_cpu_seconds_total{mode="idle"}[5m])) * 100) > 90',
+ *     for: "5m",
+ *     annotations: { summary: "CPU on {{ $labels.instance }}" },
+ *   }],
+ * }];
+ * const result = await backtest(prom, groups, {
+ *   start: "2026-11-01T09:00:00Z",
+ *   end: "2026-11-01T13:00:00Z",
+ *   interval: "1m",
+ * });
+ * const [summary]: BacktestRuleSummary[] = result.rules;
+ * assert.deepEqual([summary.evaluations, summary.notifications, summary.errors], [241, 2, 0]);
+ * ```
+ */
 export interface BacktestRuleSummary {
   /** The rule key. */
   rule: string;
@@ -147,7 +284,38 @@ export interface BacktestRuleSummary {
   blind?: string[];
 }
 
-/** What {@linkcode backtest} returns. */
+/**
+ * What {@linkcode backtest} returns.
+ *
+ * @example The dataset's 10:00–12:00 incident
+ * ```ts
+ * import { backtest, type BacktestResult, PrometheusClient } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const groups = [{
+ *   name: "node",
+ *   rules: [{
+ *     alert: "HostHighCpu",
+ *     expr: '100 - (avg by(instance)(irate(node_cpu_seconds_total{mode="idle"}[5m])) * 100) > 90',
+ *     for: "5m",
+ *     annotations: { summary: "CPU on {{ $labels.instance }}" },
+ *   }],
+ * }];
+ * const result = await backtest(prom, groups, {
+ *   start: "2026-11-01T09:00:00Z",
+ *   end: "2026-11-01T13:00:00Z",
+ *   interval: "1m",
+ * });
+ * const r: BacktestResult = result;
+ * assert.deepEqual([r.start, r.end, r.rows.length, r.recording], [
+ *   "2026-11-01T09:00:00Z",
+ *   "2026-11-01T13:00:00Z",
+ *   1,
+ *   [],
+ * ]);
+ * ```
+ */
 export interface BacktestResult {
   /** First and last evaluation times, RFC 3339. */
   start: string;
