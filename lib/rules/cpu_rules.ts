@@ -37,7 +37,27 @@ import {
 } from "../alert/model.ts";
 import type { Alert, NotificationContext } from "../alert/types.ts";
 
-/** What a rule knows when it evaluates. */
+/**
+ * What a rule knows when it evaluates.
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { highCpuRule, type RuleContext } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const t0 = Date.UTC(2026, 10, 1, 10);
+ * const times = Array.from({ length: 41 }, (_, i) => t0 + i * 15_000);
+ * const frame = pl.DataFrame({
+ *   instance: times.map(() => "db-01:9100"),
+ *   timestamp: pl.Series(times).cast(pl.Datetime("ms")),
+ *   value: times.map(() => 95),
+ * });
+ * const at = new Date(times[40]);
+ * const context: RuleContext = { at, firing: [], warnings: [] };
+ * assert.equal(highCpuRule().evaluate(frame, context).length, 1);
+ * ```
+ */
 export interface RuleContext {
   /** The evaluation time. */
   at: TimeInput;
@@ -57,7 +77,28 @@ export interface RuleContext {
   warnings?: readonly string[];
 }
 
-/** The data a rule wants: a range query over `range` at `step`, ending at the evaluation time. */
+/**
+ * The data a rule wants: a range query over `range` at `step`, ending at the evaluation time.
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { highCpuRule, type RuleWindow } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const t0 = Date.UTC(2026, 10, 1, 10);
+ * const times = Array.from({ length: 41 }, (_, i) => t0 + i * 15_000);
+ * const frame = pl.DataFrame({
+ *   instance: times.map(() => "db-01:9100"),
+ *   timestamp: pl.Series(times).cast(pl.Datetime("ms")),
+ *   value: times.map(() => 95),
+ * });
+ * const at = new Date(times[40]);
+ * const window: RuleWindow = highCpuRule().window; // what to query before evaluating
+ * assert.ok(window.range !== undefined && window.step !== undefined);
+ * assert.equal(highCpuRule().evaluate(frame, { at }).length, 1);
+ * ```
+ */
 export interface RuleWindow {
   /** How far back the frame reaches, e.g. `"15m"`. */
   range: DurationInput;
@@ -65,7 +106,28 @@ export interface RuleWindow {
   step: DurationInput;
 }
 
-/** One alert rule. */
+/**
+ * One alert rule.
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { type AlertRule, defaultCpuRules } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const t0 = Date.UTC(2026, 10, 1, 10);
+ * const times = Array.from({ length: 41 }, (_, i) => t0 + i * 15_000);
+ * const frame = pl.DataFrame({
+ *   instance: times.map(() => "db-01:9100"),
+ *   timestamp: pl.Series(times).cast(pl.Datetime("ms")),
+ *   value: times.map(() => 95),
+ * });
+ * const at = new Date(times[40]);
+ * const rules: AlertRule[] = defaultCpuRules();
+ * assert.deepEqual(rules.map((r) => r.name), ["HostHighCpu", "HostCpuTrend"]);
+ * assert.deepEqual(rules[0].evaluate(frame, { at }).map((a) => a.labels.instance), ["db-01:9100"]);
+ * ```
+ */
 export interface AlertRule {
   /** The `alertname` of its alerts (also the notification group). */
   readonly name: string;
@@ -79,7 +141,28 @@ export interface AlertRule {
   evaluate(frame: pl.DataFrame, context: RuleContext): Alert[];
 }
 
-/** Options of {@linkcode highCpuRule}. */
+/**
+ * Options of {@linkcode highCpuRule}.
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { highCpuRule, type HighCpuRuleOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const t0 = Date.UTC(2026, 10, 1, 10);
+ * const times = Array.from({ length: 41 }, (_, i) => t0 + i * 15_000);
+ * const frame = pl.DataFrame({
+ *   instance: times.map(() => "db-01:9100"),
+ *   timestamp: pl.Series(times).cast(pl.Datetime("ms")),
+ *   value: times.map(() => 95),
+ * });
+ * const at = new Date(times[40]);
+ * const options: HighCpuRuleOptions = { threshold: 90, low: 85, for: "10m", labels: { team: "db" } };
+ * const alerts = highCpuRule(options).evaluate(frame, { at });
+ * assert.deepEqual(alerts.map((a) => a.labels.team), ["db"]); // 95 % for 10 minutes
+ * ```
+ */
 export interface HighCpuRuleOptions {
   /**
    * Fire above this, in percent.
@@ -112,7 +195,28 @@ export interface HighCpuRuleOptions {
   graphURL?: string;
 }
 
-/** Options of {@linkcode cpuTrendRule}. */
+/**
+ * Options of {@linkcode cpuTrendRule}.
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { cpuTrendRule, type CpuTrendRuleOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const t0 = Date.UTC(2026, 10, 1, 10);
+ * const times = Array.from({ length: 41 }, (_, i) => t0 + i * 15_000);
+ * const frame = pl.DataFrame({
+ *   instance: times.map(() => "db-01:9100"),
+ *   timestamp: pl.Series(times).cast(pl.Datetime("ms")),
+ *   value: times.map(() => 95),
+ * });
+ * const at = new Date(times[40]);
+ * const options: CpuTrendRuleOptions = { limit: 100, within: "6h", lookback: "3h" };
+ * const rule = cpuTrendRule(options);
+ * assert.deepEqual(rule.evaluate(frame, { at }), []); // flat at 95 %: no trend
+ * ```
+ */
 export interface CpuTrendRuleOptions {
   /**
    * The level that must not be reached, in percent.
@@ -389,7 +493,29 @@ export function cpuTrendRule(options: CpuTrendRuleOptions = {}): AlertRule {
   };
 }
 
-/** Options of {@linkcode defaultCpuRules}. */
+/**
+ * Options of {@linkcode defaultCpuRules}.
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { defaultCpuRules, type DefaultCpuRulesOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const t0 = Date.UTC(2026, 10, 1, 10);
+ * const times = Array.from({ length: 41 }, (_, i) => t0 + i * 15_000);
+ * const frame = pl.DataFrame({
+ *   instance: times.map(() => "db-01:9100"),
+ *   timestamp: pl.Series(times).cast(pl.Datetime("ms")),
+ *   value: times.map(() => 95),
+ * });
+ * const at = new Date(times[40]);
+ * const options: DefaultCpuRulesOptions = { high: { threshold: 90 }, trend: { within: "12h" } };
+ * const rules = defaultCpuRules(options);
+ * assert.equal(rules.length, 2);
+ * assert.equal(rules[0].evaluate(frame, { at }).length, 1);
+ * ```
+ */
 export interface DefaultCpuRulesOptions {
   /** Options of `HostHighCpu`. */
   high?: HighCpuRuleOptions;
@@ -410,7 +536,27 @@ export function defaultCpuRules(options: DefaultCpuRulesOptions = {}): AlertRule
   return [highCpuRule(options.high), cpuTrendRule(options.trend)];
 }
 
-/** What {@linkcode evaluateRules} returns: the alerts and how good the data was. */
+/**
+ * What {@linkcode evaluateRules} returns: the alerts and how good the data was.
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { defaultCpuRules, evaluateRules, type RulesResult } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const t0 = Date.UTC(2026, 10, 1, 10);
+ * const times = Array.from({ length: 41 }, (_, i) => t0 + i * 15_000);
+ * const frame = pl.DataFrame({
+ *   instance: times.map(() => "db-01:9100"),
+ *   timestamp: pl.Series(times).cast(pl.Datetime("ms")),
+ *   value: times.map(() => 95),
+ * });
+ * const at = new Date(times[40]);
+ * const result: RulesResult = evaluateRules(defaultCpuRules(), frame, { at });
+ * assert.deepEqual([result.alerts.length, result.noData, result.partial], [1, false, false]);
+ * ```
+ */
 export interface RulesResult {
   /** Alerts of every rule. */
   alerts: Alert[];
