@@ -25,26 +25,16 @@ const ENTRIES = [
 const WITHOUT_EXAMPLE: readonly string[] = [
   "AbsentPolicy",
   "ActiveState",
-  "AlertTemplateData",
-  "AlertingRuleSpec",
   "AlertsFromFrameOptions",
   "Comparison",
-  "CompileTemplateOptions",
-  "ExpandTemplateOptions",
-  "GoTemplateCompilerOptions",
   "MachineRule",
   "RuleAnswer",
-  "RuleCheckResult",
-  "RuleGroupSpec",
   "RuleSample",
   "RuleState",
   "RuleTransition",
   "StepOptions",
   "StepResult",
   "StoredAlert",
-  "TemplateCompiler",
-  "TemplateData",
-  "TemplateErrorKind",
 ];
 
 interface JsDoc {

@@ -13,7 +13,24 @@ import { goTemplateCompiler } from "./template.ts";
 import { formatValue, type GoValue, sprintf } from "./_go_fmt.ts";
 import { type ExecEnv, FUNCTIONS } from "./_template_exec.ts";
 
-/** What a template sees: `$labels`, `$value`, `$externalLabels`, `$externalURL`. */
+/**
+ * What a template sees: `$labels`, `$value`, `$externalLabels`, `$externalURL`.
+ *
+ * @example
+ * ```ts
+ * import type { TemplateData } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const data: TemplateData = {
+ *   labels: { instance: "db-01:9100" },
+ *   value: 95,
+ *   externalLabels: {},
+ *   externalURL: "http://prometheus:9090",
+ * };
+ * const render = (d: TemplateData) => `${d.labels.instance}: ${d.value}`;
+ * assert.equal(render(data), "db-01:9100: 95");
+ * ```
+ */
 export interface TemplateData {
   /** The series' labels. */
   labels: Labels;
@@ -25,10 +42,48 @@ export interface TemplateData {
   externalURL: string;
 }
 
-/** Compiles a template text into a function of its data. */
+/**
+ * Compiles a template text into a function of its data.
+ *
+ * @example Annotations with your own template engine
+ * ```ts
+ * import { RuleEvaluator, type TemplateCompiler } from "opsbook";
+ *
+ * // `{name}` placeholders instead of Go templates.
+ * const template: TemplateCompiler = (text) => (data) =>
+ *   text.replace(/\{(\w+)\}/g, (_, name: string) => name === "value" ? String(data.value) : data.labels[name] ?? "");
+ * export function evaluator(prom: ConstructorParameters<typeof RuleEvaluator>[0]): RuleEvaluator {
+ *   return new RuleEvaluator(prom, [{
+ *     name: "node",
+ *     rules: [{ alert: "HostDown", expr: "up == 0", annotations: { summary: "{instance} is down" } }],
+ *   }], { template });
+ * }
+ * ```
+ */
 export type TemplateCompiler = (text: string) => (data: TemplateData) => string;
 
-/** One alerting rule as the evaluator takes it (the shape of a rule file's rule). */
+/**
+ * One alerting rule as the evaluator takes it (the shape of a rule file's rule).
+ *
+ * @example
+ * ```ts
+ * import { type AlertingRuleSpec, RuleEvaluator } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const rule: AlertingRuleSpec = {
+ *   alert: "HostDown",
+ *   expr: "up == 0",
+ *   for: "2m",
+ *   labels: { severity: "critical" },
+ *   annotations: { summary: "{{ $labels.instance }} is down" },
+ * };
+ * const evaluator = new RuleEvaluator({
+ *   query: () => Promise.reject(new Error("unused")),
+ *   queryRange: () => Promise.reject(new Error("unused")),
+ * }, [{ name: "node", rules: [rule] }]);
+ * assert.deepEqual(Object.keys(evaluator.state.rules), []); // nothing evaluated yet
+ * ```
+ */
 export interface AlertingRuleSpec {
   /** The `alertname`. */
   alert: string;
@@ -52,7 +107,24 @@ export interface AlertingRuleSpec {
   opsbook?: Record<string, unknown>;
 }
 
-/** One rule group as the evaluator takes it. */
+/**
+ * One rule group as the evaluator takes it.
+ *
+ * @example
+ * ```ts
+ * import { PrometheusClient, RuleEvaluator, type RuleGroupSpec } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const group: RuleGroupSpec = {
+ *   name: "node",
+ *   interval: "1m",
+ *   rules: [{ alert: "HostDown", expr: "up == 0", for: "2m" }, { record: "job:up:sum", expr: "sum(up)" }],
+ * };
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const evaluation = await new RuleEvaluator(prom, [group]).evaluate("2026-11-01T12:00:00Z");
+ * assert.deepEqual([evaluation.groups, evaluation.firing], [["node"], []]);
+ * ```
+ */
 export interface RuleGroupSpec {
   /** The group name (unique). */
   name: string;

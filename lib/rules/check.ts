@@ -7,7 +7,21 @@
 
 import { loadRuleFiles, type RuleFile, RuleFileError, type RuleFileProblem } from "./rule_file.ts";
 
-/** What {@linkcode checkRuleFiles} found. */
+/**
+ * What {@linkcode checkRuleFiles} found.
+ *
+ * @example
+ * ```ts
+ * import { checkRuleFiles, type RuleCheckResult } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/node.yml`, "groups:\n  - name: node\n    rules:\n      - alert: Down\n        expr: up == 0\n");
+ * const result: RuleCheckResult = await checkRuleFiles([`${dir}/node.yml`]);
+ * assert.deepEqual([result.ok, result.problems.length], [true, 0]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface RuleCheckResult {
   /** `true` when every file loaded. */
   ok: boolean;

@@ -21,7 +21,18 @@ export const TEMPLATE_PREFIX =
 const DATA_TYPE =
   "struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL string; Value float64 }";
 
-/** Options of {@linkcode compileTemplate}. */
+/**
+ * Options of {@linkcode compileTemplate}.
+ *
+ * @example
+ * ```ts
+ * import { compileTemplate, type CompileTemplateOptions, TemplateError } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const options: CompileTemplateOptions = { name: "summary" };
+ * assert.throws(() => compileTemplate("{{ $labels.instance", options), TemplateError);
+ * ```
+ */
 export interface CompileTemplateOptions {
   /**
    * The template's name, used in error messages. Prometheus names a rule's
@@ -32,7 +43,25 @@ export interface CompileTemplateOptions {
   name?: string;
 }
 
-/** The data an alert template sees (Prometheus' `AlertTemplateData`). */
+/**
+ * The data an alert template sees (Prometheus' `AlertTemplateData`).
+ *
+ * @example
+ * ```ts
+ * import { type AlertTemplateData, expandTemplate } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const data: AlertTemplateData = {
+ *   labels: { instance: "db-01:9100" },
+ *   value: 0.953,
+ *   externalLabels: { cluster: "eu" },
+ * };
+ * assert.equal(
+ *   expandTemplate("{{ $labels.instance }} in {{ $externalLabels.cluster }}: {{ humanizePercentage $value }}", data),
+ *   "db-01:9100 in eu: 95.3%",
+ * );
+ * ```
+ */
 export interface AlertTemplateData {
   /**
    * `$labels` / `.Labels`: the labels of the series the rule's `expr`
@@ -62,7 +91,18 @@ export interface AlertTemplateData {
   value?: number;
 }
 
-/** Options of {@linkcode expandTemplate}. */
+/**
+ * Options of {@linkcode expandTemplate}.
+ *
+ * @example Show the error instead of throwing, as Prometheus does
+ * ```ts
+ * import { expandTemplate, type ExpandTemplateOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ExpandTemplateOptions = { onError: "text" };
+ * assert.match(expandTemplate("{{ toUpper $value }}", { value: 1 }, options), /^<error expanding template: /);
+ * ```
+ */
 export interface ExpandTemplateOptions {
   /**
    * What an execution error does: `"throw"` a {@linkcode TemplateError}, or
@@ -74,7 +114,24 @@ export interface ExpandTemplateOptions {
   onError?: "throw" | "text";
 }
 
-/** Where a template error happened: parsing (load time) or execution. */
+/**
+ * Where a template error happened: parsing (load time) or execution.
+ *
+ * @example
+ * ```ts
+ * import { compileTemplate, TemplateError, type TemplateErrorKind } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * try {
+ *   compileTemplate("{{ if }}");
+ *   assert.fail("expected a TemplateError");
+ * } catch (e) {
+ *   if (!(e instanceof TemplateError)) throw e;
+ *   const kind: TemplateErrorKind = e.kind;
+ *   assert.equal(kind, "parse");
+ * }
+ * ```
+ */
 export type TemplateErrorKind = "parse" | "execute";
 
 /**
@@ -312,7 +369,19 @@ export function expandTemplate(
   return compiled.expand(data, options);
 }
 
-/** Options of {@linkcode goTemplateCompiler}. */
+/**
+ * Options of {@linkcode goTemplateCompiler}.
+ *
+ * @example
+ * ```ts
+ * import { goTemplateCompiler, type GoTemplateCompilerOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const options: GoTemplateCompilerOptions = { name: "annotations" };
+ * const compile = goTemplateCompiler(options);
+ * assert.equal(compile("{{ $value }}")({ value: 95 }), "95");
+ * ```
+ */
 export interface GoTemplateCompilerOptions {
   /**
    * The name given to every compiled template (Prometheus: `__alert_<alertname>`).
