@@ -18,23 +18,21 @@ const ENTRIES = [
 ];
 
 /**
- * Public names still without an example of their own (mostly option and
- * result types). Do not add to this list: the test fails when one of them
- * gets an example, so it only shrinks.
+ * Public names still without an example of their own: types of functions
+ * that are not public (`stepRule` in lib/rules/rule_state.ts,
+ * `splitComparison` in lib/rules/detector_rules.ts, the evaluator's private
+ * answer), so no example importing `opsbook` can use them; they should leave
+ * the public surface or get a public function. Do not add to this list: the
+ * test fails when one of them gets an example, so it only shrinks.
  */
 const WITHOUT_EXAMPLE: readonly string[] = [
-  "AbsentPolicy",
-  "ActiveState",
-  "AlertsFromFrameOptions",
   "Comparison",
   "MachineRule",
   "RuleAnswer",
   "RuleSample",
-  "RuleState",
   "RuleTransition",
   "StepOptions",
   "StepResult",
-  "StoredAlert",
 ];
 
 interface JsDoc {

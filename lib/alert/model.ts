@@ -25,7 +25,28 @@ export const DETECTOR_COLUMNS: readonly string[] = Object.freeze([
   "message",
 ]);
 
-/** Options of {@linkcode alertsFromFrame}. */
+/**
+ * Options of {@linkcode alertsFromFrame}.
+ *
+ * @example
+ * ```ts
+ * import pl from "nodejs-polars";
+ * import { alertsFromFrame, type AlertsFromFrameOptions } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const frame = pl.DataFrame({ mountpoint: ["/data"], instance: ["web-01:9100"], free: [4] });
+ * const options: AlertsFromFrameOptions = {
+ *   alertname: "HostDiskFull",
+ *   summary: "{{mountpoint}} on {{instance}}: {{value}} % free",
+ *   valueColumn: "free",
+ *   labels: { severity: "critical" },
+ *   at: "2026-11-01T21:30:00Z",
+ * };
+ * const [alert] = alertsFromFrame(frame, options);
+ * assert.equal(alert.annotations.summary, "/data on web-01:9100: 4.0 % free");
+ * assert.equal(alert.labels.severity, "critical");
+ * ```
+ */
 export interface AlertsFromFrameOptions {
   /** The `alertname` label, e.g. `HostHighCpu`. */
   alertname: string;

@@ -18,10 +18,56 @@
 import { fingerprint, type Labels } from "../labels.ts";
 import type { AnomalyRuleState } from "./_anomaly_rule.ts";
 
-/** Where an active alert is. */
+/**
+ * Where an active alert is.
+ *
+ * @example
+ * ```ts
+ * import { type ActiveState, PrometheusClient, RuleEvaluator } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const evaluator = new RuleEvaluator(prom, [{
+ *   name: "node",
+ *   rules: [{
+ *     alert: "HostHighCpu",
+ *     expr: '100 - (avg by(instance)(irate(node_cpu_seconds_total{mode="idle"}[5m])) * 100) > 90',
+ *     for: "5m",
+ *   }],
+ * }]);
+ * await evaluator.evaluate("2026-11-01T10:30:00Z");
+ * const states: ActiveState[] = Object.values(evaluator.state.rules["node/HostHighCpu"].alerts)
+ *   .map((a) => a.state);
+ * assert.deepEqual(states, ["pending"]);
+ * ```
+ */
 export type ActiveState = "pending" | "firing";
 
-/** One active alert as the state stores it. */
+/**
+ * One active alert as the state stores it.
+ *
+ * @example
+ * ```ts
+ * import { PrometheusClient, RuleEvaluator, type StoredAlert } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const evaluator = new RuleEvaluator(prom, [{
+ *   name: "node",
+ *   rules: [{
+ *     alert: "HostHighCpu",
+ *     expr: '100 - (avg by(instance)(irate(node_cpu_seconds_total{mode="idle"}[5m])) * 100) > 90',
+ *     for: "5m",
+ *   }],
+ * }]);
+ * await evaluator.evaluate("2026-11-01T10:30:00Z");
+ * const [alert]: StoredAlert[] = Object.values(evaluator.state.rules["node/HostHighCpu"].alerts);
+ * assert.deepEqual([alert.labels.instance, alert.activeAt], [
+ *   "ali-hz-db-01:9100",
+ *   Date.parse("2026-11-01T10:30:00Z"),
+ * ]);
+ * ```
+ */
 export interface StoredAlert {
   /** The alert's labels (with `alertname`). */
   labels: Labels;
@@ -41,7 +87,28 @@ export interface StoredAlert {
   firedAnnotations?: Record<string, string>;
 }
 
-/** The state of one rule: its active alerts by fingerprint, and what the evaluator saw. */
+/**
+ * The state of one rule: its active alerts by fingerprint, and what the evaluator saw.
+ *
+ * @example
+ * ```ts
+ * import { PrometheusClient, RuleEvaluator, type RuleState } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const prom = new PrometheusClient({ url: Deno.env.get("PROMETHEUS_URL") ?? "http://localhost:9090" });
+ * const evaluator = new RuleEvaluator(prom, [{
+ *   name: "node",
+ *   rules: [{
+ *     alert: "HostHighCpu",
+ *     expr: '100 - (avg by(instance)(irate(node_cpu_seconds_total{mode="idle"}[5m])) * 100) > 90',
+ *     for: "5m",
+ *   }],
+ * }]);
+ * await evaluator.evaluate("2026-11-01T10:30:00Z");
+ * const state: RuleState = evaluator.state.rules["node/HostHighCpu"];
+ * assert.equal(Object.keys(state.alerts).length, 1);
+ * ```
+ */
 export interface RuleState {
   /** Active (pending and firing) alerts by fingerprint. */
   alerts: Record<string, StoredAlert>;
@@ -109,7 +176,27 @@ export interface RuleTransition {
   at: number;
 }
 
-/** What to do with active alerts whose series the answer lacks. */
+/**
+ * What to do with active alerts whose series the answer lacks.
+ *
+ * @example Hold the alerts when the query failed
+ * ```ts
+ * import { type AbsentPolicy, Alerter, fingerprint } from "opsbook";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const alerter = new Alerter({ statePath: `${dir}/alerts.json`, sinks: [] });
+ * const labels = { alertname: "HostHighCpu", instance: "db-01:9100" };
+ * await alerter.evaluate([{
+ *   labels, annotations: { summary: "CPU 95 %" }, value: 95,
+ *   startsAt: "2026-11-01T10:00:00Z", status: "firing", fingerprint: fingerprint(labels),
+ * }], { now: "2026-11-01T10:00:00Z" });
+ * const absent: AbsentPolicy = "hold"; // "resolve" would close the alert
+ * const report = await alerter.evaluate([], { now: "2026-11-01T10:05:00Z", absent });
+ * assert.deepEqual([report.firing.length, report.resolved.length], [1, 0]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export type AbsentPolicy =
   /** Complete answer: absent means gone (Prometheus). */
   | "resolve"
