@@ -30,23 +30,12 @@ export type {
   RulesResult,
   RuleWindow,
 } from "./cpu_rules.ts";
-export type {
-  AbsentPolicy,
-  ActiveState,
-  MachineRule,
-  RuleSample,
-  RuleState,
-  RuleTransition,
-  StepOptions,
-  StepResult,
-  StoredAlert,
-} from "./rule_state.ts";
+export type { AbsentPolicy, ActiveState, RuleState, StoredAlert } from "./rule_state.ts";
 export { RuleEvaluator } from "./evaluator.ts";
 export type {
   ActiveAlert,
   AlertChange,
   EvaluateRulesOptions,
-  RuleAnswer,
   RuleEvaluatorOptions,
   RuleOutcome,
   RuleProblem,
@@ -54,7 +43,6 @@ export type {
   RulesEvaluation,
   RulesState,
 } from "./evaluator.ts";
-export type { Comparison } from "./detector_rules.ts";
 export {
   compileTemplate,
   expandTemplate,
