@@ -19,6 +19,7 @@
  * @module
  */
 
+import { enterUserCwd } from "./_user_cwd.ts";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import {
@@ -491,6 +492,7 @@ function exposeGc(): (() => void) | undefined {
 }
 
 if (import.meta.main) {
+  enterUserCwd(); // --rules, --state, --config … are relative to where `deno task … monitor` was typed
   const gc = exposeGc();
   if (gc !== undefined) afterEvaluation = gc;
   const code = await main(Deno.args);

@@ -12,6 +12,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { enterUserCwd } from "./_user_cwd.ts";
 import { checkRuleFiles } from "../lib/rules/check.ts";
 import { loadRuleFiles, RuleFileError } from "../lib/rules/rule_file.ts";
 import { backtest } from "../lib/rules/backtest.ts";
@@ -187,4 +188,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  enterUserCwd(); // paths are relative to where `deno task … rules` was typed
+  Deno.exit(await main(Deno.args));
+}
