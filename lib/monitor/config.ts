@@ -3,7 +3,9 @@
  * sources merged as defaults < config file (JSON) < environment < flags. A bad
  * value is reported by its setting name, its source and the expected form
  * ({@linkcode ConfigError}); {@linkcode redactConfig} hides secrets for
- * printing.
+ * printing. Each setting is declared once, its schema beside its environment
+ * variable, flag and description; the schema, {@linkcode SETTINGS} and the
+ * docs table are derived from that declaration.
  *
  * @module
  */
@@ -65,7 +67,7 @@ export interface SettingInfo {
   env: string;
   /** Command-line flag without dashes, e.g. `threshold`. */
   flag: string;
-  /** The expected form, used in error messages and the README table. */
+  /** The expected form, used in error messages and the docs/monitor.md table. */
   expected: string;
   /** One-line description. */
   description: string;
@@ -75,16 +77,29 @@ export interface SettingInfo {
   aliases?: readonly string[];
 }
 
-function setting(
-  kind: Kind,
-  env: string,
-  flag: string,
-  expected: string,
-  description: string,
-  aliases?: readonly string[],
-): SettingInfo & { kind: Kind } {
+/**
+ * One setting's single declaration: its zod schema (type, validation and
+ * default), how its text is parsed ({@linkcode Kind}), and the environment
+ * variable, flag, expected form and description shown to users.
+ */
+interface SettingDecl<S extends z.ZodType> {
+  kind: Kind;
+  schema: S;
+  env: string;
+  flag: string;
+  expected: string;
+  description: string;
+  aliases?: readonly string[];
+}
+
+/** A declared setting: its public {@linkcode SettingInfo} plus its kind and schema. */
+type Declared<S extends z.ZodType> = SettingInfo & { kind: Kind; schema: S };
+
+function setting<S extends z.ZodType>(decl: SettingDecl<S>): Declared<S> {
+  const { kind, schema, env, flag, expected, description, aliases } = decl;
   return {
     kind,
+    schema,
     env,
     flag,
     expected,
@@ -94,310 +109,438 @@ function setting(
   };
 }
 
+const DEFAULT_QUERY =
+  '100 - (avg by(instance)(irate(node_cpu_seconds_total{mode="idle"}[5m])) * 100)';
+
+const httpUrl = z.string().refine((s) => parseHttpUrl(s) !== undefined);
+const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  try {
+    return parseDuration(v);
+  } catch {
+    ctx.addIssue({ code: "custom", message: "bad duration" });
+    return z.NEVER;
+  }
+});
+const positiveDuration = duration.refine((v) => v > 0);
+const rfc3339 = z.string().refine((s) =>
+  /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(s) &&
+  !Number.isNaN(Date.parse(s))
+);
+const percent = z.number().min(0).max(100);
+const stringMap = z.record(z.string(), z.string());
+/** One named receiver of the `receivers` setting. */
+const receiver = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("slack"),
+    webhookUrl: httpUrl,
+    baseUrl: httpUrl.optional(),
+    botToken: z.string().min(1).optional(),
+    channel: z.string().min(1).optional(),
+    apiUrl: httpUrl.optional(),
+  }).strict(),
+  z.object({
+    type: z.literal("alertmanager"),
+    urls: z.array(httpUrl).min(1),
+  }).strict(),
+  z.object({
+    type: z.literal("zammad"),
+    url: httpUrl,
+    token: z.string().min(1),
+    group: z.string().min(1).default("Users"),
+    customer: z.string().min(1),
+  }).strict(),
+  z.object({ type: z.literal("dry-run") }).strict(),
+]);
+const receiverName = z.string().regex(/^[A-Za-z0-9_.-]+$/);
+const route = z.object({
+  receiver: receiverName.optional(),
+  routes: z.array(
+    z.object({
+      match: stringMap.optional(),
+      match_re: stringMap.optional(),
+      receiver: receiverName,
+      continue: z.boolean().optional(),
+    }).strict(),
+  ).default([]),
+}).strict();
+
+/**
+ * Every setting, declared once: type, validation and default (its zod
+ * schema), then how users set it and read about it. {@linkcode ConfigSchema},
+ * {@linkcode SETTINGS}, the parsing of environment and flag text and the
+ * docs/monitor.md table all come from here.
+ */
 const INFO = {
-  prometheusUrl: setting(
-    "url",
-    "PROMETHEUS_URL",
-    "prometheus-url",
-    "an http(s) URL such as http://localhost:9090 (a path prefix is kept), or several servers " +
+  prometheusUrl: setting({
+    kind: "url",
+    schema: z.string().refine((s) => {
+      try {
+        parsePrometheusUrls(s);
+        return true;
+      } catch {
+        return false;
+      }
+    }).default("http://localhost:9090"),
+    env: "PROMETHEUS_URL",
+    flag: "prometheus-url",
+    expected:
+      "an http(s) URL such as http://localhost:9090 (a path prefix is kept), or several servers " +
       "as name=url pairs separated by commas (a=http://prom-a:9090,b=http://prom-b:9090)",
-    "Prometheus-compatible API (Prometheus, Thanos, Mimir, VictoriaMetrics); several servers " +
+    description:
+      "Prometheus-compatible API (Prometheus, Thanos, Mimir, VictoriaMetrics); several servers " +
       "are queried as one fleet, each answer labelled source=<name>",
-  ),
-  prometheusToken: setting(
-    "secret",
-    "PROMETHEUS_TOKEN",
-    "prometheus-token",
-    "a bearer token",
-    "Sent as Authorization: Bearer",
-  ),
-  prometheusOrgId: setting(
-    "string",
-    "PROMETHEUS_ORG_ID",
-    "prometheus-org-id",
-    "a tenant id",
-    "Sent as X-Scope-OrgID (Mimir, Cortex, Thanos receive)",
-  ),
-  queryTimeout: setting(
-    "duration",
-    "PROMETHEUS_TIMEOUT",
-    "query-timeout",
-    'a duration such as "10s" or "500ms"',
-    "Timeout of each query attempt",
-  ),
-  query: setting(
-    "string",
-    "OPSBOOK_QUERY",
-    "query",
-    "a PromQL expression returning one series per host",
-    "CPU usage query (default: the classic node_exporter irate query)",
-  ),
-  rules: setting(
-    "list",
-    "OPSBOOK_RULES",
-    "rules",
-    "rule file paths (Prometheus rule format, YAML) separated by commas; in a config file a " +
+  }),
+  prometheusToken: setting({
+    kind: "secret",
+    schema: z.string().min(1).optional(),
+    env: "PROMETHEUS_TOKEN",
+    flag: "prometheus-token",
+    expected: "a bearer token",
+    description: "Sent as Authorization: Bearer",
+  }),
+  prometheusOrgId: setting({
+    kind: "string",
+    schema: z.string().min(1).optional(),
+    env: "PROMETHEUS_ORG_ID",
+    flag: "prometheus-org-id",
+    expected: "a tenant id",
+    description: "Sent as X-Scope-OrgID (Mimir, Cortex, Thanos receive)",
+  }),
+  queryTimeout: setting({
+    kind: "duration",
+    schema: positiveDuration.default(10),
+    env: "PROMETHEUS_TIMEOUT",
+    flag: "query-timeout",
+    expected: 'a duration such as "10s" or "500ms"',
+    description: "Timeout of each query attempt",
+  }),
+  query: setting({
+    kind: "string",
+    schema: z.string().min(1).default(DEFAULT_QUERY),
+    env: "OPSBOOK_QUERY",
+    flag: "query",
+    expected: "a PromQL expression returning one series per host",
+    description: "CPU usage query (default: the classic node_exporter irate query)",
+  }),
+  rules: setting({
+    kind: "list",
+    schema: z.array(z.string().min(1)).min(1).optional(),
+    env: "OPSBOOK_RULES",
+    flag: "rules",
+    expected:
+      "rule file paths (Prometheus rule format, YAML) separated by commas; in a config file a " +
       "list, relative to the config file",
-    "Alerting rule files to evaluate (default: the shipped rules/node.yml)",
-  ),
-  ruleBlindAfter: setting(
-    "duration",
-    "OPSBOOK_RULE_BLIND_AFTER",
-    "rule-blind-after",
-    'a positive duration such as "15m"',
-    "A rule whose selectors never matched any series raises MonitoringRuleBlind after this long",
-  ),
-  stoppedReporting: setting(
-    "enum",
-    "OPSBOOK_STOPPED_REPORTING",
-    "stopped-reporting",
-    '"auto", "on" or "off"',
-    "Built-in HostStoppedReporting meta-alert; auto: off when a rule file has a host-down rule " +
+    description: "Alerting rule files to evaluate (default: the shipped rules/node.yml)",
+  }),
+  ruleBlindAfter: setting({
+    kind: "duration",
+    schema: positiveDuration.default(3600),
+    env: "OPSBOOK_RULE_BLIND_AFTER",
+    flag: "rule-blind-after",
+    expected: 'a positive duration such as "15m"',
+    description:
+      "A rule whose selectors never matched any series raises MonitoringRuleBlind after this long",
+  }),
+  stoppedReporting: setting({
+    kind: "enum",
+    schema: z.enum(["auto", "on", "off"]).default("auto"),
+    env: "OPSBOOK_STOPPED_REPORTING",
+    flag: "stopped-reporting",
+    expected: '"auto", "on" or "off"',
+    description:
+      "Built-in HostStoppedReporting meta-alert; auto: off when a rule file has a host-down rule " +
       "(one page per stopped host)",
-  ),
-  receivers: setting(
-    "receivers",
-    "OPSBOOK_RECEIVERS",
-    "receivers",
-    'a JSON object of named receivers such as {"ops": {"type": "slack", "webhookUrl": "https://hooks.slack.com/services/…"}} ' +
+  }),
+  receivers: setting({
+    kind: "receivers",
+    schema: z.record(receiverName, receiver).optional(),
+    env: "OPSBOOK_RECEIVERS",
+    flag: "receivers",
+    expected:
+      'a JSON object of named receivers such as {"ops": {"type": "slack", "webhookUrl": "https://hooks.slack.com/services/…"}} ' +
       "(type slack, alertmanager, zammad or dry-run)",
-    "Named receivers for the route (their secrets are redacted)",
-  ),
-  route: setting(
-    "json",
-    "OPSBOOK_ROUTE",
-    "route",
-    'a JSON object such as {"receiver": "ops", "routes": [{"match": {"severity": "critical"}, ' +
+    description: "Named receivers for the route (their secrets are redacted)",
+  }),
+  route: setting({
+    kind: "json",
+    schema: route.optional(),
+    env: "OPSBOOK_ROUTE",
+    flag: "route",
+    expected:
+      'a JSON object such as {"receiver": "ops", "routes": [{"match": {"severity": "critical"}, ' +
       '"receiver": "pager"}]}',
-    "Which receivers get an alert, by its labels (match, match_re, continue, default receiver)",
-  ),
-  hostLabel: setting(
-    "string",
-    "OPSBOOK_HOST_LABEL",
-    "host-label",
-    "a label name",
-    "Label that names a host in the query's result",
-  ),
-  threshold: setting(
-    "number",
-    "CPU_THRESHOLD",
-    "threshold",
-    "a number between 0 and 100",
-    "Fire HostHighCpu above this CPU usage (%)",
-  ),
-  low: setting(
-    "number",
-    "CPU_LOW",
-    "low",
-    "a number between 0 and 100, below threshold",
-    "Resolve only below this usage (hysteresis; default threshold - 5)",
-    ["clear-below"],
-  ),
-  for: setting(
-    "duration",
-    "CPU_FOR",
-    "for",
-    'a duration such as "5m"',
-    "How long usage must stay above threshold at every sample before HostHighCpu fires (default 5m)",
-  ),
-  trend: setting(
-    "boolean",
-    "CPU_TREND",
-    "trend",
-    '"true" or "false"',
-    "Evaluate the HostCpuTrend early warning (default true)",
-    ["no-trend"],
-  ),
-  trendWithin: setting(
-    "duration",
-    "CPU_TREND_WITHIN",
-    "trend-within",
-    'a positive duration such as "12h"',
-    "HostCpuTrend fires when the fitted line reaches 100 % within this long",
-  ),
-  trendLookback: setting(
-    "duration",
-    "CPU_TREND_LOOKBACK",
-    "trend-lookback",
-    'a positive duration such as "6h"',
-    "History the HostCpuTrend line is fitted over",
-  ),
-  interval: setting(
-    "duration",
-    "MONITOR_INTERVAL",
-    "interval",
-    'a positive duration such as "5m" or "30s"',
-    "Time between evaluations",
-  ),
-  state: setting(
-    "string",
-    "OPSBOOK_STATE",
-    "state",
-    "a file path",
-    "Alert state file; the outbox and lock live beside it",
-  ),
-  blindAfter: setting(
-    "number",
-    "OPSBOOK_BLIND_AFTER",
-    "blind-after",
-    "a positive integer",
-    'Failed evaluations in a row before "monitoring is blind" fires',
-  ),
-  logFile: setting(
-    "string",
-    "OPSBOOK_LOG_FILE",
-    "log-file",
-    "a file path",
-    "Also write log lines to this file (rotated by size)",
-  ),
-  logFormat: setting(
-    "enum",
-    "OPSBOOK_LOG_FORMAT",
-    "log-format",
-    '"logfmt" or "json"',
-    "Log line format",
-  ),
-  logLevel: setting(
-    "enum",
-    "OPSBOOK_LOG_LEVEL",
-    "log-level",
-    '"debug", "info", "warn" or "error"',
-    "Lowest level written",
-  ),
-  logMaxBytes: setting(
-    "number",
-    "OPSBOOK_LOG_MAX_BYTES",
-    "log-max-bytes",
-    "a positive integer",
-    "Rotate the log file when it would grow past this size",
-  ),
-  logMaxFiles: setting(
-    "number",
-    "OPSBOOK_LOG_MAX_FILES",
-    "log-max-files",
-    "a non-negative integer",
-    "Rotated files kept (file.1 … file.N)",
-  ),
-  metricsPort: setting(
-    "number",
-    "OPSBOOK_METRICS_PORT",
-    "metrics-port",
-    "a port number 0-65535 (0 picks a free port)",
-    "Serve /metrics on this port",
-  ),
-  metricsHost: setting(
-    "string",
-    "OPSBOOK_METRICS_HOST",
-    "metrics-host",
-    "a host name or address",
-    "Address /metrics listens on",
-  ),
-  slackWebhookUrl: setting(
-    "secretUrl",
-    "SLACK_WEBHOOK_URL",
-    "slack-webhook-url",
-    "a Slack incoming webhook URL such as https://hooks.slack.com/services/T…/B…/…",
-    "Slack incoming webhook",
-  ),
-  slackBotToken: setting(
-    "secret",
-    "SLACK_BOT_TOKEN",
-    "slack-bot-token",
-    "a Slack bot token (xoxb-…)",
-    "Slack bot token (with slackChannel, instead of a webhook)",
-  ),
-  slackChannel: setting(
-    "string",
-    "SLACK_CHANNEL",
-    "slack-channel",
-    "a channel id or name",
-    "Channel for the bot token",
-  ),
-  slackBaseUrl: setting(
-    "url",
-    "SLACK_BASE_URL",
-    "slack-base-url",
-    "an http(s) URL",
-    "Origin of webhook posts instead of hooks.slack.com: a relay, a proxy, Mattermost (/hooks/<id>)",
-  ),
-  slackApiUrl: setting(
-    "url",
-    "SLACK_API_URL",
-    "slack-api-url",
-    "an http(s) URL",
-    "Slack Web API base (for tests)",
-  ),
-  alertmanagerUrl: setting(
-    "url",
-    "ALERTMANAGER_URL",
-    "alertmanager-url",
-    "an http(s) URL; several separated by commas",
-    "Alertmanager(s) to send alerts to",
-  ),
-  zammadUrl: setting(
-    "url",
-    "ZAMMAD_URL",
-    "zammad-url",
-    "an http(s) URL",
-    "Zammad base URL",
-  ),
-  zammadToken: setting(
-    "secret",
-    "ZAMMAD_TOKEN",
-    "zammad-token",
-    "a Zammad API token",
-    "Zammad token",
-  ),
-  zammadGroup: setting("string", "ZAMMAD_GROUP", "zammad-group", "a group name", "Ticket group"),
-  zammadCustomer: setting(
-    "string",
-    "ZAMMAD_CUSTOMER",
-    "zammad-customer",
-    "a customer e-mail or login",
-    "Ticket customer (required with zammadUrl)",
-  ),
-  dryRun: setting(
-    "boolean",
-    "OPSBOOK_DRY_RUN",
-    "dry-run",
-    '"true" or "false"',
-    "Print notifications instead of (or with no) sinks",
-  ),
-  sendTimeout: setting(
-    "duration",
-    "OPSBOOK_SEND_TIMEOUT",
-    "send-timeout",
-    'a duration such as "10s"',
-    "Timeout of one delivery to a sink",
-  ),
-  repeatInterval: setting(
-    "duration",
-    "OPSBOOK_REPEAT_INTERVAL",
-    "repeat-interval",
-    'a duration such as "4h"',
-    "Re-notify a still-firing alert after this long",
-  ),
-  replayStart: setting(
-    "string",
-    "OPSBOOK_REPLAY_START",
-    "replay-start",
-    "an RFC 3339 time such as 2026-11-01T00:00:00Z",
-    "Replay: first evaluation time (instead of the wall clock)",
-  ),
-  replayStep: setting(
-    "duration",
-    "OPSBOOK_REPLAY_STEP",
-    "replay-step",
-    'a positive duration such as "5m"',
-    "Replay: evaluation time advance per successful evaluation",
-  ),
-  replayEnd: setting(
-    "string",
-    "OPSBOOK_REPLAY_END",
-    "replay-end",
-    "an RFC 3339 time",
-    "Replay: stop after evaluating this time",
-  ),
+    description:
+      "Which receivers get an alert, by its labels (match, match_re, continue, default receiver)",
+  }),
+  hostLabel: setting({
+    kind: "string",
+    schema: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/).default("instance"),
+    env: "OPSBOOK_HOST_LABEL",
+    flag: "host-label",
+    expected: "a label name",
+    description: "Label that names a host in the query's result",
+  }),
+  threshold: setting({
+    kind: "number",
+    schema: percent.default(80),
+    env: "CPU_THRESHOLD",
+    flag: "threshold",
+    expected: "a number between 0 and 100",
+    description: "Fire HostHighCpu above this CPU usage (%)",
+  }),
+  low: setting({
+    kind: "number",
+    schema: percent.optional(),
+    env: "CPU_LOW",
+    flag: "low",
+    expected: "a number between 0 and 100, below threshold",
+    description: "Resolve only below this usage (hysteresis; default threshold - 5)",
+    aliases: ["clear-below"],
+  }),
+  for: setting({
+    kind: "duration",
+    schema: duration.default(300),
+    env: "CPU_FOR",
+    flag: "for",
+    expected: 'a duration such as "5m"',
+    description:
+      "How long usage must stay above threshold at every sample before HostHighCpu fires (default 5m)",
+  }),
+  trend: setting({
+    kind: "boolean",
+    schema: z.boolean().default(true),
+    env: "CPU_TREND",
+    flag: "trend",
+    expected: '"true" or "false"',
+    description: "Evaluate the HostCpuTrend early warning (default true)",
+    aliases: ["no-trend"],
+  }),
+  trendWithin: setting({
+    kind: "duration",
+    schema: positiveDuration.default(12 * 3600),
+    env: "CPU_TREND_WITHIN",
+    flag: "trend-within",
+    expected: 'a positive duration such as "12h"',
+    description: "HostCpuTrend fires when the fitted line reaches 100 % within this long",
+  }),
+  trendLookback: setting({
+    kind: "duration",
+    schema: positiveDuration.default(6 * 3600),
+    env: "CPU_TREND_LOOKBACK",
+    flag: "trend-lookback",
+    expected: 'a positive duration such as "6h"',
+    description: "History the HostCpuTrend line is fitted over",
+  }),
+  interval: setting({
+    kind: "duration",
+    schema: positiveDuration.default(300),
+    env: "MONITOR_INTERVAL",
+    flag: "interval",
+    expected: 'a positive duration such as "5m" or "30s"',
+    description: "Time between evaluations",
+  }),
+  state: setting({
+    kind: "string",
+    schema: z.string().min(1).default("opsbook-state.json"),
+    env: "OPSBOOK_STATE",
+    flag: "state",
+    expected: "a file path",
+    description: "Alert state file; the outbox and lock live beside it",
+  }),
+  blindAfter: setting({
+    kind: "number",
+    schema: z.number().int().min(1).default(3),
+    env: "OPSBOOK_BLIND_AFTER",
+    flag: "blind-after",
+    expected: "a positive integer",
+    description: 'Failed evaluations in a row before "monitoring is blind" fires',
+  }),
+  logFile: setting({
+    kind: "string",
+    schema: z.string().min(1).optional(),
+    env: "OPSBOOK_LOG_FILE",
+    flag: "log-file",
+    expected: "a file path",
+    description: "Also write log lines to this file (rotated by size)",
+  }),
+  logFormat: setting({
+    kind: "enum",
+    schema: z.enum(["logfmt", "json"]).default("logfmt"),
+    env: "OPSBOOK_LOG_FORMAT",
+    flag: "log-format",
+    expected: '"logfmt" or "json"',
+    description: "Log line format",
+  }),
+  logLevel: setting({
+    kind: "enum",
+    schema: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    env: "OPSBOOK_LOG_LEVEL",
+    flag: "log-level",
+    expected: '"debug", "info", "warn" or "error"',
+    description: "Lowest level written",
+  }),
+  logMaxBytes: setting({
+    kind: "number",
+    schema: z.number().int().min(1).default(10 * 1024 * 1024),
+    env: "OPSBOOK_LOG_MAX_BYTES",
+    flag: "log-max-bytes",
+    expected: "a positive integer",
+    description: "Rotate the log file when it would grow past this size",
+  }),
+  logMaxFiles: setting({
+    kind: "number",
+    schema: z.number().int().min(0).default(5),
+    env: "OPSBOOK_LOG_MAX_FILES",
+    flag: "log-max-files",
+    expected: "a non-negative integer",
+    description: "Rotated files kept (file.1 … file.N)",
+  }),
+  metricsPort: setting({
+    kind: "number",
+    schema: z.number().int().min(0).max(65535).optional(),
+    env: "OPSBOOK_METRICS_PORT",
+    flag: "metrics-port",
+    expected: "a port number 0-65535 (0 picks a free port)",
+    description: "Serve /metrics on this port",
+  }),
+  metricsHost: setting({
+    kind: "string",
+    schema: z.string().min(1).default("127.0.0.1"),
+    env: "OPSBOOK_METRICS_HOST",
+    flag: "metrics-host",
+    expected: "a host name or address",
+    description: "Address /metrics listens on",
+  }),
+  slackWebhookUrl: setting({
+    kind: "secretUrl",
+    schema: httpUrl.optional(),
+    env: "SLACK_WEBHOOK_URL",
+    flag: "slack-webhook-url",
+    expected: "a Slack incoming webhook URL such as https://hooks.slack.com/services/T…/B…/…",
+    description: "Slack incoming webhook",
+  }),
+  slackBotToken: setting({
+    kind: "secret",
+    schema: z.string().min(1).optional(),
+    env: "SLACK_BOT_TOKEN",
+    flag: "slack-bot-token",
+    expected: "a Slack bot token (xoxb-…)",
+    description: "Slack bot token (with slackChannel, instead of a webhook)",
+  }),
+  slackChannel: setting({
+    kind: "string",
+    schema: z.string().min(1).optional(),
+    env: "SLACK_CHANNEL",
+    flag: "slack-channel",
+    expected: "a channel id or name",
+    description: "Channel for the bot token",
+  }),
+  slackBaseUrl: setting({
+    kind: "url",
+    schema: httpUrl.optional(),
+    env: "SLACK_BASE_URL",
+    flag: "slack-base-url",
+    expected: "an http(s) URL",
+    description:
+      "Origin of webhook posts instead of hooks.slack.com: a relay, a proxy, Mattermost (/hooks/<id>)",
+  }),
+  slackApiUrl: setting({
+    kind: "url",
+    schema: httpUrl.optional(),
+    env: "SLACK_API_URL",
+    flag: "slack-api-url",
+    expected: "an http(s) URL",
+    description: "Slack Web API base (for tests)",
+  }),
+  alertmanagerUrl: setting({
+    kind: "url",
+    schema: z.string().refine((s) => s.split(",").every((u) => httpUrl.safeParse(u.trim()).success))
+      .optional(),
+    env: "ALERTMANAGER_URL",
+    flag: "alertmanager-url",
+    expected: "an http(s) URL; several separated by commas",
+    description: "Alertmanager(s) to send alerts to",
+  }),
+  zammadUrl: setting({
+    kind: "url",
+    schema: httpUrl.optional(),
+    env: "ZAMMAD_URL",
+    flag: "zammad-url",
+    expected: "an http(s) URL",
+    description: "Zammad base URL",
+  }),
+  zammadToken: setting({
+    kind: "secret",
+    schema: z.string().min(1).optional(),
+    env: "ZAMMAD_TOKEN",
+    flag: "zammad-token",
+    expected: "a Zammad API token",
+    description: "Zammad token",
+  }),
+  zammadGroup: setting({
+    kind: "string",
+    schema: z.string().min(1).default("Users"),
+    env: "ZAMMAD_GROUP",
+    flag: "zammad-group",
+    expected: "a group name",
+    description: "Ticket group",
+  }),
+  zammadCustomer: setting({
+    kind: "string",
+    schema: z.string().min(1).optional(),
+    env: "ZAMMAD_CUSTOMER",
+    flag: "zammad-customer",
+    expected: "a customer e-mail or login",
+    description: "Ticket customer (required with zammadUrl)",
+  }),
+  dryRun: setting({
+    kind: "boolean",
+    schema: z.boolean().default(false),
+    env: "OPSBOOK_DRY_RUN",
+    flag: "dry-run",
+    expected: '"true" or "false"',
+    description: "Print notifications instead of (or with no) sinks",
+  }),
+  sendTimeout: setting({
+    kind: "duration",
+    schema: positiveDuration.default(10),
+    env: "OPSBOOK_SEND_TIMEOUT",
+    flag: "send-timeout",
+    expected: 'a duration such as "10s"',
+    description: "Timeout of one delivery to a sink",
+  }),
+  repeatInterval: setting({
+    kind: "duration",
+    schema: positiveDuration.default(4 * 3600),
+    env: "OPSBOOK_REPEAT_INTERVAL",
+    flag: "repeat-interval",
+    expected: 'a duration such as "4h"',
+    description: "Re-notify a still-firing alert after this long",
+  }),
+  replayStart: setting({
+    kind: "string",
+    schema: rfc3339.optional(),
+    env: "OPSBOOK_REPLAY_START",
+    flag: "replay-start",
+    expected: "an RFC 3339 time such as 2026-11-01T00:00:00Z",
+    description: "Replay: first evaluation time (instead of the wall clock)",
+  }),
+  replayStep: setting({
+    kind: "duration",
+    schema: positiveDuration.default(300),
+    env: "OPSBOOK_REPLAY_STEP",
+    flag: "replay-step",
+    expected: 'a positive duration such as "5m"',
+    description: "Replay: evaluation time advance per successful evaluation",
+  }),
+  replayEnd: setting({
+    kind: "string",
+    schema: rfc3339.optional(),
+    env: "OPSBOOK_REPLAY_END",
+    flag: "replay-end",
+    expected: "an RFC 3339 time",
+    description: "Replay: stop after evaluating this time",
+  }),
 } as const;
 
 /**
@@ -459,9 +602,6 @@ export function settingsTable(): string[][] {
   ]);
 }
 
-const DEFAULT_QUERY =
-  '100 - (avg by(instance)(irate(node_cpu_seconds_total{mode="idle"}[5m])) * 100)';
-
 /** Parse text from the environment or a flag into the JS value the schema expects. */
 function fromText(kind: Kind, text: string): unknown {
   const t = text.trim();
@@ -488,61 +628,11 @@ function fromText(kind: Kind, text: string): unknown {
   }
 }
 
-const httpUrl = z.string().refine((s) => parseHttpUrl(s) !== undefined);
-const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  try {
-    return parseDuration(v);
-  } catch {
-    ctx.addIssue({ code: "custom", message: "bad duration" });
-    return z.NEVER;
-  }
-});
-const positiveDuration = duration.refine((v) => v > 0);
-const rfc3339 = z.string().refine((s) =>
-  /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(s) &&
-  !Number.isNaN(Date.parse(s))
-);
-const percent = z.number().min(0).max(100);
-const stringMap = z.record(z.string(), z.string());
-/** One named receiver of the `receivers` setting. */
-const receiver = z.discriminatedUnion("type", [
-  z.object({
-    type: z.literal("slack"),
-    webhookUrl: httpUrl,
-    baseUrl: httpUrl.optional(),
-    botToken: z.string().min(1).optional(),
-    channel: z.string().min(1).optional(),
-    apiUrl: httpUrl.optional(),
-  }).strict(),
-  z.object({
-    type: z.literal("alertmanager"),
-    urls: z.array(httpUrl).min(1),
-  }).strict(),
-  z.object({
-    type: z.literal("zammad"),
-    url: httpUrl,
-    token: z.string().min(1),
-    group: z.string().min(1).default("Users"),
-    customer: z.string().min(1),
-  }).strict(),
-  z.object({ type: z.literal("dry-run") }).strict(),
-]);
-const receiverName = z.string().regex(/^[A-Za-z0-9_.-]+$/);
-const route = z.object({
-  receiver: receiverName.optional(),
-  routes: z.array(
-    z.object({
-      match: stringMap.optional(),
-      match_re: stringMap.optional(),
-      receiver: receiverName,
-      continue: z.boolean().optional(),
-    }).strict(),
-  ).default([]),
-}).strict();
-
 /**
- * The one schema of the monitor's settings. Durations are given as Prometheus
- * durations (`"5m"`) or seconds and come out as seconds.
+ * The one schema of the monitor's settings, built from each setting's
+ * declaration (its schema sits beside its environment variable, flag and
+ * description) plus the checks that span settings. Durations are given as
+ * Prometheus durations (`"5m"`) or seconds and come out as seconds.
  *
  * @example Parse settings
  * ```ts
@@ -554,61 +644,11 @@ const route = z.object({
  * assert.equal(config.low, 85);
  * ```
  */
-export const ConfigSchema = z.object({
-  prometheusUrl: z.string().refine((s) => {
-    try {
-      parsePrometheusUrls(s);
-      return true;
-    } catch {
-      return false;
-    }
-  }).default("http://localhost:9090"),
-  prometheusToken: z.string().min(1).optional(),
-  prometheusOrgId: z.string().min(1).optional(),
-  queryTimeout: positiveDuration.default(10),
-  query: z.string().min(1).default(DEFAULT_QUERY),
-  rules: z.array(z.string().min(1)).min(1).optional(),
-  ruleBlindAfter: positiveDuration.default(3600),
-  stoppedReporting: z.enum(["auto", "on", "off"]).default("auto"),
-  receivers: z.record(receiverName, receiver).optional(),
-  route: route.optional(),
-  hostLabel: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/).default("instance"),
-  threshold: percent.default(80),
-  low: percent.optional(),
-  for: duration.default(300),
-  trend: z.boolean().default(true),
-  trendWithin: positiveDuration.default(12 * 3600),
-  trendLookback: positiveDuration.default(6 * 3600),
-  interval: positiveDuration.default(300),
-  state: z.string().min(1).default("opsbook-state.json"),
-  blindAfter: z.number().int().min(1).default(3),
-  logFile: z.string().min(1).optional(),
-  logFormat: z.enum(["logfmt", "json"]).default("logfmt"),
-  logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
-  logMaxBytes: z.number().int().min(1).default(10 * 1024 * 1024),
-  logMaxFiles: z.number().int().min(0).default(5),
-  metricsPort: z.number().int().min(0).max(65535).optional(),
-  metricsHost: z.string().min(1).default("127.0.0.1"),
-  slackWebhookUrl: httpUrl.optional(),
-  slackBotToken: z.string().min(1).optional(),
-  slackChannel: z.string().min(1).optional(),
-  slackBaseUrl: httpUrl.optional(),
-  slackApiUrl: httpUrl.optional(),
-  alertmanagerUrl: z.string().refine((s) =>
-    s.split(",").every((u) => httpUrl.safeParse(u.trim()).success)
-  )
-    .optional(),
-  zammadUrl: httpUrl.optional(),
-  zammadToken: z.string().min(1).optional(),
-  zammadGroup: z.string().min(1).default("Users"),
-  zammadCustomer: z.string().min(1).optional(),
-  dryRun: z.boolean().default(false),
-  sendTimeout: positiveDuration.default(10),
-  repeatInterval: positiveDuration.default(4 * 3600),
-  replayStart: rfc3339.optional(),
-  replayStep: positiveDuration.default(300),
-  replayEnd: rfc3339.optional(),
-}).transform((c, ctx) => {
+export const ConfigSchema = z.object(
+  Object.fromEntries(
+    Object.entries(INFO).map(([name, info]) => [name, info.schema]),
+  ) as { [K in SettingName]: (typeof INFO)[K]["schema"] },
+).transform((c, ctx) => {
   const low = c.low ?? Math.max(0, c.threshold - 5);
   if (low > c.threshold) {
     ctx.addIssue({ code: "custom", path: ["low"], message: "above threshold", input: low });

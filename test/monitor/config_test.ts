@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   ConfigError,
+  ConfigSchema,
   configSecrets,
   loadConfig,
   redactConfig,
@@ -25,6 +26,19 @@ Deno.test("loadConfig: defaults", () => {
   assert.equal(c.trend, true);
   assert.equal(c.trendWithin, 12 * 3600);
   assert.equal(c.trendLookback, 6 * 3600);
+});
+
+Deno.test("ConfigSchema: one field per setting, in the declaration's order", () => {
+  // The schema is built from the settings' declarations: a setting cannot be
+  // declared in one place only.
+  assert.deepEqual(Object.keys(ConfigSchema.in.shape), Object.keys(SETTINGS));
+  const parsed = ConfigSchema.parse({});
+  assert.deepEqual(
+    Object.keys(parsed).filter((name) => !(name in SETTINGS)),
+    [],
+  );
+  assert.equal(parsed.threshold, 80);
+  assert.equal(parsed.zammadGroup, "Users");
 });
 
 Deno.test("loadConfig: rule settings from the environment and flags", () => {
