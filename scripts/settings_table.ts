@@ -15,8 +15,8 @@ import { settingsTable } from "../lib/monitor/config.ts";
 /** The settings table as markdown (unaligned; `deno fmt` aligns it). */
 export function settingsMarkdown(): string {
   const rows = [
-    ["Setting", "Environment", "Flag", "Expected", "Meaning"],
-    ["---", "---", "---", "---", "---"],
+    ["Setting", "Environment", "Flag", "Default", "Expected", "Meaning"],
+    ["---", "---", "---", "---", "---", "---"],
     ...settingsTable(),
   ];
   return rows.map((cells) => `| ${cells.join(" | ")} |`).join("\n");

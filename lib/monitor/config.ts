@@ -13,7 +13,7 @@
 import { z } from "zod";
 import { OpsbookError, redactText, redactUrl } from "../errors.ts";
 import { parsePrometheusUrls } from "../prometheus/fleet.ts";
-import { parseDuration } from "../time.ts";
+import { formatDuration, parseDuration } from "../time.ts";
 import { parseHttpUrl } from "../_internal/url.ts";
 
 /**
@@ -591,15 +591,26 @@ export const SETTINGS: Readonly<Record<SettingName, SettingInfo>> = INFO;
  * ```
  */
 export function settingsTable(): string[][] {
+  const defaults = ConfigSchema.parse({}) as Record<string, unknown>;
   return Object.entries(SETTINGS).map(([name, info]) => [
     `\`${name}\``,
     `\`${info.env}\``,
     [info.flag, ...(info.aliases ?? [])].map((flag) => `\`--${flag}\``).join(", "),
+    defaultCell(defaults[name], (info as { kind?: Kind }).kind),
     info.expected.replaceAll("|", "\\|"),
     info.secret && !info.description.includes("secret")
       ? `${info.description} (secret)`
       : info.description,
   ]);
+}
+
+/** A setting's declared default as a table cell: `—` when it has none (or it is computed at start). */
+function defaultCell(value: unknown, kind?: Kind): string {
+  if (value === undefined || value === null) return "—";
+  if (kind === "duration" && typeof value === "number") return `\`${formatDuration(value)}\``;
+  if (Array.isArray(value)) return value.length === 0 ? "—" : `\`${value.join(",")}\``;
+  if (typeof value === "object") return `\`${JSON.stringify(value)}\``.replaceAll("|", "\\|");
+  return `\`${String(value)}\``.replaceAll("|", "\\|");
 }
 
 /** Parse text from the environment or a flag into the JS value the schema expects. */
