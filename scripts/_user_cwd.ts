@@ -14,10 +14,28 @@ import { fileURLToPath } from "node:url";
 const REPOSITORY = resolve(fileURLToPath(new URL("..", import.meta.url)));
 
 /**
- * Changes into the folder the user typed the `deno task` command in, when the
- * task was started from another folder; otherwise does nothing (a run from
- * the repository, or `deno run` from anywhere). Returns that folder or
- * `undefined`.
+ * The folder the user typed the `deno task` command in, when the task was
+ * started from another folder than the repository; `undefined` for a run
+ * from the repository or a `deno run` from anywhere.
+ *
+ * @example
+ * ```ts
+ * import { userCwd } from "./_user_cwd.ts";
+ * console.log(userCwd() ?? "(the current folder)");
+ * ```
+ */
+export function userCwd(): string | undefined {
+  const init = Deno.env.get("INIT_CWD");
+  // Only when started by the task in the repository: INIT_CWD may also be
+  // inherited from an outer `deno task` (the test suite).
+  if (init === undefined || resolve(Deno.cwd()) !== REPOSITORY) return undefined;
+  const here = resolve(init);
+  return here === REPOSITORY ? undefined : here;
+}
+
+/**
+ * Changes into {@linkcode userCwd} when there is one, so relative paths on
+ * the command line mean that folder. Returns it, or `undefined`.
  *
  * @example
  * ```ts
@@ -27,12 +45,8 @@ const REPOSITORY = resolve(fileURLToPath(new URL("..", import.meta.url)));
  * ```
  */
 export function enterUserCwd(): string | undefined {
-  const init = Deno.env.get("INIT_CWD");
-  // Only when started by the task in the repository: INIT_CWD may also be
-  // inherited from an outer `deno task` (the test suite).
-  if (init === undefined || resolve(Deno.cwd()) !== REPOSITORY) return undefined;
-  const here = resolve(init);
-  if (here === REPOSITORY) return undefined;
+  const here = userCwd();
+  if (here === undefined) return undefined;
   try {
     Deno.chdir(here);
   } catch {

@@ -76,9 +76,8 @@ async function backtestCommand(args: string[]): Promise<number> {
   const times: Record<string, number> = {};
   for (const name of ["start", "end"] as const) {
     const raw = values[name]!;
-    const time = /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
     try {
-      times[name] = toMillis(time);
+      times[name] = toMillis(raw); // RFC 3339, or epoch seconds as text
     } catch {
       return usage(
         `--${name} "${raw}": expected RFC 3339 (2026-11-01T00:00:00Z) or epoch seconds (1793491200)`,

@@ -20,7 +20,7 @@
  */
 
 import { basename, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { userCwd } from "./_user_cwd.ts";
 import { parseArgs } from "node:util";
 import { KernelDiedError, KernelStartError } from "../lib/notebook/kernel.ts";
 import { NotebookInputError } from "../lib/notebook/nbformat.ts";
@@ -31,9 +31,6 @@ import {
   runNotebook,
   type RunProgress,
 } from "../lib/notebook/runner.ts";
-
-/** The repository's root, where `deno task run-notebook` runs. */
-const REPOSITORY = resolve(fileURLToPath(new URL("..", import.meta.url)));
 
 const HELP = `Usage: deno task run-notebook <input.ipynb> [options]
 
@@ -171,12 +168,8 @@ export async function main(args: string[]): Promise<number> {
     // `deno task` runs in the repository and sets INIT_CWD to where the user
     // typed the command, so `deno task --config ~/opsbook/deno.json run-notebook
     // report.ipynb` works from any folder: relative paths (and the default out/)
-    // are taken from there. Only when started by the task (in the repository):
-    // INIT_CWD may also be inherited from an outer `deno task`.
-    const init = Deno.env.get("INIT_CWD");
-    const here = init !== undefined && Deno.cwd() === REPOSITORY && resolve(init) !== REPOSITORY
-      ? resolve(init)
-      : undefined;
+    // are taken from there (scripts/_user_cwd.ts).
+    const here = userCwd();
     const fromHere = (p: string | undefined) =>
       p === undefined || here === undefined ? p : resolve(here, p);
     const input = fromHere(positionals[0])!;

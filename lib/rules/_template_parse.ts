@@ -217,6 +217,24 @@ const KEYWORDS = new Set([
 const isSpace = (c: string | undefined) => c === " " || c === "\t" || c === "\r" || c === "\n";
 const isAlnum = (c: string | undefined) => c !== undefined && /[\p{L}\p{Nd}_]/u.test(c);
 
+/**
+ * The index of the quote closing the `"…"` or `'…'` literal that opens at
+ * `pos` (backslash escapes skipped); a newline or the end first is Go's
+ * "unterminated <what>".
+ */
+function quotedEnd(input: string, pos: number, what: string): number {
+  const quote = input[pos];
+  let end = pos + 1;
+  for (;;) {
+    if (end >= input.length || input[end] === "\n") {
+      throw new ParseFailure(`unterminated ${what}`, pos);
+    }
+    if (input[end] === "\\") end += 2;
+    else if (input[end] === quote) return end;
+    else end++;
+  }
+}
+
 function lex(input: string): Token[] {
   const tokens: Token[] = [];
   let pos = 0;
@@ -293,15 +311,7 @@ function lexAction(input: string, start: number, tokens: Token[], open: number):
       tokens.push({ type: "pipe", val: "|", pos });
       pos++;
     } else if (c === '"') {
-      let end = pos + 1;
-      for (;;) {
-        if (end >= input.length || input[end] === "\n") {
-          throw new ParseFailure("unterminated quoted string", pos);
-        }
-        if (input[end] === "\\") end += 2;
-        else if (input[end] === '"') break;
-        else end++;
-      }
+      const end = quotedEnd(input, pos, "quoted string");
       tokens.push({ type: "string", val: input.slice(pos, end + 1), pos });
       pos = end + 1;
     } else if (c === "`") {
@@ -310,15 +320,7 @@ function lexAction(input: string, start: number, tokens: Token[], open: number):
       tokens.push({ type: "rawString", val: input.slice(pos, end + 1), pos });
       pos = end + 1;
     } else if (c === "'") {
-      let end = pos + 1;
-      for (;;) {
-        if (end >= input.length || input[end] === "\n") {
-          throw new ParseFailure("unterminated character constant", pos);
-        }
-        if (input[end] === "\\") end += 2;
-        else if (input[end] === "'") break;
-        else end++;
-      }
+      const end = quotedEnd(input, pos, "character constant");
       tokens.push({ type: "char", val: input.slice(pos, end + 1), pos });
       pos = end + 1;
     } else if (c === "$") {
